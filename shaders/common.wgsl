@@ -1,0 +1,46 @@
+// Shared by every pass: the per-frame uniforms. Prepended to each pass's WGSL source.
+// Units: head space in millimetres; light values are pre-multiplied by the camera exposure.
+
+struct Frame {
+    view_proj: mat4x4<f32>,
+    inv_view_proj: mat4x4<f32>,
+    // xyz: camera position (mm).
+    camera_pos: vec4<f32>,
+    // xyz: unit vector toward the key light.
+    light_dir: vec4<f32>,
+    // rgb: key illuminance x colour x exposure.
+    light_color: vec4<f32>,
+    // rgb: sky illuminance x colour x exposure.
+    sky_color: vec4<f32>,
+    // rgb: ground illuminance x colour x exposure.
+    ground_color: vec4<f32>,
+    // rgb: linear skin albedo; a: specular roughness.
+    skin: vec4<f32>,
+    // xyz: cranium centre (mm), the pigment map's origin; w: pigment map texel angle (rad).
+    pigment_origin: vec4<f32>,
+    // x, y: target size in pixels; z: pixel angle (rad); w: 1 when the near dot pass runs.
+    viewport: vec4<f32>,
+    // Background, linear RGB, top (rgb) and bottom in the next field.
+    background_top: vec4<f32>,
+    background_bottom: vec4<f32>,
+    // x: halo strength (peak of the scattering halo relative to the dot's core).
+    pigment_model: vec4<f32>,
+};
+
+@group(0) @binding(0) var<uniform> frame: Frame;
+
+// How much of the pigment comes from the pre-splatted map (1) rather than single dots (0), given
+// the size of a pixel on the skin and of a pigment-map texel there. The near and far paths are
+// both energy-conserving, so the blend changes detail, never the average colour.
+fn far_weight(pixel_mm: f32, texel_mm: f32) -> f32 {
+    if frame.viewport.w < 0.5 {
+        return 1.0;
+    }
+    return smoothstep(0.35, 0.8, pixel_mm / texel_mm);
+}
+
+fn world_from_depth(pixel: vec2<f32>, depth: f32) -> vec3<f32> {
+    let ndc = vec2<f32>(pixel.x / frame.viewport.x * 2.0 - 1.0, 1.0 - pixel.y / frame.viewport.y * 2.0);
+    let h = frame.inv_view_proj * vec4<f32>(ndc, depth, 1.0);
+    return h.xyz / h.w;
+}

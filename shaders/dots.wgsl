@@ -1,0 +1,99 @@
+// Pass 2: single dots as instanced decals, for views close enough to resolve them.
+//
+// Each instance rasterises a quad in the dot's tangent plane, but the quad only decides which
+// pixels to visit: every fragment reconstructs the visible skin point from the depth buffer and
+// measures its distance to the dot along the surface. So a dot always lies on the skin (no
+// floating quad, no depth fighting, no stretching at grazing angles), and a dot hidden behind
+// the head finds a far-away surface point and draws nothing.
+//
+// The dot's profile is convolved with the pixel's footprint: when a dot is smaller than a pixel
+// it spreads into a fainter, wider spot with the same integral, so it neither shimmers nor
+// changes the average colour.
+
+@group(1) @binding(0) var depth_tex: texture_depth_2d;
+@group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
+
+struct DotIn {
+    @location(0) center_radius: vec4<f32>,
+    @location(1) normal_edge: vec4<f32>,
+    @location(2) darkening: vec4<f32>,
+};
+
+struct DotOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) @interpolate(flat) center: vec3<f32>,
+    @location(1) @interpolate(flat) normal: vec3<f32>,
+    // x: radius, y: edge half-width, z: pixel footprint sigma on the skin, w: halo sigma (mm).
+    @location(2) @interpolate(flat) shape: vec4<f32>,
+    @location(3) @interpolate(flat) darkening: vec3<f32>,
+};
+
+const CORNERS = array<vec2<f32>, 6>(
+    vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
+    vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0),
+);
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
+    var out: DotOut;
+    let c = d.center_radius.xyz;
+    let n = d.normal_edge.xyz;
+    let to_eye = frame.camera_pos.xyz - c;
+    let dist = length(to_eye);
+    let facing = dot(n, to_eye / dist);
+    // Pixel size on the skin, widest across the slope.
+    let pixel_mm = dist * frame.viewport.z / max(facing, 0.2);
+    let texel_mm = length(c - frame.pigment_origin.xyz) * frame.pigment_origin.w;
+    // Back-facing dots and dots the pigment map fully covers draw nothing: a degenerate quad.
+    if facing < 0.02 || far_weight(pixel_mm, texel_mm) > 0.999 {
+        out.clip = vec4<f32>(2.0, 2.0, 2.0, 1.0);
+        return out;
+    }
+    let sigma = 0.5 * pixel_mm;
+    let halo = d.darkening.w;
+    let extent = max(d.center_radius.w + d.normal_edge.w, 3.0 * halo) + 3.0 * sigma;
+    let t1 = normalize(select(cross(n, vec3<f32>(0.0, 1.0, 0.0)), cross(n, vec3<f32>(1.0, 0.0, 0.0)), abs(n.y) > 0.9));
+    let t2 = cross(n, t1);
+    let k = CORNERS[vi];
+    let p = c + (t1 * k.x + t2 * k.y) * extent + n * 0.02;
+    out.clip = frame.view_proj * vec4<f32>(p, 1.0);
+    out.center = c;
+    out.normal = n;
+    out.shape = vec4<f32>(d.center_radius.w, d.normal_edge.w, sigma, halo);
+    out.darkening = d.darkening.rgb;
+    return out;
+}
+
+@fragment
+fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
+    let px = vec2<i32>(in.clip.xy);
+    let depth = textureLoad(depth_tex, px, 0);
+    if depth >= 1.0 {
+        discard;
+    }
+    let p = world_from_depth(in.clip.xy, depth);
+    let d = p - in.center;
+    let h = dot(d, in.normal);
+    // The visible surface here is not this dot's skin: the dot is hidden.
+    if abs(h) > 0.3 + in.shape.z {
+        discard;
+    }
+    let s = length(d - h * in.normal);
+    let r = in.shape.x;
+    let sigma = in.shape.z;
+    // Crisp disc with a soft edge for close views ...
+    let e = max(in.shape.y, sigma);
+    let disc = 1.0 - smoothstep(r - e, r + e, s);
+    // ... and a Gaussian of equal integral (pi r^2) widened by the pixel for far ones.
+    let var_dot = 0.5 * r * r + in.shape.y * in.shape.y;
+    let var_all = var_dot + sigma * sigma;
+    let gauss = (0.5 * r * r / var_all) * exp(-s * s / (2.0 * var_all));
+    let core = mix(disc, gauss, smoothstep(0.25, 0.6, sigma / r));
+    // The scattering halo, also widened by the pixel with its integral kept.
+    let halo_var = in.shape.w * in.shape.w;
+    let halo_all = halo_var + sigma * sigma;
+    let halo = frame.pigment_model.x * (halo_var / halo_all) * exp(-s * s / (2.0 * halo_all));
+    let coverage = core + halo;
+    let near = 1.0 - textureLoad(normal_far_tex, px, 0).w;
+    return vec4<f32>(in.darkening * coverage * near, 0.0);
+}

@@ -1,0 +1,82 @@
+// Pass 3: light the skin from the G-buffer and tonemap.
+//
+// Skin: a wrapped diffuse term (a cheap stand-in for light scattering under the skin, which
+// softens the terminator) plus a GGX specular lobe for the sheen of a shaved scalp, lit by one
+// key light and a sky/ground ambient. Tonemapper: Khronos PBR Neutral.
+
+@group(1) @binding(0) var depth_tex: texture_depth_2d;
+@group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
+@group(1) @binding(2) var tint_tex: texture_2d<f32>;
+@group(1) @binding(3) var pigment_tex: texture_2d<f32>;
+
+const PI: f32 = 3.14159265;
+// Wrap factor of the diffuse term.
+const WRAP: f32 = 0.35;
+// Reflectance of skin at normal incidence (refractive index about 1.4).
+const SKIN_F0: f32 = 0.028;
+
+@vertex
+fn vs_fullscreen(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32> {
+    let uv = vec2<f32>(f32((vi << 1u) & 2u), f32(vi & 2u));
+    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
+}
+
+// Khronos PBR Neutral tonemapper (glTF sample viewer reference implementation).
+fn pbr_neutral(color_in: vec3<f32>) -> vec3<f32> {
+    let start_compression = 0.8 - 0.04;
+    let desaturation = 0.15;
+    var color = color_in;
+    let x = min(color.r, min(color.g, color.b));
+    let offset = select(0.04, x - 6.25 * x * x, x < 0.08);
+    color -= offset;
+    let peak = max(color.r, max(color.g, color.b));
+    if peak < start_compression {
+        return color;
+    }
+    let d = 1.0 - start_compression;
+    let new_peak = 1.0 - d * d / (peak + d - start_compression);
+    color *= new_peak / peak;
+    let g = 1.0 - 1.0 / (desaturation * (peak - new_peak) + 1.0);
+    return mix(color, vec3<f32>(new_peak), g);
+}
+
+fn ggx_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, roughness: f32) -> f32 {
+    let h = normalize(v + l);
+    let nh = max(dot(n, h), 0.0);
+    let nv = max(dot(n, v), 1e-4);
+    let nl = max(dot(n, l), 0.0);
+    let a = roughness * roughness;
+    let a2 = a * a;
+    let dd = nh * nh * (a2 - 1.0) + 1.0;
+    let D = a2 / (PI * dd * dd);
+    let k = a * 0.5;
+    let G = (nv / (nv * (1.0 - k) + k)) * (nl / (nl * (1.0 - k) + k));
+    let F = SKIN_F0 + (1.0 - SKIN_F0) * pow(1.0 - max(dot(v, h), 0.0), 5.0);
+    return D * G * F / (4.0 * nv * max(nl, 1e-4)) * nl;
+}
+
+@fragment
+fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    let px = vec2<i32>(pos.xy);
+    let depth = textureLoad(depth_tex, px, 0);
+    if depth >= 1.0 {
+        let t = pos.y / frame.viewport.y;
+        return vec4<f32>(mix(frame.background_top.rgb, frame.background_bottom.rgb, t), 1.0);
+    }
+    let p = world_from_depth(pos.xy, depth);
+    let n = normalize(textureLoad(normal_far_tex, px, 0).xyz);
+    let v = normalize(frame.camera_pos.xyz - p);
+    let l = frame.light_dir.xyz;
+    let tint = textureLoad(tint_tex, px, 0).rgb;
+    let darkening = clamp(textureLoad(pigment_tex, px, 0).rgb, vec3<f32>(0.0), vec3<f32>(1.0));
+    let albedo = frame.skin.rgb * tint * (1.0 - darkening);
+
+    let wrapped = max((dot(n, l) + WRAP) / (1.0 + WRAP), 0.0);
+    let hemi = 0.5 + 0.5 * n.y;
+    let ambient = mix(frame.ground_color.rgb, frame.sky_color.rgb, hemi);
+    // Lambert: radiance = albedo / pi x irradiance.
+    let diffuse = albedo / PI * (frame.light_color.rgb * wrapped + ambient);
+    // A directional light's radiance is BRDF x illuminance x cos; ggx_specular includes the cos.
+    let specular = frame.light_color.rgb * ggx_specular(n, v, l, frame.skin.a);
+    return vec4<f32>(pbr_neutral(diffuse + specular), 1.0);
+}

@@ -1,0 +1,620 @@
+//! Heads loaded from Wavefront OBJ files through tobj, and heads written back as OBJ.
+//!
+//! Loading welds the mesh by position (UV seams and duplicated corners would otherwise crack the
+//! scalp and its normals), drops degenerate triangles, converts to head space (mm, +Y up, +Z
+//! forward, +X the client's left), winds every triangle counter-clockwise seen from outside, and
+//! recomputes smooth normals. Landmarks come from the caller where given and are otherwise
+//! estimated from the geometry (see [`estimate_landmarks`]).
+
+use super::{Head, Landmarks, TriMesh};
+use glam::{Vec2, Vec3};
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Which file axis points up, and with it which way the face looks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpAxis {
+    /// +Y up, the face toward +Z (three.js, most scanners and OBJ exports): kept as is.
+    #[default]
+    Y,
+    /// +Z up, the face toward −Y (Blender's convention: its front view looks along +Y).
+    /// File (x, y, z) becomes head (x, z, −y), so file +X stays the client's left.
+    Z,
+}
+
+impl UpAxis {
+    fn to_head(self, p: Vec3) -> Vec3 {
+        match self {
+            UpAxis::Y => p,
+            UpAxis::Z => Vec3::new(p.x, p.z, -p.y),
+        }
+    }
+}
+
+/// Where to read a head from and how to interpret the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjImport {
+    pub path: PathBuf,
+    /// Millimetres per file unit (1 for files in mm, 10 for cm, 1000 for m).
+    pub scale_to_mm: f32,
+    pub up: UpAxis,
+    /// Landmarks placed by hand; the rest are estimated.
+    pub landmarks: LandmarkOverrides,
+}
+
+impl ObjImport {
+    /// A file in millimetres, +Y up, with every landmark estimated.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            scale_to_mm: 1.0,
+            up: UpAxis::Y,
+            landmarks: LandmarkOverrides::default(),
+        }
+    }
+}
+
+/// Landmarks given by hand, in the FILE's units and axes (as read off the model in a modelling
+/// tool); `None` means estimate it. Field meanings are those of [`Landmarks`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LandmarkOverrides {
+    pub glabella: Option<Vec3>,
+    pub outer_eye_corner_left: Option<Vec3>,
+    pub outer_eye_corner_right: Option<Vec3>,
+    pub top_of_head: Option<Vec3>,
+    pub occiput: Option<Vec3>,
+    pub ear_left: Option<Vec3>,
+    pub ear_right: Option<Vec3>,
+}
+
+impl LandmarkOverrides {
+    fn named(&self) -> [(&'static str, Option<Vec3>); 7] {
+        [
+            ("glabella", self.glabella),
+            ("outer_eye_corner_left", self.outer_eye_corner_left),
+            ("outer_eye_corner_right", self.outer_eye_corner_right),
+            ("top_of_head", self.top_of_head),
+            ("occiput", self.occiput),
+            ("ear_left", self.ear_left),
+            ("ear_right", self.ear_right),
+        ]
+    }
+
+    fn map(&self, f: impl Fn(Vec3) -> Vec3) -> LandmarkOverrides {
+        LandmarkOverrides {
+            glabella: self.glabella.map(&f),
+            outer_eye_corner_left: self.outer_eye_corner_left.map(&f),
+            outer_eye_corner_right: self.outer_eye_corner_right.map(&f),
+            top_of_head: self.top_of_head.map(&f),
+            occiput: self.occiput.map(&f),
+            ear_left: self.ear_left.map(&f),
+            ear_right: self.ear_right.map(&f),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    #[error("cannot open head mesh {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "cannot parse head mesh {} as a Wavefront OBJ: {message} \
+         (expected a text OBJ file with `v` and `f` lines)",
+        path.display()
+    )]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "head mesh {} has no triangles (expected a surface mesh with `f` faces of 3 or more \
+         vertices)",
+        path.display()
+    )]
+    NoTriangles { path: PathBuf },
+    #[error(
+        "head mesh {}: vertex {index} (counting from 1) has a non-finite coordinate {position:?} \
+         (expected finite numbers)",
+        path.display()
+    )]
+    NonFinite { path: PathBuf, index: usize, position: [f32; 3] },
+    #[error(
+        "head mesh {}: scale_to_mm must be a positive, finite number of millimetres per file \
+         unit, got {scale}",
+        path.display()
+    )]
+    BadScale { path: PathBuf, scale: f32 },
+    #[error(
+        "head mesh {}: landmark override `{name}` is not finite: {value:?}",
+        path.display()
+    )]
+    BadLandmark { path: PathBuf, name: &'static str, value: [f32; 3] },
+}
+
+/// Loads an OBJ file (all its objects together) as a head.
+pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
+    let path = &import.path;
+    if !(import.scale_to_mm.is_finite() && import.scale_to_mm > 0.0) {
+        return Err(HeadError::BadScale { path: path.clone(), scale: import.scale_to_mm });
+    }
+    for (name, v) in import.landmarks.named() {
+        if let Some(v) = v.filter(|v| !v.is_finite()) {
+            return Err(HeadError::BadLandmark { path: path.clone(), name, value: v.to_array() });
+        }
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|source| HeadError::Io { path: path.clone(), source })?;
+    let options = tobj::LoadOptions {
+        triangulate: true,
+        // Keep one index stream for positions: corners that differ only in UV or normal then
+        // share their vertex instead of splitting the surface along seams.
+        single_index: false,
+        ignore_points: true,
+        ignore_lines: true,
+        ..Default::default()
+    };
+    // Materials are not used: the renderer shades skin itself.
+    let (models, _materials) = tobj::load_obj_buf(
+        &mut std::io::BufReader::new(file),
+        &options,
+        |_| Err(tobj::LoadError::OpenFileFailed),
+    )
+    .map_err(|e| HeadError::Parse { path: path.clone(), message: e.to_string() })?;
+
+    let mut positions = Vec::new();
+    let mut indices = Vec::new();
+    for model in &models {
+        let m = &model.mesh;
+        let base = positions.len() as u32;
+        for c in m.positions.chunks_exact(3) {
+            let p = Vec3::new(c[0], c[1], c[2]);
+            if !p.is_finite() {
+                return Err(HeadError::NonFinite {
+                    path: path.clone(),
+                    index: positions.len() + 1,
+                    position: p.to_array(),
+                });
+            }
+            positions.push(p);
+        }
+        indices.extend(m.indices.iter().map(|&i| base + i));
+    }
+    let positions: Vec<Vec3> = positions
+        .into_iter()
+        .map(|p| import.up.to_head(p * import.scale_to_mm))
+        .collect();
+
+    let mut mesh = clean_mesh(positions, indices);
+    if mesh.indices.is_empty() {
+        return Err(HeadError::NoTriangles { path: path.clone() });
+    }
+    orient_outward(&mut mesh);
+    mesh.recompute_normals();
+    mesh.ensure_tints();
+
+    let (lo, hi) = mesh.bounds();
+    let size = hi - lo;
+    if !(100.0..=2000.0).contains(&size.y) {
+        log::warn!(
+            "head mesh {} is {:.0} mm tall after scaling by {} mm per unit; is scale_to_mm right?",
+            path.display(),
+            size.y,
+            import.scale_to_mm
+        );
+    }
+
+    let given = import.landmarks.map(|p| import.up.to_head(p * import.scale_to_mm));
+    let landmarks = estimate_landmarks(&mesh, &given);
+    let estimated: Vec<&str> =
+        given.named().iter().filter(|(_, v)| v.is_none()).map(|(n, _)| *n).collect();
+    if !estimated.is_empty() {
+        log::info!(
+            "head mesh {}: estimated landmarks {} from the geometry",
+            path.display(),
+            estimated.join(", ")
+        );
+        for (name, p) in landmarks.named() {
+            if estimated.contains(&name) {
+                log::info!("  {name}: ({:.1}, {:.1}, {:.1}) mm", p.x, p.y, p.z);
+            }
+        }
+    }
+    Ok(Head { mesh, landmarks })
+}
+
+/// Writes a head as OBJ: positions and normals in head space, one-based triangle faces.
+pub fn write_obj(head: &Head, path: &Path) -> std::io::Result<()> {
+    let mesh = &head.mesh;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "# stipple head mesh")?;
+    writeln!(w, "# units: millimetres; axes: +Y up, +Z forward (out of the face), +X the client's left")?;
+    writeln!(w, "# {} vertices, {} triangles", mesh.positions_mm.len(), mesh.triangle_count())?;
+    for (name, p) in head.landmarks.named() {
+        writeln!(w, "# landmark {name} {} {} {}", p.x, p.y, p.z)?;
+    }
+    for p in &mesh.positions_mm {
+        writeln!(w, "v {} {} {}", p.x, p.y, p.z)?;
+    }
+    let has_normals = mesh.normals.len() == mesh.positions_mm.len();
+    if has_normals {
+        for n in &mesh.normals {
+            writeln!(w, "vn {} {} {}", n.x, n.y, n.z)?;
+        }
+    }
+    for t in mesh.indices.chunks_exact(3) {
+        let [a, b, c] = [t[0] + 1, t[1] + 1, t[2] + 1];
+        if has_normals {
+            writeln!(w, "f {a}//{a} {b}//{b} {c}//{c}")?;
+        } else {
+            writeln!(w, "f {a} {b} {c}")?;
+        }
+    }
+    w.flush()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleaning.
+// ---------------------------------------------------------------------------------------------
+
+/// Welds coincident positions, drops degenerate triangles and unused vertices.
+fn clean_mesh(positions: Vec<Vec3>, indices: Vec<u32>) -> TriMesh {
+    let n = positions.len() as u32;
+    let indices: Vec<u32> = indices
+        .chunks_exact(3)
+        .filter(|t| t.iter().all(|&i| i < n))
+        .flatten()
+        .copied()
+        .collect();
+    let remap = weld(&positions);
+
+    // Degenerate: two corners welded together, or (numerically) no area.
+    let mut kept = Vec::with_capacity(indices.len());
+    for t in indices.chunks_exact(3) {
+        let [a, b, c] = [t[0], t[1], t[2]].map(|i| remap[i as usize]);
+        if a == b || b == c || a == c {
+            continue;
+        }
+        let [pa, pb, pc] = [a, b, c].map(|i| positions[i as usize]);
+        let cross = (pb - pa).cross(pc - pa).length();
+        let longest = (pb - pa).length_squared().max((pc - pa).length_squared()).max((pc - pb).length_squared());
+        if !(cross > 1e-7 * longest) {
+            continue;
+        }
+        kept.extend_from_slice(&[a, b, c]);
+    }
+
+    // Compact: only vertices that a triangle uses.
+    let mut new_index = vec![u32::MAX; positions.len()];
+    let mut out = TriMesh::default();
+    for i in kept.iter_mut() {
+        let slot = &mut new_index[*i as usize];
+        if *slot == u32::MAX {
+            *slot = out.positions_mm.len() as u32;
+            out.positions_mm.push(positions[*i as usize]);
+        }
+        *i = *slot;
+    }
+    out.indices = kept;
+    out
+}
+
+/// For every vertex, the first vertex at (practically) the same position. The tolerance is
+/// 1e-5 of the bounding-box diagonal: far below any real feature, above float noise.
+fn weld(positions: &[Vec3]) -> Vec<u32> {
+    let (lo, hi) = positions.iter().fold(
+        (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+        |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+    );
+    let tol = ((hi - lo).length() * 1e-5).max(f32::MIN_POSITIVE);
+    // Cells four tolerances wide: a point only needs the neighbouring cell on an axis where it
+    // lies within `tol` of the cell's edge.
+    let cell = 4.0 * tol;
+    let mut grid: HashMap<[i64; 3], Vec<u32>> = HashMap::with_capacity(positions.len());
+    let mut remap = Vec::with_capacity(positions.len());
+    for (i, p) in positions.iter().enumerate() {
+        let g = (*p - lo) / cell;
+        let c = [g.x, g.y, g.z].map(|v| v.floor() as i64);
+        let frac = [g.x, g.y, g.z].map(|v| v - v.floor());
+        let range = |k: usize| {
+            let lo = if frac[k] * cell < tol { -1 } else { 0 };
+            let hi = if (1.0 - frac[k]) * cell < tol { 1 } else { 0 };
+            lo..=hi
+        };
+        let mut found = None;
+        'search: for dx in range(0) {
+            for dy in range(1) {
+                for dz in range(2) {
+                    if let Some(list) = grid.get(&[c[0] + dx, c[1] + dy, c[2] + dz]) {
+                        if let Some(&j) = list
+                            .iter()
+                            .find(|&&j| positions[j as usize].distance_squared(*p) <= tol * tol)
+                        {
+                            found = Some(j);
+                            break 'search;
+                        }
+                    }
+                }
+            }
+        }
+        match found {
+            Some(j) => remap.push(j),
+            None => {
+                grid.entry(c).or_default().push(i as u32);
+                remap.push(i as u32);
+            }
+        }
+    }
+    remap
+}
+
+/// Makes winding consistent across each connected piece (neighbours across a shared edge must
+/// run it in opposite directions), then flips any piece whose enclosed volume is negative, so
+/// triangles wind counter-clockwise seen from outside.
+fn orient_outward(mesh: &mut TriMesh) {
+    let tri_count = mesh.triangle_count();
+    let mut edges: HashMap<(u32, u32), Vec<u32>> = HashMap::with_capacity(tri_count * 2);
+    for t in 0..tri_count {
+        for k in 0..3 {
+            let (a, b) = (mesh.indices[3 * t + k], mesh.indices[3 * t + (k + 1) % 3]);
+            edges.entry((a.min(b), a.max(b))).or_default().push(t as u32);
+        }
+    }
+    let runs_forward = |idx: &[u32], t: usize, a: u32, b: u32| {
+        (0..3).any(|k| idx[3 * t + k] == a && idx[3 * t + (k + 1) % 3] == b)
+    };
+
+    let mut component = vec![u32::MAX; tri_count];
+    let mut flip = vec![false; tri_count];
+    let mut pieces = 0u32;
+    for seed in 0..tri_count {
+        if component[seed] != u32::MAX {
+            continue;
+        }
+        component[seed] = pieces;
+        let mut queue = VecDeque::from([seed]);
+        while let Some(t) = queue.pop_front() {
+            for k in 0..3 {
+                let (mut a, mut b) = (mesh.indices[3 * t + k], mesh.indices[3 * t + (k + 1) % 3]);
+                if flip[t] {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                let shared = &edges[&(a.min(b), a.max(b))];
+                // Only manifold edges say anything about orientation.
+                if shared.len() != 2 {
+                    continue;
+                }
+                let u = if shared[0] as usize == t { shared[1] } else { shared[0] } as usize;
+                if component[u] != u32::MAX {
+                    continue;
+                }
+                component[u] = pieces;
+                // As stored, u runs a→b in the same direction as t (after t's flip) → flip u.
+                flip[u] = runs_forward(&mesh.indices, u, a, b);
+                queue.push_back(u);
+            }
+        }
+        pieces += 1;
+    }
+    for t in 0..tri_count {
+        if flip[t] {
+            mesh.indices.swap(3 * t + 1, 3 * t + 2);
+        }
+    }
+
+    // Volume per piece, about the piece's own vertex centroid.
+    let mut centroid = vec![(glam::DVec3::ZERO, 0.0f64); pieces as usize];
+    for t in 0..tri_count {
+        for p in mesh.triangle(t) {
+            let c = &mut centroid[component[t] as usize];
+            c.0 += p.as_dvec3();
+            c.1 += 1.0;
+        }
+    }
+    let mut volume = vec![0.0f64; pieces as usize];
+    for t in 0..tri_count {
+        let (sum, n) = centroid[component[t] as usize];
+        let c = sum / n;
+        let [a, b, d] = mesh.triangle(t).map(|p| p.as_dvec3() - c);
+        volume[component[t] as usize] += a.dot(b.cross(d)) / 6.0;
+    }
+    for t in 0..tri_count {
+        if volume[component[t] as usize] < 0.0 {
+            mesh.indices.swap(3 * t + 1, 3 * t + 2);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Landmark estimation.
+// ---------------------------------------------------------------------------------------------
+
+/// Fills in the landmarks not given, from the geometry of a head in head space (mm, +Y up, face
+/// toward +Z). Each estimate assumes an adult head at real scale:
+///
+/// - `top_of_head`: the highest vertex.
+/// - The midline: halfway across the head's width, measured over the top 120 mm.
+/// - `glabella`: on the midline profile seen from the front, the nasion is the deepest point
+///   95-130 mm below the top, and the glabella the most forward point in the 30 mm above it
+///   (fallback: the front surface 105 mm below the top).
+/// - `occiput`: the most posterior midline point 60-140 mm below the top.
+/// - `outer_eye_corner_*`: the front surface 45 mm either side of the midline, 15 mm below the
+///   glabella (the eye corner lies about there on adult faces; override it for precise framing).
+/// - `ear_*`: the lateral extreme of each side in a window around eye level and the middle of
+///   the head's depth (the outer rim of the ear), then up along that line to where the surface
+///   first turns outward again: the crease where the top of the ear meets the head. Falls back
+///   to the lateral extreme itself.
+///
+/// Given landmarks are used as they are and feed the estimates that depend on them.
+pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmarks {
+    let (lo, hi) = mesh.bounds();
+    let top_of_head = given.top_of_head.unwrap_or_else(|| {
+        mesh.positions_mm.iter().copied().fold(Vec3::new(0.0, f32::NEG_INFINITY, 0.0), |b, p| {
+            if p.y > b.y { p } else { b }
+        })
+    });
+    let top = top_of_head.y;
+    let cranium_x = mesh
+        .positions_mm
+        .iter()
+        .filter(|p| p.y > top - 120.0)
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), p| (a.min(p.x), b.max(p.x)));
+    let mid_x = 0.5 * (cranium_x.0 + cranium_x.1);
+
+    let along_z = AxisIndex::new(mesh, 2);
+    let along_x = AxisIndex::new(mesh, 0);
+    let front = |x: f32, y: f32| along_z.extreme(mesh, Vec2::new(x, y), true);
+    let back = |x: f32, y: f32| along_z.extreme(mesh, Vec2::new(x, y), false);
+
+    let glabella = given.glabella.unwrap_or_else(|| {
+        let profile: Vec<Vec3> =
+            (0..=70).filter_map(|i| front(mid_x, top - 140.0 + i as f32)).collect();
+        let nasion = profile
+            .iter()
+            .filter(|p| (top - 130.0..=top - 95.0).contains(&p.y))
+            .min_by(|a, b| a.z.total_cmp(&b.z));
+        let glabella = nasion.and_then(|n| {
+            profile
+                .iter()
+                .filter(|p| p.y >= n.y + 2.0 && p.y <= n.y + 30.0)
+                .max_by(|a, b| a.z.total_cmp(&b.z))
+        });
+        glabella.copied().or_else(|| front(mid_x, top - 105.0)).unwrap_or_else(|| {
+            log::warn!("no front surface found for the glabella; using the bounding box");
+            Vec3::new(mid_x, top - 105.0, hi.z)
+        })
+    });
+
+    let occiput = given.occiput.unwrap_or_else(|| {
+        (0..=80)
+            .filter_map(|i| back(mid_x, top - 140.0 + i as f32))
+            .min_by(|a, b| a.z.total_cmp(&b.z))
+            .unwrap_or(Vec3::new(mid_x, top - 100.0, lo.z))
+    });
+
+    let eye = |side: f32| {
+        [45.0, 40.0, 35.0, 50.0]
+            .iter()
+            .find_map(|dx| front(mid_x + side * dx, glabella.y - 15.0))
+            .unwrap_or(Vec3::new(mid_x + side * 45.0, glabella.y - 15.0, glabella.z - 20.0))
+    };
+    let outer_eye_corner_left = given.outer_eye_corner_left.unwrap_or_else(|| eye(1.0));
+    let outer_eye_corner_right = given.outer_eye_corner_right.unwrap_or_else(|| eye(-1.0));
+
+    let depth = (glabella.z - occiput.z).max(1.0);
+    let ear = |side: f32| {
+        let hit = |y: f32, z: f32| along_x.extreme(mesh, Vec2::new(y, z), side > 0.0);
+        let lateral = |p: &Vec3| side * (p.x - mid_x);
+        let mut candidates = Vec::new();
+        for iy in 0..=28 {
+            for iz in 0..=20 {
+                let y = glabella.y - 45.0 + 2.0 * iy as f32;
+                let z = occiput.z + depth * (0.2 + 0.4 * iz as f32 / 20.0);
+                candidates.extend(hit(y, z));
+            }
+        }
+        let Some(rim) = candidates.into_iter().max_by(|a, b| lateral(a).total_cmp(&lateral(b)))
+        else {
+            return Vec3::new(mid_x + side * 0.5 * (hi.x - lo.x), glabella.y, 0.5 * (glabella.z + occiput.z));
+        };
+        // Walk up from the rim: the surface comes in over the top of the ear, then the skull
+        // widens again above it. The turn is where the ear meets the head.
+        let mut prev = rim;
+        for i in 1..=60 {
+            let Some(p) = hit(rim.y + i as f32, rim.z) else { break };
+            if lateral(&p) > lateral(&prev) + 0.05 && lateral(&prev) < lateral(&rim) - 2.0 {
+                return prev;
+            }
+            prev = p;
+        }
+        rim
+    };
+    let ear_left = given.ear_left.unwrap_or_else(|| ear(1.0));
+    let ear_right = given.ear_right.unwrap_or_else(|| ear(-1.0));
+
+    Landmarks {
+        glabella,
+        outer_eye_corner_left,
+        outer_eye_corner_right,
+        top_of_head,
+        occiput,
+        ear_left,
+        ear_right,
+    }
+}
+
+/// Triangles binned on a grid across one axis, for lines parallel to that axis.
+struct AxisIndex {
+    axis: usize,
+    /// The other two axes, in order.
+    plane: [usize; 2],
+    origin: Vec2,
+    cell: f32,
+    dims: [usize; 2],
+    cells: Vec<Vec<u32>>,
+}
+
+impl AxisIndex {
+    fn new(mesh: &TriMesh, axis: usize) -> Self {
+        let plane = [(axis + 1) % 3, (axis + 2) % 3];
+        let plane = [plane[0].min(plane[1]), plane[0].max(plane[1])];
+        let (lo, hi) = mesh.bounds();
+        let proj = |p: Vec3| Vec2::new(p[plane[0]], p[plane[1]]);
+        let (lo2, hi2) = (proj(lo), proj(hi));
+        let cell = ((hi2 - lo2).max_element() / 128.0).max(1e-6);
+        let dims = [
+            ((hi2.x - lo2.x) / cell) as usize + 1,
+            ((hi2.y - lo2.y) / cell) as usize + 1,
+        ];
+        let mut cells = vec![Vec::new(); dims[0] * dims[1]];
+        for t in 0..mesh.triangle_count() {
+            let [a, b, c] = mesh.triangle(t).map(proj);
+            let (mn, mx) = (a.min(b).min(c), a.max(b).max(c));
+            let i0 = ((mn - lo2) / cell).floor().max(Vec2::ZERO);
+            let i1 = ((mx - lo2) / cell).floor();
+            for i in i0.x as usize..=(i1.x as usize).min(dims[0] - 1) {
+                for j in i0.y as usize..=(i1.y as usize).min(dims[1] - 1) {
+                    cells[i * dims[1] + j].push(t as u32);
+                }
+            }
+        }
+        Self { axis, plane, origin: lo2, cell, dims, cells }
+    }
+
+    /// Where the line through `at` (coordinates on the two other axes, in order) parallel to the
+    /// axis meets the mesh furthest toward + (`toward_max`) or − along the axis.
+    fn extreme(&self, mesh: &TriMesh, at: Vec2, toward_max: bool) -> Option<Vec3> {
+        let g = (at - self.origin) / self.cell;
+        if g.x < 0.0 || g.y < 0.0 {
+            return None;
+        }
+        let (i, j) = (g.x as usize, g.y as usize);
+        if i >= self.dims[0] || j >= self.dims[1] {
+            return None;
+        }
+        let mut best: Option<f32> = None;
+        for &t in &self.cells[i * self.dims[1] + j] {
+            let tri = mesh.triangle(t as usize);
+            let [a, b, c] = tri.map(|p| Vec2::new(p[self.plane[0]], p[self.plane[1]]));
+            let area = (b - a).perp_dot(c - a);
+            if area.abs() < 1e-12 {
+                continue;
+            }
+            let w1 = (at - a).perp_dot(c - a) / area;
+            let w2 = (b - a).perp_dot(at - a) / area;
+            let w0 = 1.0 - w1 - w2;
+            if w0 < 0.0 || w1 < 0.0 || w2 < 0.0 {
+                continue;
+            }
+            let v = w0 * tri[0][self.axis] + w1 * tri[1][self.axis] + w2 * tri[2][self.axis];
+            if best.is_none_or(|bv| if toward_max { v > bv } else { v < bv }) {
+                best = Some(v);
+            }
+        }
+        best.map(|v| {
+            let mut p = Vec3::ZERO;
+            p[self.axis] = v;
+            p[self.plane[0]] = at.x;
+            p[self.plane[1]] = at.y;
+            p
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! Stipple: a GPU renderer for scalp micropigmentation (SMP) treatment plans.
+//!
+//! Data flows one way through the modules: [`scene`] (a client and a plan, from TOML) →
+//! [`head`] (the mesh and its landmarks) → [`plan`] (the treated region) → [`layout`] (dots
+//! on the surface) → [`pigment`] (how a dot looks through skin) and [`lighting`] →
+//! [`render`] (the GPU) → [`output`] (PNG files). Only `render` knows about the GPU.
+
+pub mod head;
+pub mod layout;
+pub mod lighting;
+pub mod output;
+pub mod pigment;
+pub mod plan;
+pub mod render;
+pub mod scene;

@@ -1,0 +1,751 @@
+//! The hairline and the treated region it bounds.
+//!
+//! This first version treats the whole scalp (a Norwood VI/VII client, shaved): the region
+//! is everything above a hairline that runs all around the head. The hairline lives in an
+//! angular frame about the cranium centre: azimuth around the vertical (0 = the face, +π/2 =
+//! the client's left) and elevation above the horizontal. For every azimuth it is one
+//! boundary elevation, interpolated through control points measured on the mesh from the
+//! landmarks (mid-frontal point, frontotemporal corners, temple points, above the ears, the
+//! nape), plus seeded hand-drawn irregularity. The weight falls smoothly across a transition
+//! zone centred on that line, measured in millimetres along the surface.
+
+use super::PlanError;
+use crate::head::mesh::ray_triangle;
+use crate::head::{Head, TriMesh};
+use glam::Vec3;
+use rand::{RngExt, SeedableRng};
+use std::f32::consts::{FRAC_PI_2, PI, TAU};
+
+/// Lowest accepted mid-frontal point: anything lower sits on the forehead just above the
+/// brows (the brief: 7-10 cm is the norm).
+pub const MIN_HAIRLINE_HEIGHT_MM: f32 = 50.0;
+/// Highest accepted mid-frontal point: past this the "hairline" is on the crown.
+pub const MAX_HAIRLINE_HEIGHT_MM: f32 = 130.0;
+pub const MAX_TRANSITION_MM: f32 = 40.0;
+pub const MAX_TEMPLE_RECESSION_MM: f32 = 50.0;
+pub const MAX_IRREGULARITY_MM: f32 = 10.0;
+/// The natural fringe kept around the ear: the boundary runs this far above the ear top.
+pub const EAR_CLEARANCE_MM: f32 = 15.0;
+/// Half the front-to-back span over which the boundary stays at ear-clearance height, so the
+/// helix (which rises above the ear-top landmark) never gets dots.
+pub const EAR_HALF_SPAN_MM: f32 = 25.0;
+/// Temporal point: this far lateral of the vertical through the frontotemporal corner.
+pub const TEMPLE_POINT_OFFSET_MM: f32 = 10.0;
+/// Nape line on the back midline, measured down along the surface from the occiput.
+pub const NAPE_BELOW_OCCIPUT_MM: f32 = 30.0;
+
+/// Boundary table resolution: about 0.6 mm of hairline per entry on an adult head.
+const TABLE_SIZE: usize = 1024;
+/// Irregularity octaves: (wavelength along the hairline in mm, share of the amplitude).
+/// Large waves break the drawn-with-a-ruler look, the finest ones the clean edge.
+const NOISE_OCTAVES: [(f32, f32); 3] = [(60.0, 0.55), (20.0, 0.30), (7.0, 0.15)];
+/// The irregularity is faded out this close (mm along the hairline) to the mid-frontal point,
+/// so that the measured height the practitioner asked for is honoured exactly.
+const MID_FRONTAL_PIN_MM: f32 = 20.0;
+/// Elevation step of the surface walks: 0.25° is about 0.4 mm of scalp.
+const WALK_STEP_RAD: f32 = 0.25 * PI / 180.0;
+/// Half-step of the finite difference that measures mm of surface per radian of elevation.
+const SLOPE_STEP_RAD: f32 = 0.5 * PI / 180.0;
+/// Safety factor on the measured gradient bound of the signed distance.
+const LIPSCHITZ_SAFETY: f32 = 1.25;
+/// How far from the hairline (mm) `clearance_mm` must stay a true lower bound.
+const CLEARANCE_RANGE_MM: f32 = 25.0;
+
+/// A hairline measured on the head from its landmarks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hairline {
+    /// Mid-frontal point above the glabella, measured along the surface (Garg: 80 mm).
+    pub height_above_glabella_mm: f32,
+    /// Width of the soft zone in which density, dot size and shade fall off.
+    pub transition_mm: f32,
+    /// How far the frontotemporal corners sit behind the mid-frontal line.
+    pub temple_recession_mm: f32,
+    /// Amplitude of the hand-drawn irregularity of the edge.
+    pub irregularity_mm: f32,
+}
+
+impl Default for Hairline {
+    fn default() -> Self {
+        Self {
+            height_above_glabella_mm: 80.0,
+            transition_mm: 12.0,
+            temple_recession_mm: 15.0,
+            irregularity_mm: 2.5,
+        }
+    }
+}
+
+impl Hairline {
+    /// Checks the numbers alone; whether the hairline fits a given head is checked by
+    /// [`TreatedRegion::new`].
+    pub fn validate(&self) -> Result<(), PlanError> {
+        for (field, value) in [
+            ("hairline.height_above_glabella_mm", self.height_above_glabella_mm),
+            ("hairline.transition_mm", self.transition_mm),
+            ("hairline.temple_recession_mm", self.temple_recession_mm),
+            ("hairline.irregularity_mm", self.irregularity_mm),
+        ] {
+            if !value.is_finite() {
+                return Err(PlanError::NotFinite { field, value });
+            }
+        }
+        let h = self.height_above_glabella_mm;
+        if h < MIN_HAIRLINE_HEIGHT_MM {
+            return Err(PlanError::HairlineTooLow { height_mm: h, min_mm: MIN_HAIRLINE_HEIGHT_MM });
+        }
+        if h > MAX_HAIRLINE_HEIGHT_MM {
+            return Err(PlanError::HairlineTooHigh { height_mm: h, max_mm: MAX_HAIRLINE_HEIGHT_MM });
+        }
+        for (field, value, max_mm) in [
+            ("hairline.transition_mm", self.transition_mm, MAX_TRANSITION_MM),
+            ("hairline.temple_recession_mm", self.temple_recession_mm, MAX_TEMPLE_RECESSION_MM),
+            ("hairline.irregularity_mm", self.irregularity_mm, MAX_IRREGULARITY_MM),
+        ] {
+            if !(0.0..=max_mm).contains(&value) {
+                return Err(PlanError::HairlineParameterOutOfRange { field, value, max_mm });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The angular frame hairlines are measured in: centred on the cranium centre, +Y up, the
+/// forward axis towards the glabella (horizontal), `left` the client's left.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeadFrame {
+    pub center: Vec3,
+    pub forward: Vec3,
+    pub left: Vec3,
+    pub up: Vec3,
+}
+
+impl HeadFrame {
+    pub fn new(head: &Head) -> Result<Self, PlanError> {
+        let center = head.cranium_center();
+        let up = Vec3::Y;
+        let to_face = head.landmarks.glabella - center;
+        let flat = Vec3::new(to_face.x, 0.0, to_face.z);
+        if !flat.is_finite() || flat.length() < 1.0 {
+            return Err(PlanError::HeadGeometry(
+                "the glabella is not in front of the cranium centre".into(),
+            ));
+        }
+        let forward = flat.normalize();
+        Ok(Self { center, forward, left: up.cross(forward), up })
+    }
+
+    /// Unit direction from the centre at (azimuth, elevation), radians.
+    pub fn direction(&self, azimuth: f32, elevation: f32) -> Vec3 {
+        let (sa, ca) = azimuth.sin_cos();
+        let (se, ce) = elevation.sin_cos();
+        ce * (sa * self.left + ca * self.forward) + se * self.up
+    }
+
+    /// (azimuth, elevation) of a point seen from the centre, radians; azimuth in [-π, π].
+    pub fn angles(&self, p: Vec3) -> (f32, f32) {
+        let d = p - self.center;
+        let (x, y, z) = (d.dot(self.left), d.dot(self.up), d.dot(self.forward));
+        (x.atan2(z), y.atan2((x * x + z * z).sqrt()))
+    }
+}
+
+/// A named control point of the hairline, for overlays and debugging.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HairlinePoint {
+    pub name: &'static str,
+    pub azimuth: f32,
+    /// Elevation of the smooth design line (before irregularity).
+    pub elevation: f32,
+    pub position_mm: Vec3,
+}
+
+/// The treated region on one head: a weight in [0, 1] at each surface point (1 inside,
+/// falling to 0 across the transition zone).
+#[derive(Clone, Debug)]
+pub struct TreatedRegion {
+    frame: HeadFrame,
+    transition_mm: f32,
+    inv_transition: f32,
+    /// Bound on |∇ signed distance| near the hairline (mm per mm of 3-D displacement).
+    lipschitz: f32,
+    /// TABLE_SIZE + 1 entries over azimuth [-π, π]: (boundary elevation rad, surface mm per
+    /// radian of elevation at the boundary). The last repeats the first so lookups need no
+    /// wrap.
+    table: Vec<[f32; 2]>,
+    /// Surface points of the hairline (weight 0.5), TABLE_SIZE of them.
+    polyline: Vec<Vec3>,
+    control_points: Vec<HairlinePoint>,
+    mid_frontal: Vec3,
+}
+
+impl TreatedRegion {
+    /// Measures the hairline on `head` (ray casts from the cranium centre) and tabulates it.
+    /// `seed` draws the irregularity of the edge.
+    pub fn new(head: &Head, hairline: &Hairline, seed: u64) -> Result<TreatedRegion, PlanError> {
+        hairline.validate()?;
+        let frame = HeadFrame::new(head)?;
+        let caster = RadialCaster::new(&head.mesh, frame);
+        let lm = &head.landmarks;
+
+        // Mid-frontal point: walk up the midline from the glabella.
+        let (_, el_glabella) = frame.angles(lm.glabella);
+        let r_glabella = (lm.glabella - frame.center).length();
+        let height = hairline.height_above_glabella_mm;
+        let el_mid = caster
+            .walk(0.0, el_glabella, r_glabella, height, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+            .map_err(|reachable_mm| PlanError::HairlineBeyondVertex {
+                height_mm: height,
+                reachable_mm,
+            })?;
+        let r_mid = caster.cast(0.0, el_mid).unwrap_or(r_glabella);
+
+        let mut knots: Vec<(&'static str, f32, f32)> = vec![("mid-frontal point", 0.0, el_mid)];
+        for (side, eye, ear) in [
+            (1.0f32, lm.outer_eye_corner_left, lm.ear_left),
+            (-1.0, lm.outer_eye_corner_right, lm.ear_right),
+        ] {
+            let names = if side > 0.0 {
+                ["left frontotemporal corner", "left temple point", "left ear front", "left ear", "left ear back", "left nape side"]
+            } else {
+                ["right frontotemporal corner", "right temple point", "right ear front", "right ear", "right ear back", "right nape side"]
+            };
+            // Frontotemporal corner: on the vertical above the outer eye corner, at the
+            // mid-frontal elevation, then set back (up the surface) by the recession.
+            let (az_corner, _) = frame.angles(eye);
+            let el_corner = caster
+                .walk(az_corner, el_mid, r_mid, hairline.temple_recession_mm, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+                .map_err(|_| geometry("the frontotemporal corner falls past the top of the head"))?;
+            // Above the ear, leaving the fringe around it.
+            let (az_ear, el_ear) = frame.angles(ear);
+            let r_ear = (ear - frame.center).length();
+            let el_above_ear = caster
+                .walk(az_ear, el_ear, r_ear, EAR_CLEARANCE_MM, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+                .map_err(|_| geometry("the ear top is too close to the top of the head"))?;
+            // Temple point: about 1 cm lateral of the corner's vertical, halfway down to the
+            // height kept above the ear.
+            let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
+            let az_temple =
+                az_corner + side * TEMPLE_POINT_OFFSET_MM / caster.horizontal_radius(az_corner, el_temple, r_mid);
+            let ear_span = EAR_HALF_SPAN_MM / caster.horizontal_radius(az_ear, el_above_ear, r_ear);
+            knots.extend([
+                (names[0], az_corner, el_corner),
+                (names[1], az_temple, el_temple),
+                (names[2], az_ear - side * ear_span, el_above_ear),
+                (names[3], az_ear, el_above_ear),
+                (names[4], az_ear + side * ear_span, el_above_ear),
+            ]);
+            knots.push((names[5], f32::NAN, f32::NAN)); // filled once the nape is known
+        }
+        // Nape: on the back midline, somewhat below the occiput.
+        let (az_occ, el_occ) = frame.angles(lm.occiput);
+        let r_occ = (lm.occiput - frame.center).length();
+        let el_nape = caster
+            .walk(az_occ, el_occ, r_occ, NAPE_BELOW_OCCIPUT_MM, -1.0, -FRAC_PI_2 + WALK_STEP_RAD)
+            .map_err(|_| geometry("the occiput is too close to the bottom of the head"))?;
+        // The nape side points bend the line from behind the ear down to the nape.
+        for side_start in [1usize, 7] {
+            let (az_back, el_back) = (knots[side_start + 4].1, knots[side_start + 4].2);
+            let back = if az_back > 0.0 { PI } else { -PI };
+            knots[side_start + 5].1 = az_back + 0.6 * (back - az_back);
+            knots[side_start + 5].2 = el_nape + 0.3 * (el_back - el_nape);
+        }
+        let az_nape = wrap_angle(az_occ);
+        knots.push(("nape", az_nape, el_nape));
+
+        // Design order around the head, right nape side to left nape side through the face.
+        let mut order: Vec<usize> = vec![12, 11, 10, 9, 8, 7, 0, 1, 2, 3, 4, 5, 6];
+        let increasing = order.windows(2).all(|w| knots[w[0]].1 < knots[w[1]].1 - 1e-3);
+        let (lo, hi) = (knots[12].1, knots[6].1);
+        let nape_behind = az_nape > hi + 1e-3 || az_nape < lo - 1e-3;
+        if !increasing || !nape_behind || knots.iter().any(|k| !k.1.is_finite() || !k.2.is_finite()) {
+            return Err(geometry(
+                "the landmarks are out of order around the head (expected the face, outer eye \
+                 corners, ears and occiput in that order from the front)",
+            ));
+        }
+        order.push(13);
+        order.sort_by(|&a, &b| knots[a].1.total_cmp(&knots[b].1));
+        let spline = PeriodicPchip::new(
+            order.iter().map(|&i| knots[i].1).collect(),
+            order.iter().map(|&i| knots[i].2).collect(),
+        );
+
+        // Tabulate the smooth design line: radius and surface slope at each azimuth.
+        let d_az = TAU / TABLE_SIZE as f32;
+        let az_of = |k: usize| -PI + k as f32 * d_az;
+        let mut smooth = vec![0.0f32; TABLE_SIZE];
+        let mut radius = vec![f32::NAN; TABLE_SIZE];
+        let mut mm_per_rad = vec![f32::NAN; TABLE_SIZE];
+        for k in 0..TABLE_SIZE {
+            let az = az_of(k);
+            smooth[k] = spline.eval(az);
+            radius[k] = caster.cast(az, smooth[k]).unwrap_or(f32::NAN);
+            mm_per_rad[k] = caster.mm_per_radian(az, smooth[k]).unwrap_or(radius[k]);
+        }
+        fill_gaps(&mut radius).ok_or_else(|| geometry("no surface along the hairline"))?;
+        fill_gaps(&mut mm_per_rad).ok_or_else(|| geometry("no surface along the hairline"))?;
+
+        // Irregularity, parametrised by arc length along the hairline so its wavelengths are
+        // in millimetres wherever it runs.
+        let mut arc = vec![0.0f32; TABLE_SIZE + 1];
+        for k in 0..TABLE_SIZE {
+            let rho = |i: usize| radius[i % TABLE_SIZE] * smooth[i % TABLE_SIZE].cos();
+            arc[k + 1] = arc[k] + 0.5 * (rho(k) + rho(k + 1)) * d_az;
+        }
+        let length = arc[TABLE_SIZE];
+        let noise = PeriodicNoise::new(length, hairline.irregularity_mm, seed);
+        let mid_k = TABLE_SIZE / 2; // azimuth 0
+        let noise_mid = noise.eval(arc[mid_k] / length);
+        let mut boundary = vec![0.0f32; TABLE_SIZE];
+        for k in 0..TABLE_SIZE {
+            let d = (arc[k] - arc[mid_k]).abs();
+            let d = d.min(length - d) / MID_FRONTAL_PIN_MM;
+            let offset_mm = noise.eval(arc[k] / length) - noise_mid * (-d * d).exp();
+            boundary[k] = smooth[k] + offset_mm / mm_per_rad[k];
+        }
+
+        // Gradient bound of the signed distance (θ - θb(φ))·m(φ), for clearance_mm.
+        let transition = hairline.transition_mm;
+        let mut lipschitz = 1.0f32;
+        for k in 0..TABLE_SIZE {
+            let (kp, km) = ((k + 1) % TABLE_SIZE, (k + TABLE_SIZE - 1) % TABLE_SIZE);
+            let db = (boundary[kp] - boundary[km]) / (2.0 * d_az);
+            let dm = (mm_per_rad[kp] - mm_per_rad[km]) / (2.0 * d_az);
+            let m = mm_per_rad[k];
+            let rho = (radius[k] * boundary[k].cos()).max(1.0);
+            let d_el = (0.5 * transition + CLEARANCE_RANGE_MM) / m;
+            let along = m / radius[k];
+            let across = (m * db.abs() + d_el * dm.abs()) / rho;
+            lipschitz = lipschitz.max((along * along + across * across).sqrt());
+        }
+
+        let polyline = (0..TABLE_SIZE)
+            .map(|k| {
+                let az = az_of(k);
+                let r = caster.cast(az, boundary[k]).unwrap_or(radius[k]);
+                frame.center + r * frame.direction(az, boundary[k])
+            })
+            .collect();
+        let control_points = knots
+            .iter()
+            .map(|&(name, az, el)| {
+                let r = caster.cast(az, el).unwrap_or(r_mid);
+                HairlinePoint { name, azimuth: az, elevation: el, position_mm: frame.center + r * frame.direction(az, el) }
+            })
+            .collect();
+        let mut table: Vec<[f32; 2]> = (0..TABLE_SIZE).map(|k| [boundary[k], mm_per_rad[k]]).collect();
+        table.push(table[0]);
+        Ok(Self {
+            frame,
+            transition_mm: transition,
+            inv_transition: if transition > 0.0 { 1.0 / transition } else { 0.0 },
+            lipschitz: LIPSCHITZ_SAFETY * lipschitz,
+            table,
+            polyline,
+            control_points,
+            mid_frontal: frame.center + r_mid * frame.direction(0.0, el_mid),
+        })
+    }
+
+    /// Signed distance (mm, along the surface, approximately) from the hairline: positive
+    /// on the treated side. Exact in elevation at the boundary's azimuth; a handful of flops
+    /// and one table lookup.
+    #[inline]
+    pub fn signed_distance_mm(&self, p: Vec3) -> f32 {
+        let d = p - self.frame.center;
+        let x = d.dot(self.frame.left);
+        let y = d.dot(self.frame.up);
+        let z = d.dot(self.frame.forward);
+        let elevation = fast_atan2(y, (x * x + z * z).sqrt());
+        let f = (fast_atan2(x, z) + PI) * (TABLE_SIZE as f32 / TAU);
+        let i = (f.max(0.0) as usize).min(TABLE_SIZE - 1);
+        let t = f - i as f32;
+        let [b0, m0] = self.table[i];
+        let [b1, m1] = self.table[i + 1];
+        (elevation - (b0 + t * (b1 - b0))) * (m0 + t * (m1 - m0))
+    }
+
+    /// Region weight in [0, 1]: 1 well inside the treated scalp, falling smoothly and
+    /// monotonically to 0 across the transition zone (centred on the hairline), 0 outside.
+    #[inline]
+    pub fn weight(&self, p: Vec3) -> f32 {
+        let s = self.signed_distance_mm(p);
+        if self.inv_transition == 0.0 {
+            return if s >= 0.0 { 1.0 } else { 0.0 };
+        }
+        let x = (s * self.inv_transition + 0.5).clamp(0.0, 1.0);
+        x * x * (3.0 - 2.0 * x)
+    }
+
+    /// Whether `p` gets any pigment (weight > 0).
+    #[inline]
+    pub fn contains(&self, p: Vec3) -> bool {
+        self.weight(p) > 0.0
+    }
+
+    /// A lower bound on the distance (mm) from `p` to the transition zone: positive inside
+    /// the full-weight zone (distance to any point of weight < 1), negative outside the
+    /// region (minus the distance to any point of weight > 0), 0 within the zone. Lets the
+    /// layout classify whole triangles without sampling them.
+    #[inline]
+    pub fn clearance_mm(&self, p: Vec3) -> f32 {
+        let s = self.signed_distance_mm(p);
+        let h = 0.5 * self.transition_mm;
+        if s >= h {
+            (s - h) / self.lipschitz
+        } else if s <= -h {
+            (s + h) / self.lipschitz
+        } else {
+            0.0
+        }
+    }
+
+    pub fn frame(&self) -> &HeadFrame {
+        &self.frame
+    }
+
+    pub fn transition_mm(&self) -> f32 {
+        self.transition_mm
+    }
+
+    /// The measured mid-frontal point on the surface (weight 0.5 there).
+    pub fn mid_frontal_point(&self) -> Vec3 {
+        self.mid_frontal
+    }
+
+    /// Boundary elevation (radians, weight 0.5) at an azimuth, irregularity included.
+    pub fn boundary_elevation(&self, azimuth: f32) -> f32 {
+        let f = (wrap_angle(azimuth) + PI) * (TABLE_SIZE as f32 / TAU);
+        let i = (f.max(0.0) as usize).min(TABLE_SIZE - 1);
+        let t = f - i as f32;
+        self.table[i][0] + t * (self.table[i + 1][0] - self.table[i][0])
+    }
+
+    /// The hairline (weight 0.5) as a closed loop of surface points, for overlays.
+    pub fn hairline_polyline(&self) -> &[Vec3] {
+        &self.polyline
+    }
+
+    /// The control points the hairline was designed through (before irregularity).
+    pub fn control_points(&self) -> &[HairlinePoint] {
+        &self.control_points
+    }
+}
+
+fn geometry(msg: &str) -> PlanError {
+    PlanError::HeadGeometry(msg.to_string())
+}
+
+/// Wraps an angle into [-π, π).
+fn wrap_angle(a: f32) -> f32 {
+    (a + PI).rem_euclid(TAU) - PI
+}
+
+/// Replaces NaNs (rays that missed) by the nearest valid entry, cyclically. None if all
+/// are NaN.
+fn fill_gaps(v: &mut [f32]) -> Option<()> {
+    let n = v.len();
+    let first = v.iter().position(|x| !x.is_nan())?;
+    let mut last = v[first];
+    for i in 1..=n {
+        let k = (first + i) % n;
+        if v[k].is_nan() {
+            v[k] = last;
+        } else {
+            last = v[k];
+        }
+    }
+    Some(())
+}
+
+/// atan2 to about 1e-5 rad, several times cheaper than libm's: the region weight is
+/// evaluated millions of times.
+#[inline]
+pub fn fast_atan2(y: f32, x: f32) -> f32 {
+    let (ax, ay) = (x.abs(), y.abs());
+    let (lo, hi) = if ax < ay { (ax, ay) } else { (ay, ax) };
+    if hi == 0.0 {
+        return 0.0;
+    }
+    let a = lo / hi;
+    let s = a * a;
+    // Minimax odd polynomial for atan on [0, 1].
+    let mut r = a
+        * (0.999_977_26
+            + s * (-0.332_623_47
+                + s * (0.193_543_46 + s * (-0.116_432_87 + s * (0.052_653_32 + s * -0.011_721_20)))));
+    if ay > ax {
+        r = FRAC_PI_2 - r;
+    }
+    if x < 0.0 {
+        r = PI - r;
+    }
+    if y < 0.0 { -r } else { r }
+}
+
+/// Ray casts from the cranium centre, accelerated by binning triangles by direction: a ray
+/// from the centre can only hit triangles whose angular extent covers its direction. Turns
+/// the mesh's brute-force cast (~80k triangle tests) into a few dozen tests, so the region
+/// can afford thousands of probes.
+struct RadialCaster<'a> {
+    mesh: &'a TriMesh,
+    frame: HeadFrame,
+    start: Vec<u32>,
+    tris: Vec<u32>,
+}
+
+const CAST_AZ_BINS: usize = 256;
+const CAST_EL_BINS: usize = 128;
+
+impl<'a> RadialCaster<'a> {
+    fn new(mesh: &'a TriMesh, frame: HeadFrame) -> Self {
+        let ranges: Vec<Option<([i32; 2], [usize; 2])>> =
+            (0..mesh.triangle_count()).map(|t| Self::bin_range(mesh, &frame, t)).collect();
+        let mut count = vec![0u32; CAST_AZ_BINS * CAST_EL_BINS + 1];
+        let each = |f: &mut dyn FnMut(usize, u32)| {
+            for (t, range) in ranges.iter().enumerate() {
+                let Some(([a0, a1], [e0, e1])) = *range else { continue };
+                for e in e0..=e1 {
+                    for a in a0..=a1 {
+                        f(e * CAST_AZ_BINS + a.rem_euclid(CAST_AZ_BINS as i32) as usize, t as u32);
+                    }
+                }
+            }
+        };
+        each(&mut |bin, _| count[bin + 1] += 1);
+        for i in 1..count.len() {
+            count[i] += count[i - 1];
+        }
+        let start = count.clone();
+        let mut tris = vec![0u32; *count.last().unwrap() as usize];
+        each(&mut |bin, t| {
+            tris[count[bin] as usize] = t;
+            count[bin] += 1;
+        });
+        Self { mesh, frame, start, tris }
+    }
+
+    /// Angular bins a triangle may cover: azimuth bins (may run past the ends, to be
+    /// wrapped) and elevation bins, padded by one bin and for the bulge of long edges.
+    fn bin_range(mesh: &TriMesh, frame: &HeadFrame, t: usize) -> Option<([i32; 2], [usize; 2])> {
+        let v = mesh.triangle(t);
+        if v.iter().any(|p| (*p - frame.center).length() < 1e-3) {
+            return None;
+        }
+        let ang = v.map(|p| frame.angles(p));
+        let mut el_lo = ang.iter().map(|a| a.1).fold(f32::INFINITY, f32::min);
+        let mut el_hi = ang.iter().map(|a| a.1).fold(f32::NEG_INFINITY, f32::max);
+        let az: Vec<f32> = ang.iter().map(|a| ang[0].0 + wrap_angle(a.0 - ang[0].0)).collect();
+        let az_lo = az.iter().copied().fold(f32::INFINITY, f32::min);
+        let az_hi = az.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let pole_up = ray_triangle(frame.center, frame.up, v[0], v[1], v[2]).is_some();
+        let pole_down = ray_triangle(frame.center, -frame.up, v[0], v[1], v[2]).is_some();
+        let span = az_hi - az_lo;
+        let all_az = pole_up || pole_down || span > 0.5 * PI;
+        if pole_up {
+            el_hi = FRAC_PI_2;
+        }
+        if pole_down {
+            el_lo = -FRAC_PI_2;
+        }
+        if !all_az {
+            // A great-circle edge between equal elevations e bulges to atan(tan e / cos(Δφ/2)).
+            let e = el_lo.abs().max(el_hi.abs()).min(1.55);
+            let bulge = (e.tan() / (0.5 * span).cos()).atan() - e;
+            el_lo -= bulge;
+            el_hi += bulge;
+        }
+        let az_bin = |a: f32| ((a + PI) / TAU * CAST_AZ_BINS as f32).floor() as i32;
+        let el_bin = |e: f32| {
+            (((e + FRAC_PI_2) / PI * CAST_EL_BINS as f32).floor() as i64).clamp(0, CAST_EL_BINS as i64 - 1) as usize
+        };
+        let az_range = if all_az {
+            [0, CAST_AZ_BINS as i32 - 1]
+        } else {
+            [az_bin(az_lo) - 1, az_bin(az_hi) + 1]
+        };
+        let el_range = [el_bin(el_lo).saturating_sub(1), (el_bin(el_hi) + 1).min(CAST_EL_BINS - 1)];
+        Some((az_range, el_range))
+    }
+
+    /// Distance from the centre to the closest surface hit at (azimuth, elevation).
+    fn cast(&self, azimuth: f32, elevation: f32) -> Option<f32> {
+        let dir = self.frame.direction(azimuth, elevation);
+        let a = (((wrap_angle(azimuth) + PI) / TAU * CAST_AZ_BINS as f32) as usize).min(CAST_AZ_BINS - 1);
+        let e = (((elevation + FRAC_PI_2) / PI * CAST_EL_BINS as f32).max(0.0) as usize).min(CAST_EL_BINS - 1);
+        let bin = e * CAST_AZ_BINS + a;
+        let mut best: Option<f32> = None;
+        for &t in &self.tris[self.start[bin] as usize..self.start[bin + 1] as usize] {
+            let [p0, p1, p2] = self.mesh.triangle(t as usize);
+            if let Some(d) = ray_triangle(self.frame.center, dir, p0, p1, p2) {
+                if best.is_none_or(|b| d < b) {
+                    best = Some(d);
+                }
+            }
+        }
+        best
+    }
+
+    /// Horizontal distance from the vertical axis of the surface point there (mm per radian
+    /// of azimuth), at least 1 mm.
+    fn horizontal_radius(&self, azimuth: f32, elevation: f32, fallback_r: f32) -> f32 {
+        (self.cast(azimuth, elevation).unwrap_or(fallback_r) * elevation.cos()).max(1.0)
+    }
+
+    /// Millimetres of surface per radian of elevation at a point (radius and tilt).
+    fn mm_per_radian(&self, azimuth: f32, elevation: f32) -> Option<f32> {
+        let up = self.cast(azimuth, elevation + SLOPE_STEP_RAD)?;
+        let down = self.cast(azimuth, elevation - SLOPE_STEP_RAD)?;
+        let a = self.frame.direction(azimuth, elevation + SLOPE_STEP_RAD) * up;
+        let b = self.frame.direction(azimuth, elevation - SLOPE_STEP_RAD) * down;
+        Some((a - b).length() / (2.0 * SLOPE_STEP_RAD))
+    }
+
+    /// Elevation reached by walking `dist_mm` along the surface from `el0` at a fixed
+    /// azimuth, upwards (`dir` = 1) or downwards (-1), summing the chords between ray hits
+    /// every WALK_STEP_RAD. Where a ray misses (open meshes), the surface is continued at the
+    /// last radius. Err(distance walked) if `el_limit` comes first.
+    fn walk(&self, azimuth: f32, el0: f32, r0: f32, dist_mm: f32, dir: f32, el_limit: f32) -> Result<f32, f32> {
+        let mut el = el0;
+        let mut r = self.cast(azimuth, el).unwrap_or(r0);
+        let mut p = r * self.frame.direction(azimuth, el);
+        let mut walked = 0.0f32;
+        if dist_mm <= 0.0 {
+            return Ok(el0);
+        }
+        loop {
+            let next = el + dir * WALK_STEP_RAD;
+            if (next - el_limit) * dir > 0.0 {
+                return Err(walked);
+            }
+            r = self.cast(azimuth, next).unwrap_or(r);
+            let q = r * self.frame.direction(azimuth, next);
+            let seg = (q - p).length();
+            if walked + seg >= dist_mm && seg > 0.0 {
+                return Ok(el + dir * WALK_STEP_RAD * (dist_mm - walked) / seg);
+            }
+            walked += seg;
+            el = next;
+            p = q;
+        }
+    }
+}
+
+/// Periodic monotone cubic (Fritsch-Butland tangents) through (azimuth, elevation) knots:
+/// smooth, and unlike Catmull-Rom it never overshoots, so the corners are the highest
+/// points of the recession and the mid-frontal point the lowest of the front.
+struct PeriodicPchip {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    m: Vec<f32>,
+}
+
+impl PeriodicPchip {
+    fn new(x: Vec<f32>, y: Vec<f32>) -> Self {
+        let n = x.len();
+        let h = |i: usize| if i + 1 < n { x[i + 1] - x[i] } else { x[0] + TAU - x[n - 1] };
+        let delta = |i: usize| (y[(i + 1) % n] - y[i]) / h(i);
+        let m = (0..n)
+            .map(|i| {
+                let ip = (i + n - 1) % n;
+                let (d0, d1, h0, h1) = (delta(ip), delta(i), h(ip), h(i));
+                if d0 * d1 <= 0.0 {
+                    0.0
+                } else {
+                    3.0 * (h0 + h1) / ((2.0 * h1 + h0) / d0 + (h1 + 2.0 * h0) / d1)
+                }
+            })
+            .collect();
+        Self { x, y, m }
+    }
+
+    fn eval(&self, azimuth: f32) -> f32 {
+        let n = self.x.len();
+        let x = self.x[0] + (azimuth - self.x[0]).rem_euclid(TAU);
+        let i = self.x.partition_point(|&k| k <= x).saturating_sub(1);
+        let (x1, j) = if i + 1 < n { (self.x[i + 1], i + 1) } else { (self.x[0] + TAU, 0) };
+        let h = x1 - self.x[i];
+        let t = (x - self.x[i]) / h;
+        let (t2, t3) = (t * t, t * t * t);
+        (2.0 * t3 - 3.0 * t2 + 1.0) * self.y[i]
+            + (t3 - 2.0 * t2 + t) * h * self.m[i]
+            + (-2.0 * t3 + 3.0 * t2) * self.y[j]
+            + (t3 - t2) * h * self.m[j]
+    }
+}
+
+/// Seeded smooth periodic 1-D noise in millimetres: octaves of Catmull-Rom value noise
+/// over a loop of the hairline's length.
+struct PeriodicNoise {
+    octaves: Vec<(Vec<f32>, f32)>,
+}
+
+impl PeriodicNoise {
+    fn new(length_mm: f32, amplitude_mm: f32, seed: u64) -> Self {
+        // Its own stream: changing the layout's use of the seed must not move the hairline.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x4a1c_5e2d_71b0_93f7);
+        let octaves = NOISE_OCTAVES
+            .iter()
+            .map(|&(wavelength, share)| {
+                let n = ((length_mm / wavelength).round() as usize).max(4);
+                let values = (0..n).map(|_| 2.0 * rng.random::<f32>() - 1.0).collect();
+                (values, share * amplitude_mm)
+            })
+            .collect();
+        Self { octaves }
+    }
+
+    /// `t` in turns (0..1 around the loop).
+    fn eval(&self, t: f32) -> f32 {
+        self.octaves
+            .iter()
+            .map(|(v, amp)| {
+                let n = v.len();
+                let f = t.rem_euclid(1.0) * n as f32;
+                let i = (f as usize).min(n - 1);
+                let s = f - i as f32;
+                let p = |k: usize| v[(i + n + k - 1) % n];
+                let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3));
+                let c = p1
+                    + 0.5
+                        * s
+                        * (p2 - p0 + s * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3 + s * (3.0 * (p1 - p2) + p3 - p0)));
+                amp * c
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_atan2_matches_std() {
+        let mut worst = 0.0f32;
+        let mut prev = -PI;
+        for i in 0..20_000 {
+            let a = -PI + TAU * (i as f32 + 0.5) / 20_000.0;
+            let (y, x) = (3.0 * a.sin(), 3.0 * a.cos());
+            let f = fast_atan2(y, x);
+            worst = worst.max((f - y.atan2(x)).abs());
+            assert!(f >= prev, "not monotone at {a}");
+            prev = f;
+        }
+        assert!(worst < 2e-5, "worst error {worst}");
+        assert_eq!(fast_atan2(0.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn pchip_interpolates_without_overshoot() {
+        let s = PeriodicPchip::new(vec![-2.0, 0.0, 1.0, 2.5], vec![0.5, 0.2, 0.9, 0.4]);
+        for (x, y) in [(-2.0, 0.5), (0.0, 0.2), (1.0, 0.9), (2.5, 0.4)] {
+            assert!((s.eval(x) - y).abs() < 1e-5);
+            assert!((s.eval(x + TAU) - y).abs() < 1e-4);
+        }
+        for i in 0..1000 {
+            let v = s.eval(-PI + TAU * i as f32 / 1000.0);
+            assert!((0.2 - 1e-5..=0.9 + 1e-5).contains(&v));
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! A treatment plan: where pigment goes (the treated region bounded by a hairline) and what
+//! each impression is like (density, dot size, depth, shade).
+
+pub mod hairline;
+
+pub use hairline::{Hairline, HeadFrame, TreatedRegion};
+
+/// Densities above this put dots closer than about 0.5 mm: they merge into a solid tattoo
+/// instead of reading as follicles (real scalps have 60-120 follicular units/cm²).
+pub const MAX_DENSITY_PER_CM2: f32 = 400.0;
+/// Largest believable impression seen from the surface; the brief's range is 0.09-0.17 mm.
+pub const MAX_DOT_DIAMETER_MM: f32 = 1.0;
+/// Pigment depth range accepted (the brief: 0.25-0.5 mm is right; outside 0.1-2 mm the
+/// needle is either in the epidermis, which sheds it, or far below the dermis).
+pub const DEPTH_RANGE_MM: [f32; 2] = [0.1, 2.0];
+
+/// What the practitioner asks for. Plain data: the layout stage turns it into dots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Seed of every random choice in the layout: same seed, same dots.
+    pub seed: u64,
+    /// Impressions per cm² of scalp surface inside the hairline (the brief: ~1 mm spacing,
+    /// i.e. about 100/cm²).
+    pub density_per_cm2: f32,
+    /// Dot diameter seen from the surface, min and max (the brief: 0.09-0.17 mm).
+    pub dot_diameter_mm: [f32; 2],
+    /// Pigment depth below the surface (the brief: 0.25-0.5 mm).
+    pub depth_mm: f32,
+    /// Pigment concentration: 1 = undiluted carbon black, lower = more diluted (lighter).
+    pub shade: f32,
+    pub hairline: Hairline,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            density_per_cm2: 100.0,
+            dot_diameter_mm: [0.09, 0.15],
+            depth_mm: 0.35,
+            shade: 0.7,
+            hairline: Hairline::default(),
+        }
+    }
+}
+
+/// Why a plan (or the hairline it asks for on a given head) cannot be carried out.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum PlanError {
+    #[error("{field} must be a finite number, got {value}")]
+    NotFinite { field: &'static str, value: f32 },
+    #[error(
+        "hairline {height_mm} mm above the glabella is too low: it would sit on the forehead, \
+         just above the brows; place the mid-frontal point at least {min_mm} mm above the \
+         glabella (clinics use 70-100 mm, Garg's method 80 mm)"
+    )]
+    HairlineTooLow { height_mm: f32, min_mm: f32 },
+    #[error(
+        "hairline {height_mm} mm above the glabella is too high: at most {max_mm} mm \
+         (clinics use 70-100 mm)"
+    )]
+    HairlineTooHigh { height_mm: f32, max_mm: f32 },
+    #[error("{field} = {value} mm is outside the accepted range 0-{max_mm} mm")]
+    HairlineParameterOutOfRange { field: &'static str, value: f32, max_mm: f32 },
+    #[error(
+        "the mid-frontal point {height_mm} mm above the glabella is past the top of this head \
+         (only {reachable_mm:.0} mm of forehead and scalp lie above the glabella on the midline)"
+    )]
+    HairlineBeyondVertex { height_mm: f32, reachable_mm: f32 },
+    #[error("density must be above 0 impressions/cm², got {0}")]
+    DensityNotPositive(f32),
+    #[error(
+        "density {density}/cm² is absurd: above {max}/cm² dots closer than about 0.5 mm merge \
+         into a solid tattoo (the brief: about 100/cm², 1 mm spacing)"
+    )]
+    DensityTooHigh { density: f32, max: f32 },
+    #[error(
+        "dot diameter range [{min}, {max}] mm is invalid: need 0 < min <= max <= {limit} mm \
+         (the brief: 0.09-0.17 mm)"
+    )]
+    DiameterRange { min: f32, max: f32, limit: f32 },
+    #[error(
+        "pigment depth {0} mm is outside 0.1-2 mm (the brief: upper to mid papillary dermis, \
+         0.25-0.5 mm)"
+    )]
+    DepthOutOfRange(f32),
+    #[error("shade {0} is outside (0, 1] (1 = undiluted carbon black)")]
+    ShadeOutOfRange(f32),
+    #[error("cannot place the hairline on this head: {0}")]
+    HeadGeometry(String),
+}
+
+impl Plan {
+    /// Checks every number in the plan, hairline included, without looking at a head.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        self.validate_dots()?;
+        self.hairline.validate()
+    }
+
+    /// Checks the per-impression numbers only (density, diameter, depth, shade): what a layout
+    /// over any region needs, whatever bounds it.
+    pub fn validate_dots(&self) -> Result<(), PlanError> {
+        let [dmin, dmax] = self.dot_diameter_mm;
+        for (field, value) in [
+            ("density_per_cm2", self.density_per_cm2),
+            ("dot_diameter_mm[0]", dmin),
+            ("dot_diameter_mm[1]", dmax),
+            ("depth_mm", self.depth_mm),
+            ("shade", self.shade),
+        ] {
+            if !value.is_finite() {
+                return Err(PlanError::NotFinite { field, value });
+            }
+        }
+        if self.density_per_cm2 <= 0.0 {
+            return Err(PlanError::DensityNotPositive(self.density_per_cm2));
+        }
+        if self.density_per_cm2 > MAX_DENSITY_PER_CM2 {
+            return Err(PlanError::DensityTooHigh {
+                density: self.density_per_cm2,
+                max: MAX_DENSITY_PER_CM2,
+            });
+        }
+        if !(dmin > 0.0 && dmin <= dmax && dmax <= MAX_DOT_DIAMETER_MM) {
+            return Err(PlanError::DiameterRange {
+                min: dmin,
+                max: dmax,
+                limit: MAX_DOT_DIAMETER_MM,
+            });
+        }
+        if !(DEPTH_RANGE_MM[0]..=DEPTH_RANGE_MM[1]).contains(&self.depth_mm) {
+            return Err(PlanError::DepthOutOfRange(self.depth_mm));
+        }
+        if !(self.shade > 0.0 && self.shade <= 1.0) {
+            return Err(PlanError::ShadeOutOfRange(self.shade));
+        }
+        Ok(())
+    }
+}

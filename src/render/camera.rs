@@ -1,0 +1,140 @@
+//! Cameras: named views around the head with a physical lens (focal length on a full-frame
+//! 36 x 24 mm sensor).
+
+use crate::head::Head;
+use glam::{Mat4, Vec3};
+
+/// Height of a full-frame sensor; with the focal length it fixes the field of view.
+pub const SENSOR_HEIGHT_MM: f32 = 24.0;
+
+/// Named camera positions. Left and right are the client's own sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ViewName {
+    Front,
+    Left,
+    Right,
+    Back,
+    Top,
+    /// Three-quarter view from the client's front left.
+    FrontLeft,
+    /// Three-quarter view from the client's front right.
+    FrontRight,
+    /// Close-up of the front hairline, near enough to see single dots.
+    HairlineCloseup,
+}
+
+impl ViewName {
+    pub const ALL: [ViewName; 8] = [
+        ViewName::Front,
+        ViewName::Left,
+        ViewName::Right,
+        ViewName::Back,
+        ViewName::Top,
+        ViewName::FrontLeft,
+        ViewName::FrontRight,
+        ViewName::HairlineCloseup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViewName::Front => "front",
+            ViewName::Left => "left",
+            ViewName::Right => "right",
+            ViewName::Back => "back",
+            ViewName::Top => "top",
+            ViewName::FrontLeft => "front-left",
+            ViewName::FrontRight => "front-right",
+            ViewName::HairlineCloseup => "hairline-closeup",
+        }
+    }
+}
+
+/// A pinhole camera in head space (mm).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Camera {
+    pub eye_mm: Vec3,
+    pub target_mm: Vec3,
+    pub up: Vec3,
+    pub vertical_fov_rad: f32,
+    pub aspect: f32,
+    pub near_mm: f32,
+    pub far_mm: f32,
+}
+
+impl Camera {
+    pub fn view(&self) -> Mat4 {
+        glam::camera::rh::view::look_at_mat4(self.eye_mm, self.target_mm, self.up)
+    }
+
+    pub fn projection(&self) -> Mat4 {
+        // wgpu's clip space: depth 0..1, +Y up (the Direct3D convention).
+        glam::camera::rh::proj::directx::perspective(self.vertical_fov_rad, self.aspect, self.near_mm, self.far_mm)
+    }
+
+    pub fn view_projection(&self) -> Mat4 {
+        self.projection() * self.view()
+    }
+
+    /// Angle one pixel subtends, for a frame `height_px` tall.
+    pub fn pixel_angle_rad(&self, height_px: u32) -> f32 {
+        self.vertical_fov_rad / height_px as f32
+    }
+
+    /// A named view framing the head, with a lens of `focal_length_mm`.
+    /// `distance_mm` overrides the automatic framing distance; `hairline_mm` is the point the
+    /// hairline close-up looks at (the plan's mid-frontal point).
+    pub fn for_view(
+        head: &Head,
+        view: ViewName,
+        focal_length_mm: f32,
+        aspect: f32,
+        distance_mm: Option<f32>,
+        hairline_mm: Option<Vec3>,
+    ) -> Camera {
+        let lm = &head.landmarks;
+        let center = head.cranium_center();
+        let top = lm.top_of_head;
+        let vertical_fov_rad = 2.0 * (0.5 * SENSOR_HEIGHT_MM / focal_length_mm).atan();
+        let horizontal_fov = 2.0 * ((0.5 * vertical_fov_rad).tan() * aspect).atan();
+        let fov = vertical_fov_rad.min(horizontal_fov);
+        // The subject is the scalp: frame a sphere from the chin to just above the top.
+        let skull_r = (top - center).length();
+        let frame_center = center + Vec3::new(0.0, -0.2 * skull_r, 0.0);
+        let frame_r = 1.38 * skull_r;
+        let fit = frame_r / (0.5 * fov).sin();
+        let (dir, up, target, distance) = match view {
+            ViewName::Front => (Vec3::Z, Vec3::Y, frame_center, fit),
+            ViewName::Back => (Vec3::NEG_Z, Vec3::Y, frame_center, fit),
+            ViewName::Left => (Vec3::X, Vec3::Y, frame_center, fit),
+            ViewName::Right => (Vec3::NEG_X, Vec3::Y, frame_center, fit),
+            ViewName::FrontLeft => (Vec3::new(0.7, 0.15, 0.7).normalize(), Vec3::Y, frame_center, fit),
+            ViewName::FrontRight => (Vec3::new(-0.7, 0.15, 0.7).normalize(), Vec3::Y, frame_center, fit),
+            ViewName::Top => {
+                let c = center + Vec3::new(0.0, 0.3 * skull_r, 0.0);
+                // Face at the top of the frame, as a practitioner looks down at a client.
+                (Vec3::Y, Vec3::Z, c, 1.1 * skull_r / (0.5 * fov).sin())
+            }
+            ViewName::HairlineCloseup => {
+                // Straight down onto the mid-frontal point, near enough to see single dots:
+                // about 20 mm of skin across the frame with an 85 mm lens.
+                let focus = hairline_mm.unwrap_or(top);
+                let look = (focus - center).normalize_or(Vec3::Y);
+                let up = Vec3::NEG_Z.reject_from(look).normalize_or(Vec3::Y);
+                (look, up, focus, 0.85 * focal_length_mm)
+            }
+        };
+        let distance = distance_mm.unwrap_or(distance);
+        let eye = target + dir * distance;
+        let head_r = 1.6 * skull_r;
+        Camera {
+            eye_mm: eye,
+            target_mm: target,
+            up,
+            vertical_fov_rad,
+            aspect,
+            near_mm: (distance - head_r - (target - center).length()).max(5.0),
+            far_mm: distance + head_r + (target - center).length() + 200.0,
+        }
+    }
+}

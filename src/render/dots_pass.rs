@@ -1,0 +1,114 @@
+//! Pass 2 (`shaders/dots.wgsl`): single dots as instanced decals on the reconstructed skin,
+//! added to the G-buffer's pigment target. Skipped when no dot is large enough on screen.
+
+use super::shader_module;
+use super::targets::{FrameTargets, PIGMENT_FORMAT};
+
+/// One dot as the GPU sees it: 48 bytes, explicit padding.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GpuDot {
+    pub center_mm: [f32; 3],
+    pub radius_mm: f32,
+    pub normal: [f32; 3],
+    pub edge_mm: f32,
+    pub darkening: [f32; 3],
+    pub halo_sigma_mm: f32,
+}
+
+pub struct DotsPass {
+    pipeline: wgpu::RenderPipeline,
+    pub gbuffer_layout: wgpu::BindGroupLayout,
+}
+
+impl DotsPass {
+    pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout) -> Self {
+        let module = shader_module(device, "dots", include_str!("../../shaders/dots.wgsl"));
+        let gbuffer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("dots gbuffer"),
+            entries: &[
+                super::texture_entry(0, wgpu::TextureSampleType::Depth),
+                super::texture_entry(1, wgpu::TextureSampleType::Float { filterable: false }),
+            ],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("dots"),
+            bind_group_layouts: &[Some(frame_layout), Some(&gbuffer_layout)],
+            immediate_size: 0,
+        });
+        let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4];
+        // Darkening adds up where dots overlap, exactly as the pigment map sums them.
+        let additive = wgpu::BlendComponent {
+            src_factor: wgpu::BlendFactor::One,
+            dst_factor: wgpu::BlendFactor::One,
+            operation: wgpu::BlendOperation::Add,
+        };
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("dots"),
+            layout: Some(&layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[Some(wgpu::VertexBufferLayout {
+                    array_stride: std::mem::size_of::<GpuDot>() as u64,
+                    step_mode: wgpu::VertexStepMode::Instance,
+                    attributes: &attributes,
+                })],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: PIGMENT_FORMAT,
+                    blend: Some(wgpu::BlendState {
+                        color: additive,
+                        alpha: additive,
+                    }),
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        Self {
+            pipeline,
+            gbuffer_layout,
+        }
+    }
+
+    pub fn record(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        targets: &FrameTargets,
+        frame: &wgpu::BindGroup,
+        dots: &wgpu::Buffer,
+        dot_count: u32,
+    ) {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("dots"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &targets.pigment_view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Load,
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, frame, &[]);
+        pass.set_bind_group(1, &targets.dots_bind_group, &[]);
+        pass.set_vertex_buffer(0, dots.slice(..));
+        pass.draw(0..6, 0..dot_count);
+    }
+}

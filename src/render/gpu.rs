@@ -1,0 +1,210 @@
+//! The one GPU context shared by the headless path and the viewer.
+//!
+//! Adapter choice prefers real hardware and falls back to Mesa's software drivers: Vulkan
+//! (lavapipe) first, then OpenGL through EGL (llvmpipe). `STIPPLE_BACKEND` (`vulkan`, `gl`)
+//! and `STIPPLE_ADAPTER` (a substring of the adapter name) force a choice; the CLI's
+//! `--backend` and `--adapter` flags set the same.
+
+use std::fmt;
+
+/// Which graphics API to look for adapters on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    /// Hardware first, then Vulkan software (lavapipe), then GL software (llvmpipe).
+    #[default]
+    Auto,
+    Vulkan,
+    Gl,
+}
+
+impl BackendChoice {
+    fn backends(self) -> wgpu::Backends {
+        match self {
+            Self::Auto => wgpu::Backends::VULKAN | wgpu::Backends::GL,
+            Self::Vulkan => wgpu::Backends::VULKAN,
+            Self::Gl => wgpu::Backends::GL,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Some(Self::Auto),
+            "vulkan" | "vk" => Some(Self::Vulkan),
+            "gl" | "gles" | "opengl" | "egl" => Some(Self::Gl),
+            _ => None,
+        }
+    }
+}
+
+/// What the caller asks for; `from_env` fills in the environment's overrides.
+#[derive(Clone, Debug, Default)]
+pub struct AdapterRequest {
+    pub backend: BackendChoice,
+    /// Case-insensitive substring of the adapter's name, e.g. `llvmpipe`.
+    pub name_contains: Option<String>,
+}
+
+impl AdapterRequest {
+    /// Overrides from `STIPPLE_BACKEND` and `STIPPLE_ADAPTER` where this request leaves them open.
+    pub fn with_env(mut self) -> Result<Self, GpuError> {
+        if self.backend == BackendChoice::Auto {
+            if let Ok(v) = std::env::var("STIPPLE_BACKEND") {
+                self.backend = BackendChoice::parse(&v).ok_or_else(|| GpuError::BadBackend(v))?;
+            }
+        }
+        if self.name_contains.is_none() {
+            self.name_contains = std::env::var("STIPPLE_ADAPTER").ok().filter(|s| !s.is_empty());
+        }
+        Ok(self)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("STIPPLE_BACKEND={0:?}: expected `auto`, `vulkan` or `gl`")]
+    BadBackend(String),
+    #[error("{0}")]
+    NoAdapter(String),
+    #[error("could not open a device on {adapter}: {source}")]
+    Device {
+        adapter: String,
+        source: wgpu::RequestDeviceError,
+    },
+}
+
+/// An adapter's description, for `stipple info` and for output metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+}
+
+impl AdapterSummary {
+    fn of(info: &wgpu::AdapterInfo) -> Self {
+        Self {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for AdapterSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, {}", self.name, self.backend, self.device_type)?;
+        if !self.driver.is_empty() {
+            write!(f, ", {}", self.driver)?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// Device, queue and the adapter they came from.
+pub struct GpuContext {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub summary: AdapterSummary,
+}
+
+/// Lower is better: real GPUs first, then Vulkan on the CPU, then GL on the CPU.
+fn rank(info: &wgpu::AdapterInfo) -> u32 {
+    use wgpu::DeviceType::*;
+    let base = match info.device_type {
+        DiscreteGpu => 0,
+        IntegratedGpu => 1,
+        VirtualGpu => 2,
+        Cpu => 4,
+        Other => 6,
+    };
+    // GL adapters report llvmpipe as `Other` on some drivers: name-sniff software renderers.
+    let name = info.name.to_ascii_lowercase();
+    let software = name.contains("llvmpipe") || name.contains("lavapipe") || name.contains("softpipe");
+    let base = if software { base.max(4) } else { base };
+    base + u32::from(info.backend == wgpu::Backend::Gl)
+}
+
+const INSTALL_HINT: &str = "Stipple needs a Vulkan or OpenGL (EGL) driver. On a machine without a GPU, \
+install Mesa's software drivers: `apt-get install mesa-vulkan-drivers libvulkan1` (Vulkan, lavapipe) \
+or `apt-get install libegl1 libgl1-mesa-dri` (OpenGL through EGL, llvmpipe).";
+
+impl GpuContext {
+    fn instance(backends: wgpu::Backends) -> wgpu::Instance {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = backends;
+        wgpu::Instance::new(desc)
+    }
+
+    /// Every adapter found on the requested backends, best first.
+    pub fn list(request: &AdapterRequest) -> Vec<AdapterSummary> {
+        let instance = Self::instance(request.backend.backends());
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(request.backend.backends()));
+        adapters.sort_by_key(|a| rank(&a.get_info()));
+        adapters.iter().map(|a| AdapterSummary::of(&a.get_info())).collect()
+    }
+
+    /// Opens the best adapter that matches `request`.
+    pub fn new(request: &AdapterRequest) -> Result<Self, GpuError> {
+        let backends = request.backend.backends();
+        let instance = Self::instance(backends);
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        let found: Vec<String> =
+            adapters.iter().map(|a| AdapterSummary::of(&a.get_info()).to_string()).collect();
+        if let Some(want) = &request.name_contains {
+            let want = want.to_ascii_lowercase();
+            adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&want));
+        }
+        adapters.sort_by_key(|a| rank(&a.get_info()));
+        let Some(adapter) = adapters.into_iter().next() else {
+            let tried = match request.backend {
+                BackendChoice::Auto => "Vulkan and OpenGL/EGL",
+                BackendChoice::Vulkan => "Vulkan",
+                BackendChoice::Gl => "OpenGL/EGL",
+            };
+            let filter = request
+                .name_contains
+                .as_ref()
+                .map(|n| format!(" whose name contains {n:?}"))
+                .unwrap_or_default();
+            let seen = if found.is_empty() {
+                "none".to_string()
+            } else {
+                found.join("; ")
+            };
+            return Err(GpuError::NoAdapter(format!(
+                "no GPU adapter{filter} found on {tried} (adapters seen: {seen}). {INSTALL_HINT}"
+            )));
+        };
+        let summary = AdapterSummary::of(&adapter.get_info());
+        // Ask for everything the adapter offers: big frames and big dot buffers need it, and
+        // requests beyond it are checked against these limits before anything reaches the driver.
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("stipple"),
+            required_features: wgpu::Features::empty(),
+            required_limits: adapter.limits(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|source| GpuError::Device {
+            adapter: summary.to_string(),
+            source,
+        })?;
+        log::info!("GPU adapter: {summary}");
+        Ok(Self {
+            instance,
+            adapter,
+            device,
+            queue,
+            summary,
+        })
+    }
+
+    pub fn limits(&self) -> wgpu::Limits {
+        self.device.limits()
+    }
+}

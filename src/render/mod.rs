@@ -1,0 +1,605 @@
+//! The renderer: the only module that knows about the GPU.
+//!
+//! A frame is four passes, each in its own file beside its WGSL:
+//! 1. [`surface_pass`]: the head mesh into a G-buffer (depth, normal, albedo tint) plus the
+//!    far-field pigment sampled from the pigment map (all dots splatted once per plan);
+//! 2. [`dots_pass`]: single dots as instanced decals on the reconstructed skin, only when the
+//!    camera is close enough to resolve them;
+//! 3. [`shade_pass`]: skin lighting and tonemapping;
+//! 4. [`resolve_pass`]: supersample resolve into the sRGB output.
+
+pub mod camera;
+pub mod dots_pass;
+pub mod gpu;
+pub mod pigment_map;
+pub mod resolve_pass;
+pub mod shade_pass;
+pub mod surface_pass;
+pub mod targets;
+
+use crate::head::Head;
+use crate::layout::Dot;
+use crate::lighting::Lighting;
+use crate::pigment;
+use camera::Camera;
+use dots_pass::{DotsPass, GpuDot};
+use glam::{Mat4, Vec3};
+pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError};
+use pigment_map::PigmentMap;
+use resolve_pass::ResolvePass;
+use shade_pass::ShadePass;
+use surface_pass::{SkinVertex, SurfacePass};
+pub use targets::DEPTH_FORMAT;
+use targets::FrameTargets;
+use wgpu::util::DeviceExt;
+
+/// Default pigment map resolution per cube face: about 0.2 mm texels on an adult scalp.
+pub const DEFAULT_PIGMENT_MAP_SIZE: u32 = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    #[error(
+        "a {width}x{height} frame at supersample {supersample} needs {need} px textures, but this \
+         adapter ({adapter}) allows at most {max} px: lower render.width/height or render.supersample"
+    )]
+    FrameTooLarge {
+        width: u32,
+        height: u32,
+        supersample: u32,
+        need: u32,
+        max: u32,
+        adapter: String,
+    },
+    #[error("{dots} dots need a {bytes} byte buffer, but this adapter ({adapter}) allows at most {max} bytes")]
+    TooManyDots {
+        dots: usize,
+        bytes: u64,
+        max: u64,
+        adapter: String,
+    },
+    #[error("a frame must be at least 1x1 pixels and supersample 1-4, got {width}x{height} at {supersample}")]
+    BadSize { width: u32, height: u32, supersample: u32 },
+    #[error("reading the frame back from the GPU failed: {0}")]
+    Readback(String),
+}
+
+/// How the skin looks, independent of the light.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SkinLook {
+    pub albedo_linear: Vec3,
+    /// GGX roughness: 0.35 reads as a freshly shaved, slightly oily scalp; 0.6 as matte.
+    pub roughness: f32,
+}
+
+/// Everything a frame needs besides the prepared scene. Plain data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrameSettings {
+    pub camera: Camera,
+    pub lighting: Lighting,
+    pub skin: SkinLook,
+    pub width: u32,
+    pub height: u32,
+    /// Samples per pixel along each axis (1-4).
+    pub supersample: u32,
+    /// False renders the "before": the same head with no pigment.
+    pub show_dots: bool,
+}
+
+/// The per-frame uniform block (`Frame` in `shaders/common.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct FrameUniforms {
+    view_proj: [[f32; 4]; 4],
+    inv_view_proj: [[f32; 4]; 4],
+    camera_pos: [f32; 4],
+    light_dir: [f32; 4],
+    light_color: [f32; 4],
+    sky_color: [f32; 4],
+    ground_color: [f32; 4],
+    skin: [f32; 4],
+    pigment_origin: [f32; 4],
+    viewport: [f32; 4],
+    background_top: [f32; 4],
+    background_bottom: [f32; 4],
+    pigment_model: [f32; 4],
+}
+
+fn v4(v: Vec3, w: f32) -> [f32; 4] {
+    [v.x, v.y, v.z, w]
+}
+
+const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
+
+/// A pass's shader with the shared `Frame` uniforms prepended.
+pub(crate) fn shader_module(device: &wgpu::Device, label: &str, body: &str) -> wgpu::ShaderModule {
+    plain_shader_module(device, label, &format!("{COMMON_WGSL}\n{body}"))
+}
+
+pub(crate) fn plain_shader_module(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ShaderModule {
+    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    })
+}
+
+pub(crate) fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture {
+            sample_type,
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+pub(crate) fn fullscreen_pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    layouts: &[Option<&wgpu::BindGroupLayout>],
+    format: wgpu::TextureFormat,
+) -> wgpu::RenderPipeline {
+    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: layouts,
+        immediate_size: 0,
+    });
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(label),
+        layout: Some(&layout),
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some("vs_fullscreen"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: Default::default(),
+        depth_stencil: None,
+        multisample: Default::default(),
+        fragment: Some(wgpu::FragmentState {
+            module,
+            entry_point: Some("fs_main"),
+            compilation_options: Default::default(),
+            targets: &[Some(format.into())],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
+}
+
+pub(crate) fn fullscreen_draw(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    pipeline: &wgpu::RenderPipeline,
+    target: &wgpu::TextureView,
+    bind_groups: &[&wgpu::BindGroup],
+) {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    for (i, g) in bind_groups.iter().enumerate() {
+        pass.set_bind_group(i as u32, *g, &[]);
+    }
+    pass.draw(0..3, 0..1);
+}
+
+/// The four passes' pipelines.
+pub struct Passes {
+    pub surface: SurfacePass,
+    pub dots: DotsPass,
+    pub shade: ShadePass,
+    pub resolve: ResolvePass,
+}
+
+/// A head and its plan's dots on the GPU: built once per plan, drawn every frame.
+pub struct GpuScene {
+    vertices: wgpu::Buffer,
+    indices: wgpu::Buffer,
+    index_count: u32,
+    dots: Option<wgpu::Buffer>,
+    dot_count: u32,
+    pigment: wgpu::BindGroup,
+    no_pigment: wgpu::BindGroup,
+    pigment_origin_mm: Vec3,
+    texel_angle: f32,
+    /// Largest distance of a dot from the pigment origin (mm).
+    dots_max_radius_mm: f32,
+}
+
+impl GpuScene {
+    pub fn dot_count(&self) -> u32 {
+        self.dot_count
+    }
+}
+
+pub struct Renderer {
+    pub gpu: GpuContext,
+    passes: Passes,
+    frame_layout: wgpu::BindGroupLayout,
+    frame_buffer: wgpu::Buffer,
+    frame_bind_group: wgpu::BindGroup,
+    sampler: wgpu::Sampler,
+    targets: Option<FrameTargets>,
+}
+
+impl Renderer {
+    pub fn new(gpu: GpuContext) -> Self {
+        let device = &gpu.device;
+        let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("frame"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX | wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }],
+        });
+        let frame_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("frame"),
+            size: std::mem::size_of::<FrameUniforms>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let frame_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("frame"),
+            layout: &frame_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: frame_buffer.as_entire_binding(),
+            }],
+        });
+        // Anisotropic filtering keeps pigment crisp on the sloping sides of the head, but on
+        // a software rasteriser it costs several times the whole frame: real GPUs only.
+        let anisotropic = gpu
+            .adapter
+            .get_downlevel_capabilities()
+            .flags
+            .contains(wgpu::DownlevelFlags::ANISOTROPIC_FILTERING)
+            && gpu.adapter.get_info().device_type != wgpu::DeviceType::Cpu
+            && !gpu.summary.name.to_ascii_lowercase().contains("llvmpipe");
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("pigment map"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            mipmap_filter: wgpu::MipmapFilterMode::Linear,
+            // Grazing views of the scalp would otherwise blur the pigment into a smear.
+            anisotropy_clamp: if anisotropic { 16 } else { 1 },
+            ..Default::default()
+        });
+        let passes = Passes {
+            surface: SurfacePass::new(device, &frame_layout),
+            dots: DotsPass::new(device, &frame_layout),
+            shade: ShadePass::new(device, &frame_layout),
+            resolve: ResolvePass::new(device),
+        };
+        Self {
+            gpu,
+            passes,
+            frame_layout,
+            frame_buffer,
+            frame_bind_group,
+            sampler,
+            targets: None,
+        }
+    }
+
+    pub fn frame_layout(&self) -> &wgpu::BindGroupLayout {
+        &self.frame_layout
+    }
+
+    fn upload_pigment_map(&self, map: &PigmentMap) -> wgpu::BindGroup {
+        let device = &self.gpu.device;
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("pigment map"),
+            size: wgpu::Extent3d {
+                width: map.size,
+                height: map.size,
+                depth_or_array_layers: 6,
+            },
+            mip_level_count: map.levels.len() as u32,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba16Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        for (level, faces) in map.levels.iter().enumerate() {
+            let size = (map.size >> level).max(1);
+            for (face, texels) in faces.iter().enumerate() {
+                let half: Vec<half::f16> = texels.iter().flatten().map(|v| half::f16::from_f32(*v)).collect();
+                self.gpu.queue.write_texture(
+                    wgpu::TexelCopyTextureInfo {
+                        texture: &texture,
+                        mip_level: level as u32,
+                        origin: wgpu::Origin3d {
+                            x: 0,
+                            y: 0,
+                            z: face as u32,
+                        },
+                        aspect: wgpu::TextureAspect::All,
+                    },
+                    bytemuck::cast_slice(&half),
+                    wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(size * 8),
+                        rows_per_image: Some(size),
+                    },
+                    wgpu::Extent3d {
+                        width: size,
+                        height: size,
+                        depth_or_array_layers: 1,
+                    },
+                );
+            }
+        }
+        let view = texture.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::Cube),
+            ..Default::default()
+        });
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("pigment map"),
+            layout: &self.passes.surface.pigment_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+            ],
+        })
+    }
+
+    /// Uploads a head and its dots, and splats the dots into the pigment map.
+    pub fn prepare(&self, head: &Head, dots: &[Dot], pigment_map_size: u32) -> Result<GpuScene, RenderError> {
+        let device = &self.gpu.device;
+        let limits = self.gpu.limits();
+        let dot_bytes = (dots.len() * std::mem::size_of::<GpuDot>()) as u64;
+        if dot_bytes > limits.max_buffer_size || dots.len() > u32::MAX as usize {
+            return Err(RenderError::TooManyDots {
+                dots: dots.len(),
+                bytes: dot_bytes,
+                max: limits.max_buffer_size,
+                adapter: self.gpu.summary.to_string(),
+            });
+        }
+        let map_size = pigment_map_size.min(limits.max_texture_dimension_2d).max(1);
+        let mesh = &head.mesh;
+        let vertices: Vec<SkinVertex> = (0..mesh.positions_mm.len())
+            .map(|i| SkinVertex {
+                position_mm: mesh.positions_mm[i].to_array(),
+                normal: mesh.normals[i].to_array(),
+                tint: mesh.albedo_tint.get(i).copied().unwrap_or(Vec3::ONE).to_array(),
+            })
+            .collect();
+        let vertices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("head vertices"),
+            contents: bytemuck::cast_slice(&vertices),
+            usage: wgpu::BufferUsages::VERTEX,
+        });
+        let indices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("head indices"),
+            contents: bytemuck::cast_slice(&mesh.indices),
+            usage: wgpu::BufferUsages::INDEX,
+        });
+        let origin = head.cranium_center();
+        let gpu_dots: Vec<GpuDot> = dots
+            .iter()
+            .map(|d| {
+                let look = pigment::appearance(d.shade, d.depth_mm);
+                GpuDot {
+                    center_mm: d.position_mm.to_array(),
+                    radius_mm: 0.5 * d.diameter_mm,
+                    normal: d.normal.to_array(),
+                    edge_mm: look.edge_mm,
+                    darkening: look.darkening.to_array(),
+                    halo_sigma_mm: look.halo_sigma_mm,
+                }
+            })
+            .collect();
+        let dots_buffer = (!gpu_dots.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("dots"),
+                contents: bytemuck::cast_slice(&gpu_dots),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+        let map = PigmentMap::build(dots, origin, map_size);
+        let pigment = self.upload_pigment_map(&map);
+        let no_pigment = self.upload_pigment_map(&PigmentMap::empty(origin));
+        let dots_max_radius_mm = dots
+            .iter()
+            .map(|d| (d.position_mm - origin).length())
+            .fold(0.0f32, f32::max);
+        Ok(GpuScene {
+            vertices,
+            indices,
+            index_count: mesh.indices.len() as u32,
+            dots: dots_buffer,
+            dot_count: dots.len() as u32,
+            pigment,
+            no_pigment,
+            pigment_origin_mm: origin,
+            texel_angle: map.texel_angle(),
+            dots_max_radius_mm,
+        })
+    }
+
+    /// Whether any dot can be close enough to need the near (single-dot) pass: the same test
+    /// as `far_weight` in the shaders, at the nearest point any dot can have.
+    fn near_pass_needed(scene: &GpuScene, settings: &FrameSettings) -> bool {
+        if !settings.show_dots || scene.dot_count == 0 {
+            return false;
+        }
+        let cam = &settings.camera;
+        let nearest = ((cam.eye_mm - scene.pigment_origin_mm).length() - scene.dots_max_radius_mm).max(cam.near_mm);
+        let pixel_mm = nearest * cam.pixel_angle_rad(settings.height * settings.supersample);
+        let texel_mm = scene.dots_max_radius_mm * scene.texel_angle;
+        pixel_mm < 0.8 * texel_mm
+    }
+
+    fn check_size(&self, s: &FrameSettings) -> Result<(), RenderError> {
+        if s.width == 0 || s.height == 0 || !(1..=4).contains(&s.supersample) {
+            return Err(RenderError::BadSize {
+                width: s.width,
+                height: s.height,
+                supersample: s.supersample,
+            });
+        }
+        let max = self.gpu.limits().max_texture_dimension_2d;
+        let need = s.width.max(s.height).saturating_mul(s.supersample);
+        if need > max {
+            return Err(RenderError::FrameTooLarge {
+                width: s.width,
+                height: s.height,
+                supersample: s.supersample,
+                need,
+                max,
+                adapter: self.gpu.summary.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Renders one frame and reads it back as 8-bit sRGB RGBA.
+    pub fn render(&mut self, scene: &GpuScene, settings: &FrameSettings) -> Result<image::RgbaImage, RenderError> {
+        self.check_size(settings)?;
+        let (w, h, ss) = (settings.width, settings.height, settings.supersample);
+        if !self
+            .targets
+            .as_ref()
+            .is_some_and(|t| t.width == w && t.height == h && t.supersample == ss)
+        {
+            self.targets = Some(FrameTargets::new(&self.gpu.device, &self.passes, w, h, ss));
+        }
+        let near = Self::near_pass_needed(scene, settings);
+        let cam = &settings.camera;
+        let view_proj: Mat4 = cam.view_projection();
+        let light = &settings.lighting;
+        let exposure = light.exposure();
+        let lux = |c: Vec3, e: f32| v4(c * e * exposure, 0.0);
+        // A neutral studio backdrop, lit like an 18% grey card in the same light, a stop under.
+        let backdrop_lux = light.key.illuminance_lux * 0.5 + light.sky_lux;
+        let grey = 0.18 / std::f32::consts::PI * backdrop_lux * exposure * 0.5;
+        let uniforms = FrameUniforms {
+            view_proj: view_proj.to_cols_array_2d(),
+            inv_view_proj: view_proj.inverse().to_cols_array_2d(),
+            camera_pos: v4(cam.eye_mm, 1.0),
+            light_dir: v4(light.key.direction_to_light.normalize(), 0.0),
+            light_color: lux(light.key.color, light.key.illuminance_lux),
+            sky_color: lux(light.sky_color, light.sky_lux),
+            ground_color: lux(light.ground_color, light.ground_lux),
+            skin: v4(settings.skin.albedo_linear, settings.skin.roughness),
+            pigment_origin: v4(scene.pigment_origin_mm, scene.texel_angle),
+            viewport: [
+                (w * ss) as f32,
+                (h * ss) as f32,
+                cam.pixel_angle_rad(h * ss),
+                if near { 1.0 } else { 0.0 },
+            ],
+            background_top: v4(Vec3::splat(grey * 1.25), 1.0),
+            background_bottom: v4(Vec3::splat(grey * 0.7), 1.0),
+            pigment_model: [pigment::HALO_STRENGTH, 0.0, 0.0, 0.0],
+        };
+        let gpu = &self.gpu;
+        gpu.queue.write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniforms));
+        let targets = self.targets.as_ref().expect("targets were just made");
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        let pigment = if settings.show_dots {
+            &scene.pigment
+        } else {
+            &scene.no_pigment
+        };
+        self.passes.surface.record(
+            &mut encoder,
+            targets,
+            &self.frame_bind_group,
+            pigment,
+            &scene.vertices,
+            &scene.indices,
+            scene.index_count,
+        );
+        if near {
+            if let Some(dots) = &scene.dots {
+                self.passes
+                    .dots
+                    .record(&mut encoder, targets, &self.frame_bind_group, dots, scene.dot_count);
+            }
+        }
+        self.passes.shade.record(&mut encoder, targets, &self.frame_bind_group);
+        self.passes.resolve.record(&mut encoder, targets);
+        encoder.copy_texture_to_buffer(
+            wgpu::TexelCopyTextureInfo {
+                texture: &targets.output,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            wgpu::TexelCopyBufferInfo {
+                buffer: &targets.readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(targets.padded_bytes_per_row),
+                    rows_per_image: Some(h),
+                },
+            },
+            wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+        );
+        gpu.queue.submit([encoder.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        targets
+            .readback
+            .map_async(wgpu::MapMode::Read, .., move |r| {
+                let _ = tx.send(r);
+            });
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| RenderError::Readback(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| RenderError::Readback(e.to_string()))?
+            .map_err(|e| RenderError::Readback(e.to_string()))?;
+        let mut pixels = Vec::with_capacity((w * h * 4) as usize);
+        {
+            let data = targets
+                .readback
+                .get_mapped_range(..)
+                .map_err(|e| RenderError::Readback(e.to_string()))?;
+            for row in data.chunks(targets.padded_bytes_per_row as usize).take(h as usize) {
+                pixels.extend_from_slice(&row[..(w * 4) as usize]);
+            }
+        }
+        targets.readback.unmap();
+        image::RgbaImage::from_raw(w, h, pixels).ok_or_else(|| RenderError::Readback("short read".into()))
+    }
+}

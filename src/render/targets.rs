@@ -1,0 +1,150 @@
+//! Per-size render targets (G-buffer, HDR, output, readback) and the bind groups over them.
+
+pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+pub const NORMAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+pub const TINT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+/// Float so that overlapping dots add up without clamping or banding.
+pub const PIGMENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+pub const GBUFFER_FORMATS: [wgpu::TextureFormat; 3] = [NORMAL_FORMAT, TINT_FORMAT, PIGMENT_FORMAT];
+/// Tonemapped, still linear, at the supersampled size.
+pub const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+/// What is written to PNG: sRGB-encoded by the hardware on store.
+pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+
+pub struct FrameTargets {
+    pub width: u32,
+    pub height: u32,
+    pub supersample: u32,
+    pub depth_view: wgpu::TextureView,
+    pub normal_view: wgpu::TextureView,
+    pub tint_view: wgpu::TextureView,
+    pub pigment_view: wgpu::TextureView,
+    pub hdr_view: wgpu::TextureView,
+    pub output: wgpu::Texture,
+    pub output_view: wgpu::TextureView,
+    pub readback: wgpu::Buffer,
+    pub padded_bytes_per_row: u32,
+    pub dots_bind_group: wgpu::BindGroup,
+    pub shade_bind_group: wgpu::BindGroup,
+    pub resolve_bind_group: wgpu::BindGroup,
+}
+
+fn target(device: &wgpu::Device, label: &str, w: u32, h: u32, format: wgpu::TextureFormat) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+        view_formats: &[],
+    })
+}
+
+fn tex(binding: u32, view: &wgpu::TextureView) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: wgpu::BindingResource::TextureView(view),
+    }
+}
+
+impl FrameTargets {
+    pub fn gbuffer_views(&self) -> [&wgpu::TextureView; 3] {
+        [&self.normal_view, &self.tint_view, &self.pigment_view]
+    }
+
+    pub fn new(
+        device: &wgpu::Device,
+        passes: &super::Passes,
+        width: u32,
+        height: u32,
+        supersample: u32,
+    ) -> Self {
+        let (sw, sh) = (width * supersample, height * supersample);
+        let view = |t: &wgpu::Texture| t.create_view(&Default::default());
+        let depth_view = view(&target(device, "depth", sw, sh, DEPTH_FORMAT));
+        let normal_view = view(&target(device, "normal", sw, sh, NORMAL_FORMAT));
+        let tint_view = view(&target(device, "tint", sw, sh, TINT_FORMAT));
+        let pigment_view = view(&target(device, "pigment", sw, sh, PIGMENT_FORMAT));
+        let hdr_view = view(&target(device, "hdr", sw, sh, HDR_FORMAT));
+        let output = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("output"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: OUTPUT_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let output_view = view(&output);
+        let padded_bytes_per_row = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+            * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: padded_bytes_per_row as u64 * height as u64,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let dots_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("dots gbuffer"),
+            layout: &passes.dots.gbuffer_layout,
+            entries: &[tex(0, &depth_view), tex(1, &normal_view)],
+        });
+        let shade_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("shade gbuffer"),
+            layout: &passes.shade.gbuffer_layout,
+            entries: &[
+                tex(0, &depth_view),
+                tex(1, &normal_view),
+                tex(2, &tint_view),
+                tex(3, &pigment_view),
+            ],
+        });
+        let factor = wgpu::util::DeviceExt::create_buffer_init(
+            device,
+            &wgpu::util::BufferInitDescriptor {
+                label: Some("supersample factor"),
+                contents: bytemuck::cast_slice(&[supersample, 0, 0, 0]),
+                usage: wgpu::BufferUsages::UNIFORM,
+            },
+        );
+        let resolve_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("resolve"),
+            layout: &passes.resolve.layout,
+            entries: &[
+                tex(0, &hdr_view),
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: factor.as_entire_binding(),
+                },
+            ],
+        });
+        Self {
+            width,
+            height,
+            supersample,
+            depth_view,
+            normal_view,
+            tint_view,
+            pigment_view,
+            hdr_view,
+            output,
+            output_view,
+            readback,
+            padded_bytes_per_row,
+            dots_bind_group,
+            shade_bind_group,
+            resolve_bind_group,
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! Scene files: a client (head, skin, hair) and a plan, plus how to render them, in TOML.
+//!
+//! Parsing is strict: unknown keys are errors, and every error names the file, the key and
+//! what was expected. The serde structs here mirror the file; `Scene::plan()` and friends turn
+//! them into the plain domain structs the later stages use.
+
+use crate::head::Head;
+use crate::plan::{Hairline, Plan};
+use crate::render::camera::ViewName;
+use crate::render::SkinLook;
+use glam::Vec3;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The built-in scene: `stipple demo` renders it and `stipple init` writes it out.
+pub const DEFAULT_SCENE_TOML: &str = include_str!("../../assets/scenes/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    #[error("{file}: cannot read: {source}")]
+    Read { file: PathBuf, source: std::io::Error },
+    #[error("{file}: {message}")]
+    Parse { file: PathBuf, message: String },
+    #[error("{file}: `{key}`: expected {expected}")]
+    Invalid {
+        file: PathBuf,
+        key: String,
+        expected: String,
+    },
+    #[error("{file}: `client.head`: {message}")]
+    Head { file: PathBuf, message: String },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneFile {
+    pub client: ClientSpec,
+    #[serde(default)]
+    pub plan: PlanSpec,
+    #[serde(default)]
+    pub render: RenderSpec,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// sRGB hex, e.g. "#d7a486".
+    pub skin: String,
+    #[serde(default = "default_hair")]
+    pub hair: String,
+    /// 0 = glossy, freshly shaved; 1 = matte product.
+    #[serde(default = "default_matte")]
+    pub matte: f32,
+    #[serde(default)]
+    pub head: HeadSpec,
+}
+
+fn default_hair() -> String {
+    "#2b2522".into()
+}
+fn default_matte() -> f32 {
+    0.3
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadSpec {
+    /// An OBJ file, relative to the scene file. Absent: the procedural head.
+    pub mesh: Option<PathBuf>,
+    /// "mm", "cm" or "m".
+    pub units: Option<String>,
+    /// Millimetres per file unit (instead of `units`).
+    pub scale_to_mm: Option<f32>,
+    /// "y" or "z".
+    pub up: Option<String>,
+    /// Landmarks in the file's units and axes; missing ones are estimated.
+    pub landmarks: Option<LandmarkSpec>,
+    /// Shape of the procedural head.
+    pub procedural: Option<crate::head::procedural::ProceduralHeadParams>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandmarkSpec {
+    pub glabella: Option<[f32; 3]>,
+    pub outer_eye_corner_left: Option<[f32; 3]>,
+    pub outer_eye_corner_right: Option<[f32; 3]>,
+    pub top_of_head: Option<[f32; 3]>,
+    pub occiput: Option<[f32; 3]>,
+    pub ear_left: Option<[f32; 3]>,
+    pub ear_right: Option<[f32; 3]>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlanSpec {
+    pub seed: u64,
+    pub density_per_cm2: f32,
+    pub dot_diameter_mm: [f32; 2],
+    pub depth_mm: f32,
+    pub shade: f32,
+    pub hairline: HairlineSpec,
+}
+
+impl Default for PlanSpec {
+    fn default() -> Self {
+        let p = Plan::default();
+        Self {
+            seed: p.seed,
+            density_per_cm2: p.density_per_cm2,
+            dot_diameter_mm: p.dot_diameter_mm,
+            depth_mm: p.depth_mm,
+            shade: p.shade,
+            hairline: HairlineSpec::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HairlineSpec {
+    pub height_cm: f32,
+    pub transition_mm: f32,
+    pub temple_recession_mm: f32,
+    pub irregularity_mm: f32,
+}
+
+impl Default for HairlineSpec {
+    fn default() -> Self {
+        let h = Hairline::default();
+        Self {
+            height_cm: h.height_above_glabella_mm / 10.0,
+            transition_mm: h.transition_mm,
+            temple_recession_mm: h.temple_recession_mm,
+            irregularity_mm: h.irregularity_mm,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputKind {
+    Before,
+    After,
+}
+
+impl OutputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputKind::Before => "before",
+            OutputKind::After => "after",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RenderSpec {
+    pub width: u32,
+    pub height: u32,
+    pub supersample: u32,
+    pub views: Vec<ViewName>,
+    pub outputs: Vec<OutputKind>,
+    pub focal_length_mm: f32,
+    /// Camera distance override (mm); absent: frame the head.
+    pub distance_mm: Option<f32>,
+    pub lighting: String,
+    /// Pigment map resolution per cube face.
+    pub pigment_map_size: u32,
+}
+
+impl Default for RenderSpec {
+    fn default() -> Self {
+        Self {
+            width: 768,
+            height: 768,
+            supersample: 2,
+            views: vec![ViewName::Front, ViewName::Left, ViewName::Top],
+            outputs: vec![OutputKind::Before, OutputKind::After],
+            focal_length_mm: 85.0,
+            distance_mm: None,
+            lighting: "studio".into(),
+            pigment_map_size: crate::render::DEFAULT_PIGMENT_MAP_SIZE,
+        }
+    }
+}
+
+/// A parsed, validated scene with the file it came from.
+#[derive(Clone, Debug)]
+pub struct Scene {
+    pub file: PathBuf,
+    pub spec: SceneFile,
+}
+
+/// Parses an sRGB hex colour ("#rrggbb") to linear RGB.
+pub fn parse_srgb_hex(s: &str) -> Option<Vec3> {
+    let h = s.strip_prefix('#')?;
+    if h.len() != 6 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let c = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok().map(|v| srgb_to_linear(v as f32 / 255.0));
+    Some(Vec3::new(c(0)?, c(2)?, c(4)?))
+}
+
+pub fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+impl Scene {
+    pub fn load(path: &Path) -> Result<Scene, SceneError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SceneError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// The built-in scene; paths in it resolve against the current directory.
+    pub fn builtin() -> Scene {
+        Self::parse(DEFAULT_SCENE_TOML, Path::new("<built-in scene>")).expect("the built-in scene is valid")
+    }
+
+    pub fn parse(text: &str, file: &Path) -> Result<Scene, SceneError> {
+        let spec: SceneFile = toml::from_str(text).map_err(|e| SceneError::Parse {
+            file: file.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let scene = Scene {
+            file: file.to_path_buf(),
+            spec,
+        };
+        scene.validate()?;
+        Ok(scene)
+    }
+
+    fn invalid(&self, key: &str, expected: impl Into<String>) -> SceneError {
+        SceneError::Invalid {
+            file: self.file.clone(),
+            key: key.into(),
+            expected: expected.into(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), SceneError> {
+        let s = &self.spec;
+        let range = |key: &str, v: f32, lo: f32, hi: f32, what: &str| {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(self.invalid(key, format!("{what} between {lo} and {hi}, got {v}")))
+            }
+        };
+        if parse_srgb_hex(&s.client.skin).is_none() {
+            return Err(self.invalid("client.skin", format!("an sRGB colour like \"#d7a486\", got {:?}", s.client.skin)));
+        }
+        if parse_srgb_hex(&s.client.hair).is_none() {
+            return Err(self.invalid("client.hair", format!("an sRGB colour like \"#2b2522\", got {:?}", s.client.hair)));
+        }
+        range("client.matte", s.client.matte, 0.0, 1.0, "a number")?;
+        let head = &s.client.head;
+        if head.mesh.is_none() && (head.units.is_some() || head.scale_to_mm.is_some() || head.up.is_some() || head.landmarks.is_some()) {
+            return Err(self.invalid("client.head.mesh", "a mesh path when units, scale_to_mm, up or landmarks are given"));
+        }
+        if head.mesh.is_some() && head.procedural.is_some() {
+            return Err(self.invalid("client.head.procedural", "no procedural parameters when a mesh is given"));
+        }
+        if head.units.is_some() && head.scale_to_mm.is_some() {
+            return Err(self.invalid("client.head.scale_to_mm", "either `units` or `scale_to_mm`, not both"));
+        }
+        if let Some(u) = &head.units {
+            if !matches!(u.as_str(), "mm" | "cm" | "m") {
+                return Err(self.invalid("client.head.units", format!("\"mm\", \"cm\" or \"m\", got {u:?}")));
+            }
+        }
+        if let Some(f) = head.scale_to_mm {
+            range("client.head.scale_to_mm", f, 1e-4, 1e6, "a positive number")?;
+        }
+        if let Some(up) = &head.up {
+            if !matches!(up.as_str(), "y" | "z") {
+                return Err(self.invalid("client.head.up", format!("\"y\" or \"z\", got {up:?}")));
+            }
+        }
+        if let Some(p) = &head.procedural {
+            range("client.head.procedural.length_mm", p.length_mm, 140.0, 260.0, "a length in mm")?;
+            range("client.head.procedural.width_mm", p.width_mm, 110.0, 200.0, "a width in mm")?;
+            range("client.head.procedural.height_mm", p.height_mm, 170.0, 290.0, "a height in mm")?;
+            if !(3..=8).contains(&p.subdivisions) {
+                return Err(self.invalid("client.head.procedural.subdivisions", format!("3 to 8, got {}", p.subdivisions)));
+            }
+        }
+        let p = &s.plan;
+        range("plan.density_per_cm2", p.density_per_cm2, 1.0, 400.0, "impressions per cm2")?;
+        range("plan.dot_diameter_mm[0]", p.dot_diameter_mm[0], 0.03, 1.5, "a diameter in mm")?;
+        range("plan.dot_diameter_mm[1]", p.dot_diameter_mm[1], p.dot_diameter_mm[0], 1.5, "a diameter in mm, at least the minimum,")?;
+        range("plan.depth_mm", p.depth_mm, 0.1, 2.0, "a depth in mm")?;
+        range("plan.shade", p.shade, 0.01, 1.0, "a pigment concentration")?;
+        let h = &p.hairline;
+        range("plan.hairline.height_cm", h.height_cm, 5.0, 14.0, "a height above the glabella in cm (7-10 is usual)")?;
+        range("plan.hairline.transition_mm", h.transition_mm, 1.0, 40.0, "a width in mm")?;
+        range("plan.hairline.temple_recession_mm", h.temple_recession_mm, 0.0, 60.0, "a distance in mm")?;
+        range("plan.hairline.irregularity_mm", h.irregularity_mm, 0.0, 10.0, "an amplitude in mm")?;
+        let r = &s.render;
+        if !(1..=16384).contains(&r.width) || !(1..=16384).contains(&r.height) {
+            return Err(self.invalid("render.width", format!("width and height of 1 to 16384 pixels, got {}x{}", r.width, r.height)));
+        }
+        if !(1..=4).contains(&r.supersample) {
+            return Err(self.invalid("render.supersample", format!("1 to 4, got {}", r.supersample)));
+        }
+        if r.views.is_empty() {
+            return Err(self.invalid("render.views", "at least one view"));
+        }
+        if r.outputs.is_empty() {
+            return Err(self.invalid("render.outputs", "at least one of \"before\", \"after\""));
+        }
+        range("render.focal_length_mm", r.focal_length_mm, 10.0, 600.0, "a focal length in mm")?;
+        if let Some(d) = r.distance_mm {
+            range("render.distance_mm", d, 30.0, 20000.0, "a camera distance in mm")?;
+        }
+        if crate::lighting::Lighting::preset(&r.lighting).is_none() {
+            return Err(self.invalid(
+                "render.lighting",
+                format!("one of {}, got {:?}", crate::lighting::Lighting::PRESET_NAMES.join(", "), r.lighting),
+            ));
+        }
+        if !(16..=4096).contains(&r.pigment_map_size) || !r.pigment_map_size.is_power_of_two() {
+            return Err(self.invalid("render.pigment_map_size", format!("a power of two from 16 to 4096, got {}", r.pigment_map_size)));
+        }
+        Ok(())
+    }
+
+    pub fn plan(&self) -> Plan {
+        let p = &self.spec.plan;
+        Plan {
+            seed: p.seed,
+            density_per_cm2: p.density_per_cm2,
+            dot_diameter_mm: p.dot_diameter_mm,
+            depth_mm: p.depth_mm,
+            shade: p.shade,
+            hairline: Hairline {
+                height_above_glabella_mm: p.hairline.height_cm * 10.0,
+                transition_mm: p.hairline.transition_mm,
+                temple_recession_mm: p.hairline.temple_recession_mm,
+                irregularity_mm: p.hairline.irregularity_mm,
+            },
+        }
+    }
+
+    pub fn skin(&self) -> SkinLook {
+        SkinLook {
+            albedo_linear: parse_srgb_hex(&self.spec.client.skin).expect("validated"),
+            roughness: 0.32 + 0.4 * self.spec.client.matte,
+        }
+    }
+
+    pub fn lighting(&self) -> crate::lighting::Lighting {
+        crate::lighting::Lighting::preset(&self.spec.render.lighting).expect("validated")
+    }
+
+    /// A path in the scene, relative to the scene file's folder.
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        match self.file.parent() {
+            Some(dir) if !self.file.starts_with("<") => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+
+    /// Builds or loads the client's head.
+    pub fn head(&self) -> Result<Head, SceneError> {
+        let spec = &self.spec.client.head;
+        let Some(mesh) = &spec.mesh else {
+            let params = spec.procedural.clone().unwrap_or_default();
+            return Ok(crate::head::procedural::build(&params));
+        };
+        let scale_to_mm = match (spec.units.as_deref(), spec.scale_to_mm) {
+            (_, Some(f)) => f,
+            (Some("cm"), None) => 10.0,
+            (Some("m"), None) => 1000.0,
+            _ => 1.0,
+        };
+        let up = match spec.up.as_deref() {
+            Some("z") => crate::head::obj::UpAxis::Z,
+            _ => crate::head::obj::UpAxis::Y,
+        };
+        let lm = spec.landmarks.clone().unwrap_or_default();
+        let v = |o: Option<[f32; 3]>| o.map(Vec3::from_array);
+        let import = crate::head::obj::ObjImport {
+            path: self.resolve_path(mesh),
+            scale_to_mm,
+            up,
+            landmarks: crate::head::obj::LandmarkOverrides {
+                glabella: v(lm.glabella),
+                outer_eye_corner_left: v(lm.outer_eye_corner_left),
+                outer_eye_corner_right: v(lm.outer_eye_corner_right),
+                top_of_head: v(lm.top_of_head),
+                occiput: v(lm.occiput),
+                ear_left: v(lm.ear_left),
+                ear_right: v(lm.ear_right),
+            },
+        };
+        crate::head::obj::load_obj(&import).map_err(|e| SceneError::Head {
+            file: self.file.clone(),
+            message: e.to_string(),
+        })
+    }
+}

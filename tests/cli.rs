@@ -1,0 +1,100 @@
+//! The command line end to end: exit codes, messages, files written (and not written).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn stipple() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_stipple"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn init_then_plan_json() {
+    let dir = temp_dir("cli-init");
+    let scene = dir.join("scene.toml");
+    let out = stipple().args(["init"]).arg(&scene).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Refuses to overwrite.
+    let again = stipple().args(["init"]).arg(&scene).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let out = stipple().args(["plan", "--json"]).arg(&scene).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let dots = v["dots_total"].as_u64().expect("dots_total");
+    let area = v["treated_area_cm2"].as_f64().expect("treated_area_cm2");
+    // A full scalp is a few hundred cm2; at 100/cm2 that is tens of thousands of dots.
+    assert!((200.0..900.0).contains(&area), "treated area {area} cm2");
+    assert!(dots > 15_000 && dots < 90_000, "{dots} dots");
+}
+
+#[test]
+fn bad_scene_fails_cleanly_and_writes_nothing() {
+    let dir = temp_dir("cli-bad");
+    let scene = dir.join("bad.toml");
+    std::fs::write(&scene, "[client]\nskin = \"#c68e6b\"\n[plan]\nshade = 7\n").unwrap();
+    let out_dir = dir.join("renders");
+    let out = stipple().arg("render").arg(&scene).arg("--out").arg(&out_dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml") && err.contains("`plan.shade`"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out_dir.exists(), "nothing may be written for a bad scene");
+}
+
+#[test]
+fn missing_scene_file_is_a_clear_error() {
+    let out = stipple().args(["plan", "/no/such/scene.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/scene.toml") && err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn huge_frame_is_refused_before_the_driver() {
+    let dir = temp_dir("cli-huge");
+    let scene = dir.join("huge.toml");
+    std::fs::write(
+        &scene,
+        "[client]\nskin = \"#c68e6b\"\n[render]\nwidth = 16384\nheight = 16384\nsupersample = 4\nviews = [\"front\"]\noutputs = [\"before\"]\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("renders");
+    let out = stipple().arg("render").arg(&scene).arg("--out").arg(&out_dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("allows at most"), "{err}");
+    assert!(!out_dir.join("front-before.png").exists());
+}
+
+#[test]
+fn render_writes_pngs() {
+    let dir = temp_dir("cli-render");
+    let scene = dir.join("small.toml");
+    std::fs::write(
+        &scene,
+        "[client]\nskin = \"#c68e6b\"\n[render]\nwidth = 96\nheight = 96\nsupersample = 1\nviews = [\"front\", \"top\"]\noutputs = [\"before\", \"after\"]\npigment_map_size = 128\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("renders");
+    let out = stipple().arg("render").arg(&scene).arg("--out").arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["front-before", "front-after", "top-before", "top-after"] {
+        let img = image::open(out_dir.join(format!("{name}.png"))).expect(name);
+        assert_eq!(img.width(), 96);
+    }
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}

@@ -1,0 +1,148 @@
+//! Shared by the integration tests: one software renderer, snapshot comparison by FLIP.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use stipple::head::Head;
+use stipple::layout::DotLayout;
+use stipple::render::{AdapterRequest, BackendChoice, GpuContext, Renderer};
+
+/// Snapshot references are made on Mesa's llvmpipe (Vulkan lavapipe where installed, else
+/// OpenGL): pin it so a machine with a real GPU compares like with like.
+pub fn renderer() -> &'static Mutex<Renderer> {
+    static R: OnceLock<Mutex<Renderer>> = OnceLock::new();
+    R.get_or_init(|| {
+        let vulkan = AdapterRequest {
+            backend: BackendChoice::Vulkan,
+            name_contains: Some("llvmpipe".into()),
+        };
+        let gl = AdapterRequest {
+            backend: BackendChoice::Gl,
+            name_contains: Some("llvmpipe".into()),
+        };
+        let ctx = GpuContext::new(&vulkan)
+            .or_else(|_| GpuContext::new(&gl))
+            .unwrap_or_else(|e| panic!("tests need Mesa's llvmpipe (run scripts/setup.sh): {e}"));
+        eprintln!("test adapter: {}", ctx.summary);
+        Mutex::new(Renderer::new(ctx))
+    })
+}
+
+/// The built-in scene's head and dots, made once per test binary.
+pub fn default_head_and_layout() -> &'static (Head, DotLayout) {
+    static H: OnceLock<(Head, DotLayout)> = OnceLock::new();
+    H.get_or_init(|| {
+        let scene = stipple::scene::Scene::builtin();
+        let head = scene.head().expect("built-in head");
+        let layout = stipple::layout::lay_out(&head, &scene.plan()).expect("built-in plan");
+        (head, layout)
+    })
+}
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Folder where failing tests leave their actual and difference images.
+pub fn failure_dir() -> PathBuf {
+    manifest_dir().join("target").join("snapshot-failures")
+}
+
+/// FLIP thresholds: the mean error over the frame, and the error that no more than 0.1% of
+/// pixels may exceed. Renders on one adapter are bit-identical run to run; these leave room
+/// for llvmpipe's Vulkan and GL front ends to differ by a few edge pixels, and no more.
+pub const MAX_MEAN_FLIP: f32 = 0.002;
+pub const MAX_P999_FLIP: f32 = 0.15;
+
+/// Compares `actual` with `tests/snapshots/NAME.png`. A missing reference fails; set
+/// `STIPPLE_BLESS=1` to write it (after looking at the image).
+pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
+    let reference_path = manifest_dir().join("tests").join("snapshots").join(format!("{name}.png"));
+    let actual_rgb = image::DynamicImage::ImageRgba8(actual.clone()).to_rgb8();
+    if std::env::var("STIPPLE_BLESS").is_ok_and(|v| v == "1") {
+        stipple::output::write_png(&reference_path, actual).expect("write reference");
+        eprintln!("blessed {}", reference_path.display());
+        return;
+    }
+    let write_failure = |diff: Option<&image::RgbImage>| -> PathBuf {
+        let dir = failure_dir();
+        std::fs::create_dir_all(&dir).expect("failure dir");
+        let a = dir.join(format!("{name}-actual.png"));
+        actual_rgb.save(&a).expect("write actual");
+        if let Some(d) = diff {
+            d.save(dir.join(format!("{name}-diff.png"))).expect("write diff");
+        }
+        a
+    };
+    let reference = match image::open(&reference_path) {
+        Ok(r) => r.to_rgb8(),
+        Err(e) => {
+            let a = write_failure(None);
+            panic!(
+                "{name}: no reference at {} ({e}). The actual image is at {}: look at it, then \
+                 run with STIPPLE_BLESS=1 to make it the reference.",
+                reference_path.display(),
+                a.display()
+            );
+        }
+    };
+    assert_eq!(
+        reference.dimensions(),
+        actual_rgb.dimensions(),
+        "{name}: reference and actual differ in size"
+    );
+    let (w, h) = reference.dimensions();
+    let error_map = nv_flip::flip(
+        nv_flip::FlipImageRgb8::with_data(w, h, reference.as_raw()),
+        nv_flip::FlipImageRgb8::with_data(w, h, actual_rgb.as_raw()),
+        nv_flip::DEFAULT_PIXELS_PER_DEGREE,
+    );
+    let mut pool = nv_flip::FlipPool::from_image(&error_map);
+    let mean = pool.mean();
+    let p999 = pool.get_percentile(0.999, false);
+    if mean > MAX_MEAN_FLIP || p999 > MAX_P999_FLIP {
+        let diff = error_map.apply_color_lut(&nv_flip::magma_lut());
+        let diff = image::RgbImage::from_raw(w, h, diff.to_vec()).expect("diff image");
+        let a = write_failure(Some(&diff));
+        panic!(
+            "{name}: differs from {} (FLIP mean {mean:.5} > {MAX_MEAN_FLIP} or 99.9th percentile \
+             {p999:.4} > {MAX_P999_FLIP}). Actual: {}, difference: {}",
+            reference_path.display(),
+            a.display(),
+            a.with_file_name(format!("{name}-diff.png")).display()
+        );
+    }
+    eprintln!("{name}: FLIP mean {mean:.5}, 99.9th percentile {p999:.4}");
+}
+
+/// `../shared/meshes`, or None with a clear message when the folder is absent.
+pub fn shared_meshes() -> Option<PathBuf> {
+    let dir = manifest_dir().join("..").join("shared").join("meshes");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent; the tests on real head scans need the shared meshes beside the repo",
+            dir.display()
+        );
+        None
+    }
+}
+
+pub fn mean_rgb(img: &image::RgbaImage, region: impl Fn(u32, u32) -> bool) -> [f64; 3] {
+    let mut acc = [0.0f64; 3];
+    let mut n = 0.0;
+    for (x, y, p) in img.enumerate_pixels() {
+        if region(x, y) {
+            for c in 0..3 {
+                acc[c] += p[c] as f64;
+            }
+            n += 1.0;
+        }
+    }
+    acc.map(|v| v / n.max(1.0))
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

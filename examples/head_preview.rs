@@ -68,6 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Vec3::NEG_Z, Vec3::Y, face, 0.55 * extent),
         (Vec3::NEG_X, Vec3::Y, face, 0.55 * extent),
         (Vec3::new(-0.6, 0.0, 1.0).normalize(), Vec3::Y, lm.ear_left - 25.0 * Vec3::Y, 0.3 * extent),
+        (Vec3::NEG_Z, Vec3::Y, lm.outer_eye_corner_left - 14.0 * Vec3::X, 0.13 * extent),
     ];
     let mut img = image::RgbImage::new(VIEW_PX * details.len() as u32, VIEW_PX);
     for (i, &(fwd, up, c, ext)) in details.iter().enumerate() {

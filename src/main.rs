@@ -239,6 +239,7 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
                 height: spec.height,
                 supersample: spec.supersample,
                 show_dots: *output == OutputKind::After,
+                single_dots: true,
             };
             let t = Instant::now();
             let image = renderer.render(&gpu_scene, &settings)?;
@@ -323,6 +324,7 @@ fn bench(args: &GpuArgs, json: bool, frames: usize) -> Result<()> {
             height: h,
             supersample: 1,
             show_dots: true,
+            single_dots: true,
         };
         renderer.render(&gpu_scene, &settings)?;
         let mut times = Vec::new();

@@ -75,3 +75,11 @@ fn perf() {
     let l = lay_out(&head, &Plan::default()).unwrap();
     eprintln!("default head: {} dots in {:.1} ms", l.dots.len(), t.elapsed().as_secs_f64() * 1e3);
 }
+
+#[test]
+#[ignore]
+fn perf_small() {
+    for _ in 0..5 {
+        time_layout(77.5, 192, 100.0);
+    }
+}

@@ -22,6 +22,7 @@ fn render(view: ViewName, show_dots: bool) -> image::RgbaImage {
         height: SIZE,
         supersample: 2,
         show_dots,
+        single_dots: true,
     };
     renderer.render(&gpu_scene, &settings).expect("render")
 }

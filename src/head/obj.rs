@@ -226,7 +226,7 @@ pub fn write_obj(head: &Head, path: &Path) -> std::io::Result<()> {
     let mesh = &head.mesh;
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(w, "# stipple head mesh")?;
-    writeln!(w, "# units: millimetres; axes: +Y up, +Z forward (out of the face), +X the client's left")?;
+    writeln!(w, "# units: mm; axes: +Y up, +Z forward (out of the face), +X the client's left")?;
     writeln!(w, "# {} vertices, {} triangles", mesh.positions_mm.len(), mesh.triangle_count())?;
     for (name, p) in head.landmarks.named() {
         writeln!(w, "# landmark {name} {} {} {}", p.x, p.y, p.z)?;
@@ -282,18 +282,18 @@ fn clean_mesh(positions: Vec<Vec3>, indices: Vec<u32>) -> TriMesh {
         kept.extend_from_slice(&[a, b, c]);
     }
 
-    // Compact: only vertices that a triangle uses.
+    // Compact to the vertices a triangle uses, keeping their order.
+    let mut used = vec![false; positions.len()];
+    for &i in &kept {
+        used[i as usize] = true;
+    }
     let mut new_index = vec![u32::MAX; positions.len()];
     let mut out = TriMesh::default();
-    for i in kept.iter_mut() {
-        let slot = &mut new_index[*i as usize];
-        if *slot == u32::MAX {
-            *slot = out.positions_mm.len() as u32;
-            out.positions_mm.push(positions[*i as usize]);
-        }
-        *i = *slot;
+    for (i, p) in positions.iter().enumerate().filter(|(i, _)| used[*i]) {
+        new_index[i] = out.positions_mm.len() as u32;
+        out.positions_mm.push(*p);
     }
-    out.indices = kept;
+    out.indices = kept.into_iter().map(|i| new_index[i as usize]).collect();
     out
 }
 
@@ -431,10 +431,9 @@ fn orient_outward(mesh: &mut TriMesh) {
 /// toward +Z). Each estimate assumes an adult head at real scale:
 ///
 /// - `top_of_head`: the highest vertex.
-/// - The midline: halfway across the head's width, measured over the top 120 mm.
-/// - `glabella`: on the midline profile seen from the front, the nasion is the deepest point
-///   95-130 mm below the top, and the glabella the most forward point in the 30 mm above it
-///   (fallback: the front surface 105 mm below the top).
+/// - The midline: the mean x of the vertices in the top 60 mm (the crown).
+/// - `glabella`: from the midline profile seen from the front, the bump between the nasion and
+///   the forehead (see [`profile_glabella`]; fallback: the front surface 105 mm below the top).
 /// - `occiput`: the most posterior midline point 60-140 mm below the top.
 /// - `outer_eye_corner_*`: the front surface 45 mm either side of the midline, 15 mm below the
 ///   glabella (the eye corner lies about there on adult faces; override it for precise framing).
@@ -452,12 +451,14 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
         })
     });
     let top = top_of_head.y;
-    let cranium_x = mesh
-        .positions_mm
-        .iter()
-        .filter(|p| p.y > top - 120.0)
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), p| (a.min(p.x), b.max(p.x)));
-    let mid_x = 0.5 * (cranium_x.0 + cranium_x.1);
+    // The crown is the most symmetric part of a bust: no shoulders, ears or hair parting.
+    let crown: Vec<f32> =
+        mesh.positions_mm.iter().filter(|p| p.y > top - 60.0).map(|p| p.x).collect();
+    let mid_x = if crown.is_empty() {
+        top_of_head.x
+    } else {
+        crown.iter().sum::<f32>() / crown.len() as f32
+    };
 
     let along_z = AxisIndex::new(mesh, 2);
     let along_x = AxisIndex::new(mesh, 0);
@@ -466,18 +467,8 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
 
     let glabella = given.glabella.unwrap_or_else(|| {
         let profile: Vec<Vec3> =
-            (0..=70).filter_map(|i| front(mid_x, top - 140.0 + i as f32)).collect();
-        let nasion = profile
-            .iter()
-            .filter(|p| (top - 130.0..=top - 95.0).contains(&p.y))
-            .min_by(|a, b| a.z.total_cmp(&b.z));
-        let glabella = nasion.and_then(|n| {
-            profile
-                .iter()
-                .filter(|p| p.y >= n.y + 2.0 && p.y <= n.y + 30.0)
-                .max_by(|a, b| a.z.total_cmp(&b.z))
-        });
-        glabella.copied().or_else(|| front(mid_x, top - 105.0)).unwrap_or_else(|| {
+            (0..=150).filter_map(|i| front(mid_x, top - 200.0 + i as f32)).collect();
+        profile_glabella(&profile, top).or_else(|| front(mid_x, top - 105.0)).unwrap_or_else(|| {
             log::warn!("no front surface found for the glabella; using the bounding box");
             Vec3::new(mid_x, top - 105.0, hi.z)
         })
@@ -518,7 +509,8 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
         // Walk up from the rim: the surface comes in over the top of the ear, then the skull
         // widens again above it. The turn is where the ear meets the head.
         let mut prev = rim;
-        for i in 1..=60 {
+        // An ear's top is at most ~35 mm above its outermost point.
+        for i in 1..=35 {
             let Some(p) = hit(rim.y + i as f32, rim.z) else { break };
             if lateral(&p) > lateral(&prev) + 0.05 && lateral(&prev) < lateral(&rim) - 2.0 {
                 return prev;
@@ -538,6 +530,34 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
         occiput,
         ear_left,
         ear_right,
+    }
+}
+
+/// Glabella from the midline profile (front surface points, ascending in y): the nose tip is
+/// the most forward point 120-190 mm below the top; the nasion the deepest point behind the
+/// line from the nose tip to the forehead 70 mm below the top; the glabella the point standing
+/// furthest in front of the line from the nasion to that forehead point (10 mm above the nasion
+/// where the brow makes no bump). Lines rather than plain extremes keep this working on heads
+/// that are tilted forward or back.
+fn profile_glabella(profile: &[Vec3], top: f32) -> Option<Vec3> {
+    let band = |lo: f32, hi: f32| profile.iter().filter(move |p| p.y >= lo && p.y <= hi);
+    let tip = band(top - 190.0, top - 120.0).max_by(|a, b| a.z.total_cmp(&b.z))?;
+    let forehead = band(top - 75.0, top - 65.0).min_by(|a, b| {
+        (a.y - (top - 70.0)).abs().total_cmp(&(b.y - (top - 70.0)).abs())
+    })?;
+    // Signed distance in front of the line through a and b, in the (y, z) plane.
+    let in_front = |a: &Vec3, b: &Vec3, p: &Vec3| {
+        let (ay, az, by, bz) = (a.y, a.z, b.y, b.z);
+        let len = ((by - ay).powi(2) + (bz - az).powi(2)).sqrt().max(1e-6);
+        ((p.z - az) * (by - ay) - (p.y - ay) * (bz - az)) / len * (by - ay).signum()
+    };
+    let nasion = band(tip.y + 5.0, forehead.y - 5.0)
+        .min_by(|a, b| in_front(tip, forehead, a).total_cmp(&in_front(tip, forehead, b)))?;
+    let bump = band(nasion.y + 3.0, forehead.y - 3.0)
+        .max_by(|a, b| in_front(nasion, forehead, a).total_cmp(&in_front(nasion, forehead, b)));
+    match bump {
+        Some(g) if in_front(nasion, forehead, g) > 0.3 => Some(*g),
+        _ => band(nasion.y + 9.0, nasion.y + 11.0).next().copied(),
     }
 }
 

@@ -15,7 +15,7 @@
 use super::{Head, Landmarks, TriMesh};
 use glam::{Vec2, Vec3};
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Shape parameters of the procedural head, at real adult scale.
 #[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -65,11 +65,11 @@ pub fn build(params: &ProceduralHeadParams) -> Head {
         positions_mm: design_positions.iter().map(|p| *p * scale).collect(),
         normals: Vec::new(),
         albedo_tint: design_positions.iter().map(|p| tint(*p)).collect(),
-        indices: ico.indices,
+        indices: ico.indices.clone(),
     };
     mesh.recompute_normals();
 
-    let landmarks = design.landmarks.map(|p| snap_radial(&mesh, p * scale));
+    let landmarks = snap_radial(&mesh, &design.landmarks.map(|p| p * scale));
     Head { mesh, landmarks }
 }
 
@@ -100,14 +100,15 @@ const FACE_MAX_BLEND: f32 = 14.0;
 
 const EYE_C: Vec3 = Vec3::new(32.0, -15.0, 74.0);
 const EYEBALL_R: f32 = 12.0;
-const LID_R: f32 = 13.5;
-/// Half the width of the eye opening, from the eyeball centre to each corner.
-const EYE_HALF_WIDTH: f32 = 15.0;
+/// The lids: a shell over the eyeball, wider than it, filling the socket.
+const LID_R: Vec3 = Vec3::new(16.0, 13.0, 13.0);
+/// Half the width of the eye opening, as an angle around the eyeball from the gaze (radians).
+const EYE_HALF_ANGLE: f32 = 1.15;
 
-const EAR_C: Vec3 = Vec3::new(77.0, -31.0, -15.0);
-const EAR_R: Vec3 = Vec3::new(7.0, 31.0, 17.5); // (out of the head, up, forward) in the ear frame
+const EAR_C: Vec3 = Vec3::new(74.0, -31.0, -15.0);
+const EAR_R: Vec3 = Vec3::new(8.0, 31.0, 17.5); // (out of the head, up, forward) in the ear frame
 const EAR_BOUND_R: f32 = 36.0;
-const EAR_BLEND: f32 = 3.0;
+const EAR_BLEND: f32 = 7.0;
 
 /// Outermost radius any ray needs to start from.
 const BOUND_MM: f32 = 300.0;
@@ -208,7 +209,7 @@ struct EarFrame {
 fn ear_frame() -> &'static EarFrame {
     static FRAME: OnceLock<EarFrame> = OnceLock::new();
     FRAME.get_or_init(|| {
-        let n = Vec3::new(1.0, 0.0, 0.35).normalize();
+        let n = Vec3::new(1.0, 0.0, 0.25).normalize();
         let tilt = 15f32.to_radians();
         let u0 = Vec3::new(0.0, tilt.cos(), -tilt.sin());
         let u = (u0 - n * u0.dot(n)).normalize();
@@ -221,14 +222,7 @@ fn ear(q: Vec3) -> f32 {
     let fr = ear_frame();
     let l = q - EAR_C;
     let e = Vec3::new(l.dot(fr.n), l.dot(fr.u), l.dot(fr.f));
-    // The ear and, behind it, a root that fills the space to the head: seen from the cranium
-    // centre the back of the ear is hidden anyway, and a sloped fill shades better than the
-    // walls the radial sampling would otherwise make there.
-    let shell = smin(
-        ellipsoid(e, EAR_R),
-        ellipsoid(e - Vec3::new(-7.0, -2.0, -5.0), Vec3::new(9.0, 25.0, 13.0)),
-        4.0,
-    );
+    let shell = ellipsoid(e, EAR_R);
     // The bowl of the concha, below the middle and toward the front of the outer face.
     let concha = ellipsoid(e - Vec3::new(6.0, -6.0, 3.0), Vec3::new(4.5, 10.0, 7.5));
     // A shallow fossa above it leaves the helix standing as a rim.
@@ -241,14 +235,17 @@ fn eye(q: Vec3) -> (f32, f32) {
     let l = q - EYE_C;
     let r = l.length();
     let ball = r - EYEBALL_R;
-    // The eye opening, drawn in the frontal plane: an almond between the two corners, with the
-    // outer corner a little higher (canthal tilt) and the upper lid arc taller than the lower.
-    let s = l.x / EYE_HALF_WIDTH;
-    let centre_y = 0.6 + 1.2 * s;
+    // The eye opening, drawn in angles around the eyeball so that it wraps around it as lids
+    // do: an almond between the two corners, the outer corner a little higher (canthal tilt),
+    // the upper lid arc taller than the lower.
+    let v = l / r.max(1e-6);
+    let s = v.x.atan2(v.z) / EYE_HALF_ANGLE;
     let arc = 1.0 - s * s;
-    let half = if l.y > centre_y { 5.2 * arc } else { 3.8 * arc };
-    let opening = (l.y - centre_y).abs() - half;
-    let lid = (r - LID_R).max(-opening);
+    let centre = 0.03 + 0.05 * s;
+    let elevation = v.y.clamp(-1.0, 1.0).asin();
+    let half = if elevation > centre { 0.36 * arc } else { 0.27 * arc };
+    let opening = ((elevation - centre).abs() - half) * EYEBALL_R;
+    let lid = ellipsoid(l, LID_R).max(-opening);
     (ball, smin(ball, lid, 1.0))
 }
 
@@ -263,51 +260,84 @@ fn mirror(p: Vec3) -> Vec3 {
 
 /// Upper and lower lip (mirrored coordinates).
 fn lips(q: Vec3) -> f32 {
-    ellipsoid(q - Vec3::new(0.0, -79.0, 88.0), Vec3::new(22.0, 5.5, 8.0))
-        .min(ellipsoid(q - Vec3::new(0.0, -91.0, 86.5), Vec3::new(19.0, 6.0, 8.0)))
+    ellipsoid(q - Vec3::new(0.0, -79.5, 87.0), Vec3::new(21.0, 4.5, 7.5))
+        .min(ellipsoid(q - Vec3::new(0.0, -90.5, 85.5), Vec3::new(18.0, 5.5, 7.5)))
+}
+
+/// Smooth union with a part, skipped where the part's bounding sphere (centre, radius) shows
+/// it is further than the blend width `k` from the surface so far: most of the head then
+/// evaluates only a few parts.
+#[inline]
+fn add(d: f32, q: Vec3, bound: (Vec3, f32), k: f32, part: impl FnOnce() -> f32) -> f32 {
+    if (q - bound.0).length() - bound.1 > d + k { d } else { smin(d, part(), k) }
+}
+
+/// Smooth subtraction of a part, skipped like [`add`].
+#[inline]
+fn carve(d: f32, q: Vec3, bound: (Vec3, f32), k: f32, part: impl FnOnce() -> f32) -> f32 {
+    if (q - bound.0).length() - bound.1 > k - d { d } else { smax(d, -part(), k) }
 }
 
 fn face(q: Vec3, mut d: f32) -> f32 {
     const GONION: Vec3 = Vec3::new(54.0, -95.0, -2.0);
+    const CHIN_SIDE: Vec3 = Vec3::new(10.0, -121.0, 72.0);
+    const RAMUS_TOP: Vec3 = Vec3::new(60.0, -45.0, 4.0);
     // Masses first, each blended into the skull.
-    d = smin(d, ellipsoid(q - Vec3::new(0.0, -48.0, 22.0), Vec3::new(65.0, 70.0, 73.0)), 14.0);
-    d = smin(d, ellipsoid(q - Vec3::new(0.0, -95.0, 35.0), Vec3::new(47.0, 30.0, 55.0)), 12.0);
-    let jaw = capsule(q, GONION, Vec3::new(18.0, -119.0, 70.0), 8.0)
-        .min(capsule(q, GONION, Vec3::new(60.0, -45.0, 4.0), 8.0));
-    d = smin(d, jaw, 12.0);
-    d = smin(d, ellipsoid(q - Vec3::new(0.0, -115.0, 77.0), Vec3::new(18.0, 12.5, 13.0)), 8.0);
-    d = smin(d, ellipsoid(q - Vec3::new(48.0, -31.0, 58.0), Vec3::new(20.0, 11.0, 17.0)), 14.0);
+    let c = Vec3::new(0.0, -48.0, 22.0);
+    d = add(d, q, (c, 74.0), 14.0, || ellipsoid(q - c, Vec3::new(65.0, 70.0, 73.0)));
+    let c = Vec3::new(0.0, -95.0, 35.0);
+    d = add(d, q, (c, 56.0), 12.0, || ellipsoid(q - c, Vec3::new(47.0, 30.0, 55.0)));
+    let b = (0.5 * (GONION + CHIN_SIDE), 53.0);
+    d = add(d, q, b, 14.0, || capsule(q, GONION, CHIN_SIDE, 7.0));
+    let b = (0.5 * (GONION + RAMUS_TOP), 34.0);
+    d = add(d, q, b, 14.0, || capsule(q, GONION, RAMUS_TOP, 7.0));
+    let c = Vec3::new(0.0, -115.0, 77.0);
+    d = add(d, q, (c, 19.0), 8.0, || ellipsoid(q - c, Vec3::new(18.0, 12.5, 13.0)));
+    // Cheekbone: a flat ridge where the front of the face turns into its side.
+    let c = Vec3::new(43.0, -29.0, 67.0);
+    d = add(d, q, (c, 21.0), 10.0, || {
+        let (t, n) = (Vec3::new(-0.67, 0.0, 0.74), Vec3::new(0.74, 0.0, 0.67));
+        let l = q - c;
+        ellipsoid(Vec3::new(l.dot(t), l.y, l.dot(n)), Vec3::new(20.0, 11.0, 7.0))
+    });
     // The brow ridge follows the curve of the forehead.
-    d = smin(d, ellipsoid(q - Vec3::new(0.0, 4.0, 52.0), Vec3::new(52.0, 9.5, 45.5)), 8.0);
-    // Eye sockets: a shallow hollow under the brow and beside the nose.
-    let socket = ellipsoid(q - Vec3::new(31.0, -11.0, 95.0), Vec3::new(18.0, 11.0, 12.0));
-    d = smax(d, -socket, 8.0);
+    let c = Vec3::new(0.0, 4.0, 52.0);
+    d = add(d, q, (c, 53.0), 8.0, || ellipsoid(q - c, Vec3::new(52.0, 9.5, 45.5)));
+    // Eye sockets: a hollow under the brow and beside the nose that the lids fill again.
+    let c = Vec3::new(32.0, -13.0, 90.0);
+    d = carve(d, q, (c, 20.0), 6.0, || ellipsoid(q - c, Vec3::new(19.0, 13.0, 16.0)));
     // Nose: a narrow bridge widening to the tip, the body over the cheeks, then the wings.
-    let mut nose = round_cone(
-        q,
-        Vec3::new(0.0, -10.0, 88.0),
-        Vec3::new(0.0, -45.0, 111.0),
-        4.5,
-        6.5,
-    );
-    nose = smin(nose, (q - Vec3::new(0.0, -48.0, 110.0)).length() - 7.5, 4.0);
-    nose = smin(nose, ellipsoid(q - Vec3::new(0.0, -43.0, 96.0), Vec3::new(14.0, 15.0, 11.0)), 6.0);
-    nose = smin(nose, ellipsoid(q - Vec3::new(12.5, -53.0, 99.0), Vec3::new(6.5, 5.5, 7.5)), 5.0);
-    d = smin(d, nose, 5.0);
+    // (The bound allows for the inner blends, which reach up to 8/6 mm beyond the parts.)
+    d = add(d, q, (Vec3::new(0.0, -35.0, 100.0), 37.0), 6.0, || {
+        let mut nose =
+            round_cone(q, Vec3::new(0.0, -10.0, 88.0), Vec3::new(0.0, -45.0, 111.0), 5.5, 7.0);
+        nose = smin(nose, (q - Vec3::new(0.0, -48.0, 110.0)).length() - 7.5, 4.0);
+        let body = ellipsoid(q - Vec3::new(0.0, -43.0, 96.0), Vec3::new(15.0, 16.0, 11.0));
+        nose = smin(nose, body, 8.0);
+        let wing = ellipsoid(q - Vec3::new(11.5, -53.0, 99.0), Vec3::new(6.0, 5.0, 7.0));
+        smin(nose, wing, 7.0)
+    });
     // Lips, the line between them and the corners of the mouth.
-    d = smin(d, lips(q), 6.0);
-    d = smax(d, -ellipsoid(q - Vec3::new(0.0, -85.3, 96.0), Vec3::new(21.0, 0.8, 10.0)), 1.5);
-    d = smax(d, -((q - Vec3::new(21.0, -85.0, 89.0)).length() - 2.0), 3.0);
+    d = add(d, q, (Vec3::new(0.0, -85.0, 87.0), 27.0), 7.0, || lips(q));
+    let c = Vec3::new(0.0, -85.3, 94.0);
+    d = carve(d, q, (c, 22.0), 3.0, || ellipsoid(q - c, Vec3::new(21.0, 1.2, 7.0)));
+    let c = Vec3::new(21.0, -85.0, 89.0);
+    d = carve(d, q, (c, 2.0), 3.0, || (q - c).length() - 2.0);
     // Eyes last, so the sockets do not cut them.
-    smin(d, eye(q).1, 4.0)
+    add(d, q, (EYE_C, LID_R.max_element() + 0.5), 2.5, || eye(q).1)
 }
 
 /// The head's signed distance (mm, negative inside), optionally without the ears.
 fn field(p: Vec3, with_ears: bool) -> f32 {
     let q = mirror(p);
     let mut d = cranium(p);
-    d = smin(d, ellipsoid(p - TEMPORAL_C, TEMPORAL_R), 20.0);
-    d = smin(d, neck(p), 18.0);
+    d = add(d, p, (TEMPORAL_C, TEMPORAL_R.max_element()), 20.0, || {
+        ellipsoid(p - TEMPORAL_C, TEMPORAL_R)
+    });
+    // A wider fillet at the nape than under the jaw: the nape is scalp, and a gentle curve there
+    // keeps its triangles as small as elsewhere on the scalp.
+    let nape = smoothstep(-10.0, -50.0, p.z);
+    d = smin(d, neck(p), 18.0 + 14.0 * nape);
     // The sub-fields are skipped where their bounding sphere shows they cannot change the
     // result: most of the scalp needs only the three lines above.
     if (q - FACE_BOUND_C).length() - FACE_BOUND_R < d + FACE_MAX_BLEND {
@@ -329,19 +359,30 @@ fn sdf(p: Vec3) -> f32 {
 
 /// First entry into the solid along `from + t·dir` (unit `dir`), for t in [0, t_max]; `None` if
 /// the ray starts inside or misses. Sphere tracing with a safety factor (the ellipsoid distances
-/// are approximate), then regula falsi once the surface is bracketed.
+/// are approximate); within a millimetre of a slanted surface, secant steps (at most a few
+/// distances long) replace the slow geometric approach; once the surface is bracketed, regula
+/// falsi finishes.
 fn march(f: &impl Fn(Vec3) -> f32, from: Vec3, dir: Vec3, t_max: f32) -> Option<f32> {
-    const HIT: f32 = 1e-3;
+    const HIT: f32 = 5e-3;
     let mut t = 0.0;
     let mut d = f(from);
     if d < 0.0 {
         return None;
     }
+    let mut prev: Option<(f32, f32)> = None;
     for _ in 0..400 {
         if d < HIT {
             return Some(t);
         }
-        let t_next = t + (0.8 * d).max(0.02);
+        let mut step = 0.9 * d;
+        if let Some((tp, dp)) = prev {
+            // Only near the surface: far away the field's slope along the ray says nothing
+            // about where the ray will meet it.
+            if d < 1.0 && dp > d {
+                step = (d * (t - tp) / (dp - d)).clamp(step, 4.0 * d);
+            }
+        }
+        let t_next = t + step.max(0.02);
         if t_next > t_max {
             return None;
         }
@@ -349,6 +390,7 @@ fn march(f: &impl Fn(Vec3) -> f32, from: Vec3, dir: Vec3, t_max: f32) -> Option<
         if d_next < 0.0 {
             return Some(refine(f, from, dir, (t, d), (t_next, d_next)));
         }
+        prev = Some((t, d));
         t = t_next;
         d = d_next;
     }
@@ -367,7 +409,7 @@ fn refine(
     for _ in 0..30 {
         let t = (out.0 * inn.1 - inn.0 * out.1) / (inn.1 - out.1);
         let d = f(from + dir * t);
-        if d.abs() < 1e-4 || (inn.0 - out.0).abs() < 1e-4 {
+        if d.abs() < 1e-3 || (inn.0 - out.0).abs() < 1e-3 {
             return t;
         }
         if d > 0.0 {
@@ -450,7 +492,19 @@ impl std::hash::Hasher for EdgeHasher {
     }
 }
 
-fn icosphere(level: u32) -> Icosphere {
+/// The icosphere of a level, built once per process: it does not depend on the head's size.
+fn icosphere(level: u32) -> Arc<Icosphere> {
+    static CACHE: OnceLock<Mutex<HashMap<u32, Arc<Icosphere>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(ico) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&level) {
+        return ico.clone();
+    }
+    let ico = Arc::new(build_icosphere(level));
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(level, ico.clone());
+    ico
+}
+
+fn build_icosphere(level: u32) -> Icosphere {
     let t = (1.0 + 5f32.sqrt()) / 2.0;
     let base = [
         (-1.0, t, 0.0),
@@ -500,21 +554,97 @@ fn icosphere(level: u32) -> Icosphere {
 
 /// Surface radius along every icosphere direction. A vertex's search starts a margin outside
 /// the larger of its two parents' radii, which cuts the marching work several-fold; the margin
-/// covers how far the surface can rise between samples at that level.
+/// covers how far the surface can rise between samples at that level. Each level depends only
+/// on earlier ones, so a level's vertices are marched in parallel.
 fn radial_samples(ico: &Icosphere) -> Vec<f32> {
     let mut radii = vec![0.0f32; ico.dirs.len()];
-    let edge_angle = 1.1071f32; // icosahedron edge, radians
-    for i in 0..ico.dirs.len() {
-        let start = match ico.parents[i] {
-            Some([a, b]) if ico.levels[i] >= 3 => {
-                let spacing = 250.0 * edge_angle / (1u32 << ico.levels[i]) as f32;
-                radii[a as usize].max(radii[b as usize]) + 2.0 * spacing
-            }
-            _ => BOUND_MM,
-        };
-        radii[i] = radius_from(&sdf, ico.dirs[i], start);
+    let mut begin = 0;
+    while begin < radii.len() {
+        let level = ico.levels[begin];
+        let end = begin + ico.levels[begin..].iter().take_while(|&&l| l == level).count();
+        let (done, todo) = radii.split_at_mut(begin);
+        let done: &[f32] = done;
+        let spacing = 250.0 * ICO_EDGE_ANGLE / (1u32 << level) as f32;
+        par_fill(&mut todo[..end - begin], |k| {
+            let i = begin + k;
+            let start = match ico.parents[i] {
+                Some([a, b]) if level >= 3 => {
+                    done[a as usize].max(done[b as usize]) + 2.0 * spacing
+                }
+                _ => BOUND_MM,
+            };
+            radius_from(&sdf, ico.dirs[i], start)
+        });
+        begin = end;
     }
+    antialias_walls(ico, &mut radii);
     radii
+}
+
+/// Angle between neighbouring icosahedron vertices, radians.
+const ICO_EDGE_ANGLE: f32 = 1.107_149;
+
+/// `out[k] = f(k)` for every k, split across the available cores.
+fn par_fill(out: &mut [f32], f: impl Fn(usize) -> f32 + Sync) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    if threads == 1 || out.len() < 2048 {
+        out.iter_mut().enumerate().for_each(|(k, v)| *v = f(k));
+        return;
+    }
+    let chunk = out.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (c, part) in out.chunks_mut(chunk).enumerate() {
+            let f = &f;
+            scope.spawn(move || {
+                for (k, v) in part.iter_mut().enumerate() {
+                    *v = f(c * chunk + k);
+                }
+            });
+        }
+    });
+}
+
+/// Where the surface runs almost along the rays (behind the ears, the sides of the nose, the
+/// lids) a radial graph jumps between neighbouring samples, and its outline zigzags with the
+/// sampling pattern. Averaging the radius over a small disc of directions there turns each jump
+/// into a ramp that follows the true outline. Smooth regions such as the scalp are left alone.
+fn antialias_walls(ico: &Icosphere, radii: &mut [f32]) {
+    let level = ico.levels.iter().copied().max().unwrap_or(0);
+    let spacing = ICO_EDGE_ANGLE / (1u32 << level) as f32;
+    // Per vertex: whether it borders a jump, and the largest radius around it (where the
+    // averaging rays can start).
+    let mut wall = vec![false; radii.len()];
+    let mut reach = radii.to_vec();
+    for tri in ico.indices.chunks_exact(3) {
+        for k in 0..3 {
+            let (a, b) = (tri[k] as usize, tri[(k + 1) % 3] as usize);
+            if (radii[a] - radii[b]).abs() > 2.5 * spacing * radii[a].min(radii[b]) {
+                wall[a] = true;
+                wall[b] = true;
+            }
+            reach[a] = reach[a].max(radii[b]);
+            reach[b] = reach[b].max(radii[a]);
+        }
+    }
+    let walls: Vec<usize> = (0..radii.len()).filter(|&i| wall[i]).collect();
+    let mut averaged = vec![0.0f32; walls.len()];
+    let rho = 0.6 * spacing;
+    par_fill(&mut averaged, |w| {
+        let i = walls[w];
+        let d = ico.dirs[i];
+        let t1 = d.any_orthonormal_vector();
+        let t2 = d.cross(t1);
+        let mut sum = radii[i];
+        for k in 0..6 {
+            let a = k as f32 * std::f32::consts::TAU / 6.0;
+            let dir = (d + rho * (a.cos() * t1 + a.sin() * t2)).normalize();
+            sum += radius_from(&sdf, dir, reach[i] + 2.0);
+        }
+        sum / 7.0
+    });
+    for (w, r) in walls.into_iter().zip(averaged) {
+        radii[w] = r;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,10 +660,17 @@ fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
 fn tint(p: Vec3) -> Vec3 {
     let q = mirror(p);
     let mut c = Vec3::ONE;
+    // Everything tinted lies on the face or the ears.
+    let near_ear = (q - EAR_C).length() < EAR_BOUND_R + 5.0;
+    if !near_ear && (q - FACE_BOUND_C).length() > FACE_BOUND_R {
+        return c;
+    }
 
     // A faint flush on the ears and the tip of the nose: thinner skin over cartilage.
-    let ear_w = 1.0 - smoothstep(0.5, 4.0, ear(q));
-    c = c.lerp(Vec3::new(1.02, 0.93, 0.91), ear_w);
+    if near_ear {
+        let ear_w = 1.0 - smoothstep(0.5, 4.0, ear(q));
+        c = c.lerp(Vec3::new(1.02, 0.93, 0.91), ear_w);
+    }
     let nose_w = 1.0 - smoothstep(4.0, 14.0, (q - Vec3::new(0.0, -49.0, 112.0)).length());
     c = c.lerp(Vec3::new(1.02, 0.94, 0.92), nose_w);
 
@@ -709,7 +846,7 @@ fn outer_eye_corner() -> Vec3 {
         if !visible(EYE_C.x, y) {
             return None;
         }
-        let (mut inside, mut outside) = (EYE_C.x, EYE_C.x + EYE_HALF_WIDTH + 8.0);
+        let (mut inside, mut outside) = (EYE_C.x, EYE_C.x + EYEBALL_R + 4.0);
         while outside - inside > 1e-3 {
             let m = 0.5 * (inside + outside);
             if visible(m, y) {
@@ -764,24 +901,43 @@ fn ear_top() -> Vec3 {
     fine.0
 }
 
-/// Where the ray from the origin through `p` meets the mesh (the mesh is a radial graph, so
-/// there is exactly one such point).
-fn snap_radial(mesh: &TriMesh, p: Vec3) -> Vec3 {
-    let dir = p.normalize();
-    let mut best: Option<f32> = None;
+/// Moves each landmark along its ray from the origin onto the mesh (the mesh is a radial graph,
+/// so each ray meets it exactly once).
+fn snap_radial(mesh: &TriMesh, landmarks: &Landmarks) -> Landmarks {
+    let named = landmarks.named();
+    let dirs = named.map(|(_, p)| p.normalize());
+    let mut hits: [Option<f32>; 7] = [None; 7];
     for t in 0..mesh.triangle_count() {
         let [a, b, c] = mesh.triangle(t);
         let centroid = (a + b + c) / 3.0;
-        // Only triangles within a few degrees of the ray can contain it.
-        let along = centroid.dot(dir);
-        if along <= 0.0 || along * along < 0.99 * centroid.length_squared() {
-            continue;
-        }
-        if let Some(d) = super::mesh::ray_triangle(Vec3::ZERO, dir, a, b, c) {
-            if best.is_none_or(|bd| d > bd) {
-                best = Some(d);
+        let len2 = centroid.length_squared();
+        for (dir, hit) in dirs.iter().zip(hits.iter_mut()) {
+            // Only triangles within a few degrees of the ray can contain it.
+            let along = centroid.dot(*dir);
+            if along <= 0.0 || along * along < 0.99 * len2 {
+                continue;
+            }
+            if let Some(d) = super::mesh::ray_triangle(Vec3::ZERO, *dir, a, b, c) {
+                if hit.is_none_or(|h| d > h) {
+                    *hit = Some(d);
+                }
             }
         }
     }
-    best.map_or(p, |d| dir * d)
+    let snapped: Vec<Vec3> = named
+        .iter()
+        .zip(dirs.iter().zip(hits))
+        .map(|((_, p), (dir, hit))| hit.map_or(*p, |d| *dir * d))
+        .collect();
+    Landmarks {
+        glabella: snapped[0],
+        outer_eye_corner_left: snapped[1],
+        outer_eye_corner_right: snapped[2],
+        top_of_head: snapped[3],
+        occiput: snapped[4],
+        ear_left: snapped[5],
+        ear_right: snapped[6],
+    }
 }
+
+

@@ -46,10 +46,15 @@ const MID_FRONTAL_PIN_MM: f32 = 20.0;
 const WALK_STEP_RAD: f32 = 0.25 * PI / 180.0;
 /// Half-step of the finite difference that measures mm of surface per radian of elevation.
 const SLOPE_STEP_RAD: f32 = 0.5 * PI / 180.0;
-/// Safety factor on the measured gradient bound of the signed distance.
+/// Safety factor on the gradient bound of the signed distance (interpolation, faceting).
 const LIPSCHITZ_SAFETY: f32 = 1.25;
-/// How far from the hairline (mm) `clearance_mm` must stay a true lower bound.
-const CLEARANCE_RANGE_MM: f32 = 25.0;
+/// The distance field is exact up to this far beyond the transition zone, then clamped.
+const DISTANCE_RANGE_MM: f32 = 16.0;
+/// Elevation step of the distance field: 0.3° is about 0.4 mm of scalp.
+const FIELD_ROW_RAD: f32 = 0.3 * PI / 180.0;
+/// Stored distances are i16 in these units (half the memory of f32, so the table stays in
+/// cache).
+const FIELD_UNIT_MM: f32 = 0.01;
 
 /// A hairline measured on the head from its landmarks.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,12 +171,12 @@ pub struct TreatedRegion {
     frame: HeadFrame,
     transition_mm: f32,
     inv_transition: f32,
-    /// Bound on |∇ signed distance| near the hairline (mm per mm of 3-D displacement).
+    /// Bound on |∇ signed distance| (mm per mm of 3-D displacement).
     lipschitz: f32,
-    /// TABLE_SIZE + 1 entries over azimuth [-π, π]: (boundary elevation rad, surface mm per
-    /// radian of elevation at the boundary). The last repeats the first so lookups need no
-    /// wrap.
-    table: Vec<[f32; 2]>,
+    /// Boundary elevation (rad) over azimuth [-π, π], TABLE_SIZE + 1 entries (the last
+    /// repeats the first).
+    boundary: Vec<f32>,
+    field: DistanceField,
     /// Surface points of the hairline (weight 0.5), TABLE_SIZE of them.
     polyline: Vec<Vec3>,
     control_points: Vec<HairlinePoint>,
@@ -273,51 +278,51 @@ impl TreatedRegion {
         // Tabulate the smooth design line: radius and surface slope at each azimuth.
         let d_az = TAU / TABLE_SIZE as f32;
         let az_of = |k: usize| -PI + k as f32 * d_az;
-        let mut smooth = vec![0.0f32; TABLE_SIZE];
+        let smooth: Vec<f32> = (0..TABLE_SIZE).map(|k| spline.eval(az_of(k))).collect();
         let mut radius = vec![f32::NAN; TABLE_SIZE];
         let mut mm_per_rad = vec![f32::NAN; TABLE_SIZE];
         for k in 0..TABLE_SIZE {
-            let az = az_of(k);
-            smooth[k] = spline.eval(az);
-            radius[k] = caster.cast(az, smooth[k]).unwrap_or(f32::NAN);
-            mm_per_rad[k] = caster.mm_per_radian(az, smooth[k]).unwrap_or(radius[k]);
+            radius[k] = caster.cast(az_of(k), smooth[k]).unwrap_or(f32::NAN);
+            mm_per_rad[k] = caster.mm_per_radian(az_of(k), smooth[k]).unwrap_or(radius[k]);
         }
         fill_gaps(&mut radius).ok_or_else(|| geometry("no surface along the hairline"))?;
         fill_gaps(&mut mm_per_rad).ok_or_else(|| geometry("no surface along the hairline"))?;
+        let wrap = |k: isize| k.rem_euclid(TABLE_SIZE as isize) as usize;
+        // Length of hairline per radian of azimuth over its horizontal part: where the line
+        // runs steeply (down the temples) it is much longer than its horizontal extent.
+        let steepness: Vec<f32> = (0..TABLE_SIZE as isize)
+            .map(|k| {
+                let slope = (smooth[wrap(k + 1)] - smooth[wrap(k - 1)]) / (2.0 * d_az);
+                let rho = (radius[k as usize] * smooth[k as usize].cos()).max(1.0);
+                (1.0 + (mm_per_rad[k as usize] * slope / rho).powi(2)).sqrt()
+            })
+            .collect();
 
         // Irregularity, parametrised by arc length along the hairline so its wavelengths are
-        // in millimetres wherever it runs.
+        // in millimetres wherever it runs, and applied normal to the line.
         let mut arc = vec![0.0f32; TABLE_SIZE + 1];
+        let along = |k: usize| radius[k] * smooth[k].cos() * steepness[k];
         for k in 0..TABLE_SIZE {
-            let rho = |i: usize| radius[i % TABLE_SIZE] * smooth[i % TABLE_SIZE].cos();
-            arc[k + 1] = arc[k] + 0.5 * (rho(k) + rho(k + 1)) * d_az;
+            arc[k + 1] = arc[k] + 0.5 * (along(k) + along((k + 1) % TABLE_SIZE)) * d_az;
         }
         let length = arc[TABLE_SIZE];
         let noise = PeriodicNoise::new(length, hairline.irregularity_mm, seed);
         let mid_k = TABLE_SIZE / 2; // azimuth 0
         let noise_mid = noise.eval(arc[mid_k] / length);
-        let mut boundary = vec![0.0f32; TABLE_SIZE];
-        for k in 0..TABLE_SIZE {
-            let d = (arc[k] - arc[mid_k]).abs();
-            let d = d.min(length - d) / MID_FRONTAL_PIN_MM;
-            let offset_mm = noise.eval(arc[k] / length) - noise_mid * (-d * d).exp();
-            boundary[k] = smooth[k] + offset_mm / mm_per_rad[k];
-        }
+        let boundary: Vec<f32> = (0..TABLE_SIZE)
+            .map(|k| {
+                let d = (arc[k] - arc[mid_k]).abs();
+                let d = d.min(length - d) / MID_FRONTAL_PIN_MM;
+                let offset_mm = noise.eval(arc[k] / length) - noise_mid * (-d * d).exp();
+                smooth[k] + offset_mm * steepness[k] / mm_per_rad[k]
+            })
+            .collect();
 
-        // Gradient bound of the signed distance (θ - θb(φ))·m(φ), for clearance_mm.
         let transition = hairline.transition_mm;
-        let mut lipschitz = 1.0f32;
-        for k in 0..TABLE_SIZE {
-            let (kp, km) = ((k + 1) % TABLE_SIZE, (k + TABLE_SIZE - 1) % TABLE_SIZE);
-            let db = (boundary[kp] - boundary[km]) / (2.0 * d_az);
-            let dm = (mm_per_rad[kp] - mm_per_rad[km]) / (2.0 * d_az);
-            let m = mm_per_rad[k];
-            let rho = (radius[k] * boundary[k].cos()).max(1.0);
-            let d_el = (0.5 * transition + CLEARANCE_RANGE_MM) / m;
-            let along = m / radius[k];
-            let across = (m * db.abs() + d_el * dm.abs()) / rho;
-            lipschitz = lipschitz.max((along * along + across * across).sqrt());
-        }
+        let field = DistanceField::new(&boundary, &radius, &mm_per_rad, 0.5 * transition + DISTANCE_RANGE_MM);
+        // The field is 1-Lipschitz in its own metric; a 3-D step moves a point by up to
+        // m/r of that metric in elevation (tilted surface) and about 1 in azimuth.
+        let tilt = (0..TABLE_SIZE).map(|k| mm_per_rad[k] / radius[k]).fold(1.0f32, f32::max);
 
         let polyline = (0..TABLE_SIZE)
             .map(|k| {
@@ -333,36 +338,30 @@ impl TreatedRegion {
                 HairlinePoint { name, azimuth: az, elevation: el, position_mm: frame.center + r * frame.direction(az, el) }
             })
             .collect();
-        let mut table: Vec<[f32; 2]> = (0..TABLE_SIZE).map(|k| [boundary[k], mm_per_rad[k]]).collect();
-        table.push(table[0]);
+        let mut boundary = boundary;
+        boundary.push(boundary[0]);
         Ok(Self {
             frame,
             transition_mm: transition,
             inv_transition: if transition > 0.0 { 1.0 / transition } else { 0.0 },
-            lipschitz: LIPSCHITZ_SAFETY * lipschitz,
-            table,
+            lipschitz: LIPSCHITZ_SAFETY * tilt,
+            boundary,
+            field,
             polyline,
             control_points,
             mid_frontal: frame.center + r_mid * frame.direction(0.0, el_mid),
         })
     }
 
-    /// Signed distance (mm, along the surface, approximately) from the hairline: positive
-    /// on the treated side. Exact in elevation at the boundary's azimuth; a handful of flops
-    /// and one table lookup.
+    /// Signed distance (mm along the surface) from the hairline: positive on the treated
+    /// side, clamped to ±(transition/2 + 16 mm). Two fast atan2 and a bilinear lookup.
     #[inline]
     pub fn signed_distance_mm(&self, p: Vec3) -> f32 {
         let d = p - self.frame.center;
         let x = d.dot(self.frame.left);
         let y = d.dot(self.frame.up);
         let z = d.dot(self.frame.forward);
-        let elevation = fast_atan2(y, (x * x + z * z).sqrt());
-        let f = (fast_atan2(x, z) + PI) * (TABLE_SIZE as f32 / TAU);
-        let i = (f.max(0.0) as usize).min(TABLE_SIZE - 1);
-        let t = f - i as f32;
-        let [b0, m0] = self.table[i];
-        let [b1, m1] = self.table[i + 1];
-        (elevation - (b0 + t * (b1 - b0))) * (m0 + t * (m1 - m0))
+        self.field.lookup(fast_atan2(x, z), fast_atan2(y, (x * x + z * z).sqrt()))
     }
 
     /// Region weight in [0, 1]: 1 well inside the treated scalp, falling smoothly and
@@ -418,7 +417,7 @@ impl TreatedRegion {
         let f = (wrap_angle(azimuth) + PI) * (TABLE_SIZE as f32 / TAU);
         let i = (f.max(0.0) as usize).min(TABLE_SIZE - 1);
         let t = f - i as f32;
-        self.table[i][0] + t * (self.table[i + 1][0] - self.table[i][0])
+        self.boundary[i] + t * (self.boundary[i + 1] - self.boundary[i])
     }
 
     /// The hairline (weight 0.5) as a closed loop of surface points, for overlays.
@@ -463,24 +462,173 @@ fn fill_gaps(v: &mut [f32]) -> Option<()> {
 #[inline]
 pub fn fast_atan2(y: f32, x: f32) -> f32 {
     let (ax, ay) = (x.abs(), y.abs());
-    let (lo, hi) = if ax < ay { (ax, ay) } else { (ay, ax) };
-    if hi == 0.0 {
-        return 0.0;
-    }
-    let a = lo / hi;
+    let (lo, hi) = (ax.min(ay), ax.max(ay));
+    let a = if hi > 0.0 { lo / hi } else { 0.0 };
     let s = a * a;
-    // Minimax odd polynomial for atan on [0, 1].
-    let mut r = a
+    // Minimax odd polynomial for atan on [0, 1]; selects rather than branches, since the
+    // octant of a random direction is unpredictable.
+    let r = a
         * (0.999_977_26
             + s * (-0.332_623_47
                 + s * (0.193_543_46 + s * (-0.116_432_87 + s * (0.052_653_32 + s * -0.011_721_20)))));
-    if ay > ax {
-        r = FRAC_PI_2 - r;
-    }
-    if x < 0.0 {
-        r = PI - r;
-    }
+    let r = if ay > ax { FRAC_PI_2 - r } else { r };
+    let r = if x < 0.0 { PI - r } else { r };
     if y < 0.0 { -r } else { r }
+}
+
+/// Signed distance to the hairline, tabulated over (azimuth, elevation) in millimetres of
+/// surface: azimuth steps are scaled by the horizontal radius, elevation steps by the
+/// measured mm per radian. A true distance, not the vertical offset, so the transition zone
+/// keeps its width where the line runs steeply down the temples.
+#[derive(Clone, Debug)]
+struct DistanceField {
+    /// rows × (TABLE_SIZE + 1), row-major from `el0` up; last column repeats the first.
+    values: Vec<i16>,
+    rows: usize,
+    el0: f32,
+    inv_row: f32,
+    max_mm: f32,
+}
+
+impl DistanceField {
+    /// `boundary`, `radius`, `mm_per_rad`: per azimuth column. Distances beyond `max_mm`
+    /// are clamped.
+    fn new(boundary: &[f32], radius: &[f32], mm_per_rad: &[f32], max_mm: f32) -> Self {
+        let n = boundary.len();
+        let m_min = mm_per_rad.iter().copied().fold(f32::INFINITY, f32::min).max(1.0);
+        let b_lo = boundary.iter().copied().fold(f32::INFINITY, f32::min);
+        let b_hi = boundary.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let el0 = (b_lo - max_mm / m_min - 2.0 * FIELD_ROW_RAD).max(-FRAC_PI_2);
+        let el1 = (b_hi + max_mm / m_min + 2.0 * FIELD_ROW_RAD).min(FRAC_PI_2);
+        let rows = ((el1 - el0) / FIELD_ROW_RAD).ceil() as usize + 1;
+        // The curve's elevation span within each column (half a column either side), so
+        // steep stretches are not seen as a dotted line.
+        let span: Vec<(f32, f32)> = (0..n)
+            .map(|c| {
+                let (prev, next) = (boundary[(c + n - 1) % n], boundary[(c + 1) % n]);
+                let (a, b) = (0.5 * (prev + boundary[c]), 0.5 * (boundary[c] + next));
+                (a.min(b).min(boundary[c]), a.max(b).max(boundary[c]))
+            })
+            .collect();
+        // Horizontal position of each column at unit cos(elevation); the rows are extended
+        // by enough columns either side for the distance transform to wrap around the head.
+        let d_az = TAU as f64 / n as f64;
+        let mut x_unit = vec![0.0f64; n];
+        for c in 1..n {
+            x_unit[c] = x_unit[c - 1] + 0.5 * (radius[c - 1] + radius[c]) as f64 * d_az;
+        }
+        let turn = x_unit[n - 1] + 0.5 * (radius[n - 1] + radius[0]) as f64 * d_az;
+        let mut values = vec![0i16; rows * (n + 1)];
+        let r_min = radius.iter().copied().fold(f32::INFINITY, f32::min).max(1.0) as f64;
+        let (mut x, mut f, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        let mut envelope = LowerEnvelope::default();
+        let max2 = (max_mm as f64).powi(2);
+        for e in 0..rows {
+            let el = el0 + e as f32 * FIELD_ROW_RAD;
+            let cos_el = el.cos().max(1e-4) as f64; // distinct x even at the pole
+            let pad = ((max_mm as f64 / (cos_el * r_min * d_az)).ceil() as usize + 2).min(n);
+            let cols = n + 2 * pad;
+            x.resize(cols, 0.0);
+            f.resize(cols, 0.0);
+            out.resize(cols, 0.0);
+            for c in 0..cols {
+                let k = (c + n - pad) % n;
+                let turns = (c + n - pad) / n; // 0, 1 or 2
+                x[c] = cos_el * (x_unit[k] + turns as f64 * turn);
+                let (lo, hi) = span[k];
+                let v = ((lo - el).max(el - hi).max(0.0) * mm_per_rad[k]) as f64;
+                f[c] = if v * v > max2 { f64::INFINITY } else { v * v };
+            }
+            envelope.run(&x, &f, &mut out);
+            for c in 0..n {
+                let d = (out[pad + c].min(max2).sqrt()) as f32;
+                let s = if el > boundary[c] { d } else { -d };
+                values[e * (n + 1) + c] = (s / FIELD_UNIT_MM).round() as i16;
+            }
+        }
+        // Monotone up every column (a running max), so the weight never dips going up a
+        // meridian; each column's first sample starts at the clamp.
+        for c in 0..n {
+            let mut run = i16::MIN;
+            for e in 0..rows {
+                let v = &mut values[e * (n + 1) + c];
+                run = run.max(*v);
+                *v = run;
+            }
+        }
+        for e in 0..rows {
+            values[e * (n + 1) + n] = values[e * (n + 1)];
+        }
+        Self { values, rows, el0, inv_row: 1.0 / FIELD_ROW_RAD, max_mm }
+    }
+
+    #[inline]
+    fn lookup(&self, azimuth: f32, elevation: f32) -> f32 {
+        let fe = (elevation - self.el0) * self.inv_row;
+        if !(fe >= 0.0) {
+            return -self.max_mm;
+        }
+        if fe >= (self.rows - 1) as f32 {
+            return self.max_mm;
+        }
+        let fa = (azimuth + PI) * (TABLE_SIZE as f32 / TAU);
+        let i = (fa.max(0.0) as usize).min(TABLE_SIZE - 1);
+        let j = fe as usize;
+        let (ta, te) = (fa - i as f32, fe - j as f32);
+        let row0 = j * (TABLE_SIZE + 1) + i;
+        let row1 = row0 + TABLE_SIZE + 1;
+        let v = |k: usize| self.values[k] as f32;
+        let a = v(row0) + ta * (v(row0 + 1) - v(row0));
+        let b = v(row1) + ta * (v(row1 + 1) - v(row1));
+        (a + te * (b - a)) * FIELD_UNIT_MM
+    }
+}
+
+/// Felzenszwalb-Huttenlocher lower envelope: out[p] = min_q (x[p] - x[q])² + f[q] in linear
+/// time, for increasing x. The exact distance transform, one row at a time.
+#[derive(Default)]
+struct LowerEnvelope {
+    v: Vec<usize>,
+    z: Vec<f64>,
+}
+
+impl LowerEnvelope {
+    fn run(&mut self, x: &[f64], f: &[f64], out: &mut [f64]) {
+        let (v, z) = (&mut self.v, &mut self.z);
+        v.clear();
+        z.clear();
+        let meet = |q: usize, r: usize| ((f[q] + x[q] * x[q]) - (f[r] + x[r] * x[r])) / (2.0 * (x[q] - x[r]));
+        for q in 0..x.len() {
+            if !f[q].is_finite() {
+                continue;
+            }
+            let mut s = f64::NEG_INFINITY;
+            while let Some(&r) = v.last() {
+                s = meet(q, r);
+                if s <= *z.last().unwrap() {
+                    v.pop();
+                    z.pop();
+                    s = f64::NEG_INFINITY;
+                } else {
+                    break;
+                }
+            }
+            v.push(q);
+            z.push(s);
+        }
+        if v.is_empty() {
+            out.fill(f64::INFINITY);
+            return;
+        }
+        let mut k = 0;
+        for p in 0..x.len() {
+            while k + 1 < v.len() && z[k + 1] < x[p] {
+                k += 1;
+            }
+            let q = v[k];
+            out[p] = (x[p] - x[q]).powi(2) + f[q];
+        }
+    }
 }
 
 /// Ray casts from the cranium centre, accelerated by binning triangles by direction: a ray
@@ -499,8 +647,9 @@ const CAST_EL_BINS: usize = 128;
 
 impl<'a> RadialCaster<'a> {
     fn new(mesh: &'a TriMesh, frame: HeadFrame) -> Self {
+        let angles: Vec<(f32, f32)> = mesh.positions_mm.iter().map(|&p| frame.angles(p)).collect();
         let ranges: Vec<Option<([i32; 2], [usize; 2])>> =
-            (0..mesh.triangle_count()).map(|t| Self::bin_range(mesh, &frame, t)).collect();
+            (0..mesh.triangle_count()).map(|t| Self::bin_range(mesh, &frame, &angles, t)).collect();
         let mut count = vec![0u32; CAST_AZ_BINS * CAST_EL_BINS + 1];
         let each = |f: &mut dyn FnMut(usize, u32)| {
             for (t, range) in ranges.iter().enumerate() {
@@ -527,19 +676,21 @@ impl<'a> RadialCaster<'a> {
 
     /// Angular bins a triangle may cover: azimuth bins (may run past the ends, to be
     /// wrapped) and elevation bins, padded by one bin and for the bulge of long edges.
-    fn bin_range(mesh: &TriMesh, frame: &HeadFrame, t: usize) -> Option<([i32; 2], [usize; 2])> {
+    fn bin_range(mesh: &TriMesh, frame: &HeadFrame, angles: &[(f32, f32)], t: usize) -> Option<([i32; 2], [usize; 2])> {
         let v = mesh.triangle(t);
         if v.iter().any(|p| (*p - frame.center).length() < 1e-3) {
             return None;
         }
-        let ang = v.map(|p| frame.angles(p));
+        let ang: [(f32, f32); 3] = std::array::from_fn(|k| angles[mesh.indices[3 * t + k] as usize]);
         let mut el_lo = ang.iter().map(|a| a.1).fold(f32::INFINITY, f32::min);
         let mut el_hi = ang.iter().map(|a| a.1).fold(f32::NEG_INFINITY, f32::max);
-        let az: Vec<f32> = ang.iter().map(|a| ang[0].0 + wrap_angle(a.0 - ang[0].0)).collect();
+        let az = ang.map(|a| ang[0].0 + wrap_angle(a.0 - ang[0].0));
         let az_lo = az.iter().copied().fold(f32::INFINITY, f32::min);
         let az_hi = az.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let pole_up = ray_triangle(frame.center, frame.up, v[0], v[1], v[2]).is_some();
-        let pole_down = ray_triangle(frame.center, -frame.up, v[0], v[1], v[2]).is_some();
+        // Only triangles near the vertical axis can contain it.
+        let near_pole = el_hi > 1.2 || el_lo < -1.2;
+        let pole_up = near_pole && ray_triangle(frame.center, frame.up, v[0], v[1], v[2]).is_some();
+        let pole_down = near_pole && ray_triangle(frame.center, -frame.up, v[0], v[1], v[2]).is_some();
         let span = az_hi - az_lo;
         let all_az = pole_up || pole_down || span > 0.5 * PI;
         if pole_up {
@@ -549,9 +700,9 @@ impl<'a> RadialCaster<'a> {
             el_lo = -FRAC_PI_2;
         }
         if !all_az {
-            // A great-circle edge between equal elevations e bulges to atan(tan e / cos(Δφ/2)).
-            let e = el_lo.abs().max(el_hi.abs()).min(1.55);
-            let bulge = (e.tan() / (0.5 * span).cos()).atan() - e;
+            // A great-circle edge between equal elevations e bulges to atan(tan e / cos(Δφ/2)),
+            // which is at most e + sin e cos e (1/cos(Δφ/2) - 1) <= e + (1/cos(Δφ/2) - 1)/2.
+            let bulge = 0.5 * (1.0 / (0.5 * span).cos() - 1.0);
             el_lo -= bulge;
             el_hi += bulge;
         }

@@ -7,7 +7,7 @@ pub use hairline::{Hairline, HeadFrame, TreatedRegion};
 
 /// Densities above this put dots closer than about 0.5 mm: they merge into a solid tattoo
 /// instead of reading as follicles (real scalps have 60-120 follicular units/cm²).
-pub const MAX_DENSITY_PER_CM2: f32 = 400.0;
+pub const MAX_DENSITY_PER_CM2: f32 = 2500.0;
 /// Largest believable impression seen from the surface; the brief's range is 0.09-0.17 mm.
 pub const MAX_DOT_DIAMETER_MM: f32 = 1.0;
 /// Pigment depth range accepted (the brief: 0.25-0.5 mm is right; outside 0.1-2 mm the

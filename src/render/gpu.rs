@@ -147,19 +147,32 @@ impl GpuContext {
         adapters.iter().map(|a| AdapterSummary::of(&a.get_info())).collect()
     }
 
-    /// Opens the best adapter that matches `request`.
+    /// Opens the best adapter that matches `request`. `Auto` looks at Vulkan first and only
+    /// probes OpenGL when Vulkan offers nothing (probing EGL without a display is slow and
+    /// noisy, and every GPU worth using has a Vulkan driver).
     pub fn new(request: &AdapterRequest) -> Result<Self, GpuError> {
-        let backends = request.backend.backends();
-        let instance = Self::instance(backends);
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
-        let found: Vec<String> =
-            adapters.iter().map(|a| AdapterSummary::of(&a.get_info()).to_string()).collect();
-        if let Some(want) = &request.name_contains {
-            let want = want.to_ascii_lowercase();
-            adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&want));
+        let order: &[wgpu::Backends] = match request.backend {
+            BackendChoice::Auto => &[wgpu::Backends::VULKAN, wgpu::Backends::GL],
+            BackendChoice::Vulkan => &[wgpu::Backends::VULKAN],
+            BackendChoice::Gl => &[wgpu::Backends::GL],
+        };
+        let mut found = Vec::new();
+        let mut chosen = None;
+        for &backends in order {
+            let instance = Self::instance(backends);
+            let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+            found.extend(adapters.iter().map(|a| AdapterSummary::of(&a.get_info()).to_string()));
+            if let Some(want) = &request.name_contains {
+                let want = want.to_ascii_lowercase();
+                adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&want));
+            }
+            adapters.sort_by_key(|a| rank(&a.get_info()));
+            if let Some(best) = adapters.into_iter().next() {
+                chosen = Some((instance, best));
+                break;
+            }
         }
-        adapters.sort_by_key(|a| rank(&a.get_info()));
-        let Some(adapter) = adapters.into_iter().next() else {
+        let Some((instance, adapter)) = chosen else {
             let tried = match request.backend {
                 BackendChoice::Auto => "Vulkan and OpenGL/EGL",
                 BackendChoice::Vulkan => "Vulkan",

@@ -85,6 +85,9 @@ pub struct FrameSettings {
     pub supersample: u32,
     /// False renders the "before": the same head with no pigment.
     pub show_dots: bool,
+    /// Draw single dots where the camera is close enough to resolve them (normally true;
+    /// false shows only the pre-splatted pigment map, for previews and differential tests).
+    pub single_dots: bool,
 }
 
 /// The per-frame uniform block (`Frame` in `shaders/common.wgsl`).
@@ -453,7 +456,7 @@ impl Renderer {
     /// Whether any dot can be close enough to need the near (single-dot) pass: the same test
     /// as `far_weight` in the shaders, at the nearest point any dot can have.
     fn near_pass_needed(scene: &GpuScene, settings: &FrameSettings) -> bool {
-        if !settings.show_dots || scene.dot_count == 0 {
+        if !settings.show_dots || !settings.single_dots || scene.dot_count == 0 {
             return false;
         }
         let cam = &settings.camera;
@@ -498,6 +501,7 @@ impl Renderer {
             self.targets = Some(FrameTargets::new(&self.gpu.device, &self.passes, w, h, ss));
         }
         let near = Self::near_pass_needed(scene, settings);
+        log::debug!("near dot pass: {near} ({} dots)", scene.dot_count);
         let cam = &settings.camera;
         let view_proj: Mat4 = cam.view_projection();
         let light = &settings.lighting;

@@ -293,7 +293,8 @@ impl Scene {
             }
         }
         let p = &s.plan;
-        range("plan.density_per_cm2", p.density_per_cm2, 1.0, 400.0, "impressions per cm2")?;
+        // Far above any real plan (about 100/cm2), but 1,000,000-dot stress scenes need it.
+        range("plan.density_per_cm2", p.density_per_cm2, 1.0, 2500.0, "impressions per cm2")?;
         range("plan.dot_diameter_mm[0]", p.dot_diameter_mm[0], 0.03, 1.5, "a diameter in mm")?;
         range("plan.dot_diameter_mm[1]", p.dot_diameter_mm[1], p.dot_diameter_mm[0], 1.5, "a diameter in mm, at least the minimum,")?;
         range("plan.depth_mm", p.depth_mm, 0.1, 2.0, "a depth in mm")?;

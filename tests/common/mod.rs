@@ -131,7 +131,7 @@ pub fn shared_meshes() -> Option<PathBuf> {
 
 pub fn mean_rgb(img: &image::RgbaImage, region: impl Fn(u32, u32) -> bool) -> [f64; 3] {
     let mut acc = [0.0f64; 3];
-    let mut n = 0.0;
+    let mut n = 0.0f64;
     for (x, y, p) in img.enumerate_pixels() {
         if region(x, y) {
             for c in 0..3 {

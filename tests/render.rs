@@ -1,0 +1,160 @@
+//! Rendering correctness beyond snapshots: the near (single-dot) and far (pigment map) paths
+//! agree, pigment lands only on the treated scalp, frames are deterministic, real scans render.
+
+mod common;
+
+use glam::Vec3;
+use stipple::head::Head;
+use stipple::layout::Dot;
+use stipple::render::camera::{Camera, ViewName};
+use stipple::render::{FrameSettings, GpuScene, Renderer};
+use stipple::scene::Scene;
+
+fn settings(head: &Head, view: ViewName, size: u32, hairline: Option<Vec3>) -> FrameSettings {
+    let scene = Scene::builtin();
+    FrameSettings {
+        camera: Camera::for_view(head, view, 85.0, 1.0, None, hairline),
+        lighting: scene.lighting(),
+        skin: scene.skin(),
+        width: size,
+        height: size,
+        supersample: 1,
+        show_dots: true,
+        single_dots: true,
+    }
+}
+
+fn prepare(r: &Renderer, head: &Head, dots: &[Dot]) -> GpuScene {
+    r.prepare(head, dots, 512).expect("prepare")
+}
+
+/// Undoes Khronos PBR Neutral below its highlight compression (the shader's tonemapper): the
+/// exposed linear radiance a pixel had before display mapping.
+fn untonemap(y: [f64; 3]) -> [f64; 3] {
+    let y_min = y[0].min(y[1]).min(y[2]);
+    // Above x = 0.08 the tonemapper subtracts 0.04; below, it maps x to 6.25 x^2.
+    let x_min = if y_min >= 0.04 { y_min + 0.04 } else { (y_min / 6.25).sqrt() };
+    let offset = x_min - y_min;
+    y.map(|c| c + offset)
+}
+
+/// Mean exposed radiance (luminance) of the pixels where `inside` holds. Each pixel is taken
+/// back through sRGB and the tonemapper first: a camera averages light before it maps it to
+/// the display, so that is where a dotted patch and a smooth one of equal pigment must agree.
+fn mean_luminance(img: &image::RgbaImage, inside: impl Fn(u32, u32) -> bool) -> f64 {
+    let lin = |v: u8| stipple::scene::srgb_to_linear(v as f32 / 255.0) as f64;
+    let (mut acc, mut n) = (0.0, 0.0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if inside(x, y) {
+            let c = untonemap([lin(p[0]), lin(p[1]), lin(p[2])]);
+            acc += 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+            n += 1.0;
+        }
+    }
+    acc / f64::max(n, 1.0)
+}
+
+/// Energy conservation: close up, single dots and the pigment map must darken a patch of
+/// scalp by the same amount on average (they only differ in detail).
+#[test]
+fn single_dots_and_pigment_map_agree_on_average() {
+    let (head, layout) = common::default_head_and_layout();
+    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, head, &layout.dots);
+    let mut s = settings(head, ViewName::HairlineCloseup, 256, hairline);
+    let near = r.render(&gpu, &s).unwrap();
+    s.single_dots = false;
+    let far = r.render(&gpu, &s).unwrap();
+    s.show_dots = false;
+    let bare = r.render(&gpu, &s).unwrap();
+    // The upper half of the close-up is inside the hairline.
+    let patch = |_x: u32, y: u32| y < 100;
+    let (ln, lf, lb) = (mean_luminance(&near, patch), mean_luminance(&far, patch), mean_luminance(&bare, patch));
+    let (dn, df) = (lb - ln, lb - lf);
+    eprintln!("bare {lb:.4}, single dots {ln:.4} (-{dn:.4}), map {lf:.4} (-{df:.4})");
+    assert!(dn > 0.02 * lb, "dots must visibly darken the scalp: {dn}");
+    // Within 10%: the map is magnified ten times here, so its texels saturate where dots
+    // cluster; from arm's length on, where it is actually used, the match is closer.
+    assert!((dn - df).abs() < 0.1 * dn, "paths disagree: darkening {dn:.4} vs {df:.4}");
+}
+
+/// Pigment only where the plan puts it: the face below the hairline is untouched.
+#[test]
+fn pigment_only_on_treated_scalp() {
+    let (head, layout) = common::default_head_and_layout();
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, head, &layout.dots);
+    let mut s = settings(head, ViewName::Front, 256, None);
+    let after = r.render(&gpu, &s).unwrap();
+    s.show_dots = false;
+    let before = r.render(&gpu, &s).unwrap();
+    // Project the landmarks to find the scalp above the hairline and the face below the brows.
+    let vp = s.camera.view_projection();
+    let to_px = |p: Vec3| {
+        let c = vp.project_point3(p);
+        ((c.x * 0.5 + 0.5) * 256.0, (0.5 - c.y * 0.5) * 256.0)
+    };
+    let (_, top_y) = to_px(head.landmarks.top_of_head);
+    let (gx, glabella_y) = to_px(head.landmarks.glabella);
+    let crown = |x: u32, y: u32| (y as f32) > top_y + 4.0 && (y as f32) < top_y + 18.0 && (x as f32 - gx).abs() < 20.0;
+    let face = |x: u32, y: u32| (y as f32) > glabella_y + 5.0 && (y as f32) < glabella_y + 60.0;
+    let crown_drop = mean_luminance(&before, crown) - mean_luminance(&after, crown);
+    assert!(crown_drop > 0.01, "the treated crown must darken: {crown_drop}");
+    let face_diff = mean_luminance(&before, face) - mean_luminance(&after, face);
+    assert!(face_diff.abs() < 1e-4, "the face must not change: {face_diff}");
+}
+
+#[test]
+fn frames_are_deterministic() {
+    let (head, layout) = common::default_head_and_layout();
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, head, &layout.dots);
+    let s = settings(head, ViewName::FrontLeft, 160, None);
+    let a = r.render(&gpu, &s).unwrap();
+    let b = r.render(&gpu, &s).unwrap();
+    assert!(a == b, "same scene, same adapter: same pixels");
+}
+
+#[test]
+fn huge_frame_is_a_clear_error() {
+    let (head, _) = common::default_head_and_layout();
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, head, &[]);
+    let mut s = settings(head, ViewName::Front, 16384, None);
+    s.supersample = 2;
+    let e = r.render(&gpu, &s).expect_err("beyond the adapter's texture limit").to_string();
+    assert!(e.contains("allows at most"), "{e}");
+}
+
+/// The Lee Perry-Smith scan: loads, gets a plan, renders a head with pigment on the scalp.
+#[test]
+fn real_scan_renders_with_pigment_on_the_scalp() {
+    let Some(meshes) = common::shared_meshes() else { return };
+    let path = meshes.join("lee_perry_smith").join("LeePerrySmith.obj");
+    let text = format!(
+        "[client]\nskin = \"#c99a7c\"\n[client.head]\nmesh = {:?}\nscale_to_mm = 46.0\n",
+        path.display().to_string()
+    );
+    let scene = Scene::parse(&text, std::path::Path::new("lps.toml")).expect("scene");
+    let head = scene.head().expect("the scan loads");
+    let layout = stipple::layout::lay_out(&head, &scene.plan()).expect("plan on the scan");
+    assert!(layout.dots.len() > 10_000, "{} dots", layout.dots.len());
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, &head, &layout.dots);
+    let mut s = settings(&head, ViewName::Top, 200, None);
+    let after = r.render(&gpu, &s).unwrap();
+    s.show_dots = false;
+    let before = r.render(&gpu, &s).unwrap();
+    let bg = *before.get_pixel(0, 0);
+    let head_px = before.pixels().filter(|p| **p != bg).count();
+    assert!(head_px > 200 * 200 / 4, "the head should fill the top view: {head_px} px");
+    let centre = |x: u32, y: u32| (x as i32 - 100).abs() < 25 && (y as i32 - 100).abs() < 25;
+    let drop = mean_luminance(&before, centre) - mean_luminance(&after, centre);
+    assert!(drop > 0.01, "pigment should darken the crown of the scan: {drop}");
+    if std::env::var("STIPPLE_KEEP_RENDERS").is_ok() {
+        let dir = common::failure_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        after.save(dir.join("lps-top-after.png")).unwrap();
+    }
+}

@@ -9,10 +9,10 @@
 //! (estimated) are drawn as red dots.
 
 use glam::{Vec2, Vec3};
-use stipple::head::obj::{LandmarkOverrides, ObjImport, UpAxis, load_obj};
-use stipple::head::{Head, procedural};
 use std::path::PathBuf;
 use std::time::Instant;
+use stipple::head::obj::{LandmarkOverrides, ObjImport, UpAxis, load_obj};
+use stipple::head::{Head, procedural};
 
 const VIEW_PX: u32 = 560;
 
@@ -67,8 +67,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let details = [
         (Vec3::NEG_Z, Vec3::Y, face, 0.55 * extent),
         (Vec3::NEG_X, Vec3::Y, face, 0.55 * extent),
-        (Vec3::new(-0.6, 0.0, 1.0).normalize(), Vec3::Y, lm.ear_left - 25.0 * Vec3::Y, 0.3 * extent),
-        (Vec3::NEG_Z, Vec3::Y, lm.outer_eye_corner_left - 14.0 * Vec3::X, 0.13 * extent),
+        (
+            Vec3::new(-0.6, 0.0, 1.0).normalize(),
+            Vec3::Y,
+            lm.ear_left - 25.0 * Vec3::Y,
+            0.3 * extent,
+        ),
+        (
+            Vec3::NEG_Z,
+            Vec3::Y,
+            lm.outer_eye_corner_left - 14.0 * Vec3::X,
+            0.13 * extent,
+        ),
     ];
     let mut img = image::RgbImage::new(VIEW_PX * details.len() as u32, VIEW_PX);
     for (i, &(fwd, up, c, ext)) in details.iter().enumerate() {
@@ -116,8 +126,14 @@ fn render_view(
         }
         let min = a.min(b).min(c);
         let max = a.max(b).max(c);
-        let (xa, xb) = (min.x.floor().max(0.0) as usize, (max.x.ceil() as usize).min(n - 1));
-        let (ya, yb) = (min.y.floor().max(0.0) as usize, (max.y.ceil() as usize).min(n - 1));
+        let (xa, xb) = (
+            min.x.floor().max(0.0) as usize,
+            (max.x.ceil() as usize).min(n - 1),
+        );
+        let (ya, yb) = (
+            min.y.floor().max(0.0) as usize,
+            (max.y.ceil() as usize).min(n - 1),
+        );
         for y in ya..=yb {
             for x in xa..=xb {
                 let p = Vec2::new(x as f32 + 0.5, y as f32 + 0.5);
@@ -168,8 +184,15 @@ fn render_view(
     }
     for y in 0..n {
         for x in 0..n {
-            let c = colour[y * n + x].clamp(Vec3::ZERO, Vec3::ONE).powf(1.0 / 2.2) * 255.0;
-            img.put_pixel(x0 + x as u32, y as u32, image::Rgb([c.x as u8, c.y as u8, c.z as u8]));
+            let c = colour[y * n + x]
+                .clamp(Vec3::ZERO, Vec3::ONE)
+                .powf(1.0 / 2.2)
+                * 255.0;
+            img.put_pixel(
+                x0 + x as u32,
+                y as u32,
+                image::Rgb([c.x as u8, c.y as u8, c.z as u8]),
+            );
         }
     }
 }

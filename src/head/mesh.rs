@@ -76,7 +76,11 @@ impl TriMesh {
         if self.positions_mm.is_empty() {
             return 0.0;
         }
-        let c = self.positions_mm.iter().map(|p| p.as_dvec3()).sum::<glam::DVec3>()
+        let c = self
+            .positions_mm
+            .iter()
+            .map(|p| p.as_dvec3())
+            .sum::<glam::DVec3>()
             / self.positions_mm.len() as f64;
         (0..self.triangle_count())
             .map(|t| {
@@ -111,10 +115,10 @@ impl TriMesh {
         let mut best: Option<f32> = None;
         for t in 0..self.triangle_count() {
             let [a, b, c] = self.triangle(t);
-            if let Some(d) = ray_triangle(origin, dir, a, b, c) {
-                if best.is_none_or(|bd| d < bd) {
-                    best = Some(d);
-                }
+            if let Some(d) = ray_triangle(origin, dir, a, b, c)
+                && best.is_none_or(|bd| d < bd)
+            {
+                best = Some(d);
             }
         }
         best

@@ -98,7 +98,10 @@ impl LandmarkOverrides {
 #[derive(Debug, thiserror::Error)]
 pub enum HeadError {
     #[error("cannot open head mesh {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "cannot parse head mesh {} as a Wavefront OBJ: {message} \
          (expected a text OBJ file with `v` and `f` lines)",
@@ -112,11 +115,10 @@ pub enum HeadError {
     )]
     NoTriangles { path: PathBuf },
     #[error(
-        "head mesh {}: vertex {index} (counting from 1) has a non-finite coordinate {position:?} \
-         (expected finite numbers)",
+        "head mesh {}: a vertex has a non-finite coordinate {position:?} (expected finite numbers)",
         path.display()
     )]
-    NonFinite { path: PathBuf, index: usize, position: [f32; 3] },
+    NonFinite { path: PathBuf, position: [f32; 3] },
     #[error(
         "head mesh {}: scale_to_mm must be a positive, finite number of millimetres per file \
          unit, got {scale}",
@@ -127,22 +129,35 @@ pub enum HeadError {
         "head mesh {}: landmark override `{name}` is not finite: {value:?}",
         path.display()
     )]
-    BadLandmark { path: PathBuf, name: &'static str, value: [f32; 3] },
+    BadLandmark {
+        path: PathBuf,
+        name: &'static str,
+        value: [f32; 3],
+    },
 }
 
 /// Loads an OBJ file (all its objects together) as a head.
 pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
     let path = &import.path;
     if !(import.scale_to_mm.is_finite() && import.scale_to_mm > 0.0) {
-        return Err(HeadError::BadScale { path: path.clone(), scale: import.scale_to_mm });
+        return Err(HeadError::BadScale {
+            path: path.clone(),
+            scale: import.scale_to_mm,
+        });
     }
     for (name, v) in import.landmarks.named() {
         if let Some(v) = v.filter(|v| !v.is_finite()) {
-            return Err(HeadError::BadLandmark { path: path.clone(), name, value: v.to_array() });
+            return Err(HeadError::BadLandmark {
+                path: path.clone(),
+                name,
+                value: v.to_array(),
+            });
         }
     }
-    let file = std::fs::File::open(path)
-        .map_err(|source| HeadError::Io { path: path.clone(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| HeadError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let options = tobj::LoadOptions {
         triangulate: true,
         // Keep one index stream for positions: corners that differ only in UV or normal then
@@ -150,15 +165,16 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
         single_index: false,
         ignore_points: true,
         ignore_lines: true,
-        ..Default::default()
     };
     // Materials are not used: the renderer shades skin itself.
-    let (models, _materials) = tobj::load_obj_buf(
-        &mut std::io::BufReader::new(file),
-        &options,
-        |_| Err(tobj::LoadError::OpenFileFailed),
-    )
-    .map_err(|e| HeadError::Parse { path: path.clone(), message: e.to_string() })?;
+    let (models, _materials) =
+        tobj::load_obj_buf(&mut std::io::BufReader::new(file), &options, |_| {
+            Err(tobj::LoadError::OpenFileFailed)
+        })
+        .map_err(|e| HeadError::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
 
     let mut positions = Vec::new();
     let mut indices = Vec::new();
@@ -170,7 +186,6 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
             if !p.is_finite() {
                 return Err(HeadError::NonFinite {
                     path: path.clone(),
-                    index: positions.len() + 1,
                     position: p.to_array(),
                 });
             }
@@ -202,10 +217,16 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
         );
     }
 
-    let given = import.landmarks.map(|p| import.up.to_head(p * import.scale_to_mm));
+    let given = import
+        .landmarks
+        .map(|p| import.up.to_head(p * import.scale_to_mm));
     let landmarks = estimate_landmarks(&mesh, &given);
-    let estimated: Vec<&str> =
-        given.named().iter().filter(|(_, v)| v.is_none()).map(|(n, _)| *n).collect();
+    let estimated: Vec<&str> = given
+        .named()
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
     if !estimated.is_empty() {
         log::info!(
             "head mesh {}: estimated landmarks {} from the geometry",
@@ -226,8 +247,16 @@ pub fn write_obj(head: &Head, path: &Path) -> std::io::Result<()> {
     let mesh = &head.mesh;
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(w, "# stipple head mesh")?;
-    writeln!(w, "# units: mm; axes: +Y up, +Z forward (out of the face), +X the client's left")?;
-    writeln!(w, "# {} vertices, {} triangles", mesh.positions_mm.len(), mesh.triangle_count())?;
+    writeln!(
+        w,
+        "# units: mm; axes: +Y up, +Z forward (out of the face), +X the client's left"
+    )?;
+    writeln!(
+        w,
+        "# {} vertices, {} triangles",
+        mesh.positions_mm.len(),
+        mesh.triangle_count()
+    )?;
     for (name, p) in head.landmarks.named() {
         writeln!(w, "# landmark {name} {} {} {}", p.x, p.y, p.z)?;
     }
@@ -275,8 +304,11 @@ fn clean_mesh(positions: Vec<Vec3>, indices: Vec<u32>) -> TriMesh {
         }
         let [pa, pb, pc] = [a, b, c].map(|i| positions[i as usize]);
         let cross = (pb - pa).cross(pc - pa).length();
-        let longest = (pb - pa).length_squared().max((pc - pa).length_squared()).max((pc - pb).length_squared());
-        if !(cross > 1e-7 * longest) {
+        let longest = (pb - pa)
+            .length_squared()
+            .max((pc - pa).length_squared())
+            .max((pc - pb).length_squared());
+        if cross <= 1e-7 * longest {
             continue;
         }
         kept.extend_from_slice(&[a, b, c]);
@@ -323,14 +355,12 @@ fn weld(positions: &[Vec3]) -> Vec<u32> {
         'search: for dx in range(0) {
             for dy in range(1) {
                 for dz in range(2) {
-                    if let Some(list) = grid.get(&[c[0] + dx, c[1] + dy, c[2] + dz]) {
-                        if let Some(&j) = list
-                            .iter()
-                            .find(|&&j| positions[j as usize].distance_squared(*p) <= tol * tol)
-                        {
-                            found = Some(j);
-                            break 'search;
-                        }
+                    let near = |&&j: &&u32| positions[j as usize].distance_squared(*p) <= tol * tol;
+                    if let Some(list) = grid.get(&[c[0] + dx, c[1] + dy, c[2] + dz])
+                        && let Some(&j) = list.iter().find(near)
+                    {
+                        found = Some(j);
+                        break 'search;
                     }
                 }
             }
@@ -355,7 +385,10 @@ fn orient_outward(mesh: &mut TriMesh) {
     for t in 0..tri_count {
         for k in 0..3 {
             let (a, b) = (mesh.indices[3 * t + k], mesh.indices[3 * t + (k + 1) % 3]);
-            edges.entry((a.min(b), a.max(b))).or_default().push(t as u32);
+            edges
+                .entry((a.min(b), a.max(b)))
+                .or_default()
+                .push(t as u32);
         }
     }
     let runs_forward = |idx: &[u32], t: usize, a: u32, b: u32| {
@@ -382,7 +415,11 @@ fn orient_outward(mesh: &mut TriMesh) {
                 if shared.len() != 2 {
                     continue;
                 }
-                let u = if shared[0] as usize == t { shared[1] } else { shared[0] } as usize;
+                let u = if shared[0] as usize == t {
+                    shared[1]
+                } else {
+                    shared[0]
+                } as usize;
                 if component[u] != u32::MAX {
                     continue;
                 }
@@ -394,10 +431,8 @@ fn orient_outward(mesh: &mut TriMesh) {
         }
         pieces += 1;
     }
-    for t in 0..tri_count {
-        if flip[t] {
-            mesh.indices.swap(3 * t + 1, 3 * t + 2);
-        }
+    for (t, _) in flip.iter().enumerate().filter(|(_, f)| **f) {
+        mesh.indices.swap(3 * t + 1, 3 * t + 2);
     }
 
     // Volume per piece, about the piece's own vertex centroid.
@@ -442,18 +477,26 @@ fn orient_outward(mesh: &mut TriMesh) {
 ///   first turns outward again: the crease where the top of the ear meets the head. Falls back
 ///   to the lateral extreme itself.
 ///
-/// Given landmarks are used as they are and feed the estimates that depend on them.
+/// `given` is in head space here (`load_obj` converts the file-space overrides first); given
+/// landmarks are used as they are and feed the estimates that depend on them.
 pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmarks {
     let (lo, hi) = mesh.bounds();
     let top_of_head = given.top_of_head.unwrap_or_else(|| {
-        mesh.positions_mm.iter().copied().fold(Vec3::new(0.0, f32::NEG_INFINITY, 0.0), |b, p| {
-            if p.y > b.y { p } else { b }
-        })
+        mesh.positions_mm
+            .iter()
+            .copied()
+            .fold(Vec3::new(0.0, f32::NEG_INFINITY, 0.0), |b, p| {
+                if p.y > b.y { p } else { b }
+            })
     });
     let top = top_of_head.y;
     // The crown is the most symmetric part of a bust: no shoulders, ears or hair parting.
-    let crown: Vec<f32> =
-        mesh.positions_mm.iter().filter(|p| p.y > top - 60.0).map(|p| p.x).collect();
+    let crown: Vec<f32> = mesh
+        .positions_mm
+        .iter()
+        .filter(|p| p.y > top - 60.0)
+        .map(|p| p.x)
+        .collect();
     let mid_x = if crown.is_empty() {
         top_of_head.x
     } else {
@@ -466,12 +509,15 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
     let back = |x: f32, y: f32| along_z.extreme(mesh, Vec2::new(x, y), false);
 
     let glabella = given.glabella.unwrap_or_else(|| {
-        let profile: Vec<Vec3> =
-            (0..=150).filter_map(|i| front(mid_x, top - 200.0 + i as f32)).collect();
-        profile_glabella(&profile, top).or_else(|| front(mid_x, top - 105.0)).unwrap_or_else(|| {
-            log::warn!("no front surface found for the glabella; using the bounding box");
-            Vec3::new(mid_x, top - 105.0, hi.z)
-        })
+        let profile: Vec<Vec3> = (0..=150)
+            .filter_map(|i| front(mid_x, top - 200.0 + i as f32))
+            .collect();
+        profile_glabella(&profile, top)
+            .or_else(|| front(mid_x, top - 105.0))
+            .unwrap_or_else(|| {
+                log::warn!("no front surface found for the glabella; using the bounding box");
+                Vec3::new(mid_x, top - 105.0, hi.z)
+            })
     });
 
     let occiput = given.occiput.unwrap_or_else(|| {
@@ -485,7 +531,11 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
         [45.0, 40.0, 35.0, 50.0]
             .iter()
             .find_map(|dx| front(mid_x + side * dx, glabella.y - 15.0))
-            .unwrap_or(Vec3::new(mid_x + side * 45.0, glabella.y - 15.0, glabella.z - 20.0))
+            .unwrap_or(Vec3::new(
+                mid_x + side * 45.0,
+                glabella.y - 15.0,
+                glabella.z - 20.0,
+            ))
     };
     let outer_eye_corner_left = given.outer_eye_corner_left.unwrap_or_else(|| eye(1.0));
     let outer_eye_corner_right = given.outer_eye_corner_right.unwrap_or_else(|| eye(-1.0));
@@ -502,16 +552,24 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
                 candidates.extend(hit(y, z));
             }
         }
-        let Some(rim) = candidates.into_iter().max_by(|a, b| lateral(a).total_cmp(&lateral(b)))
+        let Some(rim) = candidates
+            .into_iter()
+            .max_by(|a, b| lateral(a).total_cmp(&lateral(b)))
         else {
-            return Vec3::new(mid_x + side * 0.5 * (hi.x - lo.x), glabella.y, 0.5 * (glabella.z + occiput.z));
+            return Vec3::new(
+                mid_x + side * 0.5 * (hi.x - lo.x),
+                glabella.y,
+                0.5 * (glabella.z + occiput.z),
+            );
         };
         // Walk up from the rim: the surface comes in over the top of the ear, then the skull
         // widens again above it. The turn is where the ear meets the head.
         let mut prev = rim;
         // An ear's top is at most ~35 mm above its outermost point.
         for i in 1..=35 {
-            let Some(p) = hit(rim.y + i as f32, rim.z) else { break };
+            let Some(p) = hit(rim.y + i as f32, rim.z) else {
+                break;
+            };
             if lateral(&p) > lateral(&prev) + 0.05 && lateral(&prev) < lateral(&rim) - 2.0 {
                 return prev;
             }
@@ -543,7 +601,9 @@ fn profile_glabella(profile: &[Vec3], top: f32) -> Option<Vec3> {
     let band = |lo: f32, hi: f32| profile.iter().filter(move |p| p.y >= lo && p.y <= hi);
     let tip = band(top - 190.0, top - 120.0).max_by(|a, b| a.z.total_cmp(&b.z))?;
     let forehead = band(top - 75.0, top - 65.0).min_by(|a, b| {
-        (a.y - (top - 70.0)).abs().total_cmp(&(b.y - (top - 70.0)).abs())
+        (a.y - (top - 70.0))
+            .abs()
+            .total_cmp(&(b.y - (top - 70.0)).abs())
     })?;
     // Signed distance in front of the line through a and b, in the (y, z) plane.
     let in_front = |a: &Vec3, b: &Vec3, p: &Vec3| {
@@ -596,7 +656,14 @@ impl AxisIndex {
                 }
             }
         }
-        Self { axis, plane, origin: lo2, cell, dims, cells }
+        Self {
+            axis,
+            plane,
+            origin: lo2,
+            cell,
+            dims,
+            cells,
+        }
     }
 
     /// Where the line through `at` (coordinates on the two other axes, in order) parallel to the

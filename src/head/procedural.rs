@@ -33,7 +33,12 @@ pub struct ProceduralHeadParams {
 
 impl Default for ProceduralHeadParams {
     fn default() -> Self {
-        Self { length_mm: 195.0, width_mm: 155.0, height_mm: 230.0, subdivisions: 6 }
+        Self {
+            length_mm: 195.0,
+            width_mm: 155.0,
+            height_mm: 230.0,
+            subdivisions: 6,
+        }
     }
 }
 
@@ -50,7 +55,9 @@ pub fn build(params: &ProceduralHeadParams) -> Head {
         pick(params.height_mm, defaults.height_mm),
         pick(params.length_mm, defaults.length_mm),
     );
-    let level = params.subdivisions.clamp(*SUBDIVISIONS.start(), *SUBDIVISIONS.end());
+    let level = params
+        .subdivisions
+        .clamp(*SUBDIVISIONS.start(), *SUBDIVISIONS.end());
 
     let design = design_measures();
     // Per-axis scale from design space: width is along x, height along y, length along z.
@@ -58,8 +65,7 @@ pub fn build(params: &ProceduralHeadParams) -> Head {
 
     let ico = icosphere(level);
     let radii = radial_samples(&ico);
-    let design_positions: Vec<Vec3> =
-        ico.dirs.iter().zip(&radii).map(|(d, r)| *d * *r).collect();
+    let design_positions: Vec<Vec3> = ico.dirs.iter().zip(&radii).map(|(d, r)| *d * *r).collect();
 
     let mut mesh = TriMesh {
         positions_mm: design_positions.iter().map(|p| *p * scale).collect(),
@@ -188,7 +194,11 @@ fn neck(p: Vec3) -> f32 {
     let q = Vec2::new(p.x, p.z - lean) - NECK_C;
     let k0 = (q / NECK_R).length();
     let k1 = (q / (NECK_R * NECK_R)).length();
-    let radial = if k1 > 1e-12 { k0 * (k0 - 1.0) / k1 } else { -NECK_R.min_element() };
+    let radial = if k1 > 1e-12 {
+        k0 * (k0 - 1.0) / k1
+    } else {
+        -NECK_R.min_element()
+    };
     // Rounded ends: the bottom cap edge reads as a cut-off bust rather than a sharp rim.
     let round = 10.0;
     let mid = 0.5 * (NECK_TOP + NECK_BOTTOM);
@@ -213,7 +223,11 @@ fn ear_frame() -> &'static EarFrame {
         let tilt = 15f32.to_radians();
         let u0 = Vec3::new(0.0, tilt.cos(), -tilt.sin());
         let u = (u0 - n * u0.dot(n)).normalize();
-        EarFrame { n, u, f: n.cross(u) }
+        EarFrame {
+            n,
+            u,
+            f: n.cross(u),
+        }
     })
 }
 
@@ -243,7 +257,11 @@ fn eye(q: Vec3) -> (f32, f32) {
     let arc = 1.0 - s * s;
     let centre = 0.03 + 0.05 * s;
     let elevation = v.y.clamp(-1.0, 1.0).asin();
-    let half = if elevation > centre { 0.36 * arc } else { 0.27 * arc };
+    let half = if elevation > centre {
+        0.36 * arc
+    } else {
+        0.27 * arc
+    };
     let opening = ((elevation - centre).abs() - half) * EYEBALL_R;
     let lid = ellipsoid(l, LID_R).max(-opening);
     (ball, smin(ball, lid, 1.0))
@@ -260,8 +278,10 @@ fn mirror(p: Vec3) -> Vec3 {
 
 /// Upper and lower lip (mirrored coordinates).
 fn lips(q: Vec3) -> f32 {
-    ellipsoid(q - Vec3::new(0.0, -79.5, 87.0), Vec3::new(21.0, 4.5, 7.5))
-        .min(ellipsoid(q - Vec3::new(0.0, -90.5, 85.5), Vec3::new(18.0, 5.5, 7.5)))
+    ellipsoid(q - Vec3::new(0.0, -79.5, 87.0), Vec3::new(21.0, 4.5, 7.5)).min(ellipsoid(
+        q - Vec3::new(0.0, -90.5, 85.5),
+        Vec3::new(18.0, 5.5, 7.5),
+    ))
 }
 
 /// Smooth union with a part, skipped where the part's bounding sphere (centre, radius) shows
@@ -269,48 +289,74 @@ fn lips(q: Vec3) -> f32 {
 /// evaluates only a few parts.
 #[inline]
 fn add(d: f32, q: Vec3, bound: (Vec3, f32), k: f32, part: impl FnOnce() -> f32) -> f32 {
-    if (q - bound.0).length() - bound.1 > d + k { d } else { smin(d, part(), k) }
+    if (q - bound.0).length() - bound.1 > d + k {
+        d
+    } else {
+        smin(d, part(), k)
+    }
 }
 
 /// Smooth subtraction of a part, skipped like [`add`].
 #[inline]
 fn carve(d: f32, q: Vec3, bound: (Vec3, f32), k: f32, part: impl FnOnce() -> f32) -> f32 {
-    if (q - bound.0).length() - bound.1 > k - d { d } else { smax(d, -part(), k) }
+    if (q - bound.0).length() - bound.1 > k - d {
+        d
+    } else {
+        smax(d, -part(), k)
+    }
 }
 
 fn face(q: Vec3, mut d: f32) -> f32 {
     const GONION: Vec3 = Vec3::new(54.0, -95.0, -2.0);
-    const CHIN_SIDE: Vec3 = Vec3::new(10.0, -121.0, 72.0);
+    const CHIN_SIDE: Vec3 = Vec3::new(10.0, -118.5, 72.0);
     const RAMUS_TOP: Vec3 = Vec3::new(60.0, -45.0, 4.0);
     // Masses first, each blended into the skull.
     let c = Vec3::new(0.0, -48.0, 22.0);
-    d = add(d, q, (c, 74.0), 14.0, || ellipsoid(q - c, Vec3::new(65.0, 70.0, 73.0)));
+    d = add(d, q, (c, 74.0), 14.0, || {
+        ellipsoid(q - c, Vec3::new(65.0, 70.0, 73.0))
+    });
     let c = Vec3::new(0.0, -95.0, 35.0);
-    d = add(d, q, (c, 56.0), 12.0, || ellipsoid(q - c, Vec3::new(47.0, 30.0, 55.0)));
+    d = add(d, q, (c, 56.0), 12.0, || {
+        ellipsoid(q - c, Vec3::new(47.0, 30.0, 55.0))
+    });
     let b = (0.5 * (GONION + CHIN_SIDE), 53.0);
     d = add(d, q, b, 14.0, || capsule(q, GONION, CHIN_SIDE, 7.0));
     let b = (0.5 * (GONION + RAMUS_TOP), 34.0);
     d = add(d, q, b, 14.0, || capsule(q, GONION, RAMUS_TOP, 7.0));
     let c = Vec3::new(0.0, -115.0, 77.0);
-    d = add(d, q, (c, 19.0), 8.0, || ellipsoid(q - c, Vec3::new(18.0, 12.5, 13.0)));
+    d = add(d, q, (c, 19.0), 8.0, || {
+        ellipsoid(q - c, Vec3::new(18.0, 12.5, 13.0))
+    });
     // Cheekbone: a flat ridge where the front of the face turns into its side.
     let c = Vec3::new(43.0, -29.0, 67.0);
     d = add(d, q, (c, 21.0), 10.0, || {
         let (t, n) = (Vec3::new(-0.67, 0.0, 0.74), Vec3::new(0.74, 0.0, 0.67));
         let l = q - c;
-        ellipsoid(Vec3::new(l.dot(t), l.y, l.dot(n)), Vec3::new(20.0, 11.0, 7.0))
+        ellipsoid(
+            Vec3::new(l.dot(t), l.y, l.dot(n)),
+            Vec3::new(20.0, 11.0, 7.0),
+        )
     });
     // The brow ridge follows the curve of the forehead.
     let c = Vec3::new(0.0, 4.0, 52.0);
-    d = add(d, q, (c, 53.0), 8.0, || ellipsoid(q - c, Vec3::new(52.0, 9.5, 45.5)));
+    d = add(d, q, (c, 53.0), 8.0, || {
+        ellipsoid(q - c, Vec3::new(52.0, 9.5, 45.5))
+    });
     // Eye sockets: a hollow under the brow and beside the nose that the lids fill again.
     let c = Vec3::new(32.0, -13.0, 90.0);
-    d = carve(d, q, (c, 20.0), 6.0, || ellipsoid(q - c, Vec3::new(19.0, 13.0, 16.0)));
+    d = carve(d, q, (c, 20.0), 6.0, || {
+        ellipsoid(q - c, Vec3::new(19.0, 13.0, 16.0))
+    });
     // Nose: a narrow bridge widening to the tip, the body over the cheeks, then the wings.
     // (The bound allows for the inner blends, which reach up to 8/6 mm beyond the parts.)
     d = add(d, q, (Vec3::new(0.0, -35.0, 100.0), 37.0), 6.0, || {
-        let mut nose =
-            round_cone(q, Vec3::new(0.0, -10.0, 88.0), Vec3::new(0.0, -45.0, 111.0), 5.5, 7.0);
+        let mut nose = round_cone(
+            q,
+            Vec3::new(0.0, -10.0, 88.0),
+            Vec3::new(0.0, -45.0, 111.0),
+            5.5,
+            7.0,
+        );
         nose = smin(nose, (q - Vec3::new(0.0, -48.0, 110.0)).length() - 7.5, 4.0);
         let body = ellipsoid(q - Vec3::new(0.0, -43.0, 96.0), Vec3::new(15.0, 16.0, 11.0));
         nose = smin(nose, body, 8.0);
@@ -320,7 +366,9 @@ fn face(q: Vec3, mut d: f32) -> f32 {
     // Lips, the line between them and the corners of the mouth.
     d = add(d, q, (Vec3::new(0.0, -85.0, 87.0), 27.0), 7.0, || lips(q));
     let c = Vec3::new(0.0, -85.3, 94.0);
-    d = carve(d, q, (c, 22.0), 3.0, || ellipsoid(q - c, Vec3::new(21.0, 1.2, 7.0)));
+    d = carve(d, q, (c, 22.0), 3.0, || {
+        ellipsoid(q - c, Vec3::new(21.0, 1.2, 7.0))
+    });
     let c = Vec3::new(21.0, -85.0, 89.0);
     d = carve(d, q, (c, 2.0), 3.0, || (q - c).length() - 2.0);
     // Eyes last, so the sockets do not cut them.
@@ -436,10 +484,10 @@ fn radius_from(f: &impl Fn(Vec3) -> f32, dir: Vec3, start: f32) -> f32 {
     if let Some(t) = march(f, dir * start, -dir, start) {
         return start - t;
     }
-    if start < BOUND_MM {
-        if let Some(t) = march(f, dir * BOUND_MM, -dir, BOUND_MM) {
-            return BOUND_MM - t;
-        }
+    if start < BOUND_MM
+        && let Some(t) = march(f, dir * BOUND_MM, -dir, BOUND_MM)
+    {
+        return BOUND_MM - t;
     }
     // Unreachable for this head (the origin is inside); keep the vertex finite regardless.
     1.0
@@ -500,7 +548,10 @@ fn icosphere(level: u32) -> Arc<Icosphere> {
         return ico.clone();
     }
     let ico = Arc::new(build_icosphere(level));
-    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(level, ico.clone());
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(level, ico.clone());
     ico
 }
 
@@ -520,14 +571,17 @@ fn build_icosphere(level: u32) -> Icosphere {
         (-t, 0.0, -1.0),
         (-t, 0.0, 1.0),
     ];
-    let mut dirs: Vec<Vec3> = base.iter().map(|&(x, y, z)| Vec3::new(x, y, z).normalize()).collect();
+    let mut dirs: Vec<Vec3> = base
+        .iter()
+        .map(|&(x, y, z)| Vec3::new(x, y, z).normalize())
+        .collect();
     let mut parents = vec![None; dirs.len()];
     let mut levels = vec![0u8; dirs.len()];
     // Counter-clockwise seen from outside.
     let mut indices: Vec<u32> = vec![
         0, 11, 5, 0, 5, 1, 0, 1, 7, 0, 7, 10, 0, 10, 11, 1, 5, 9, 5, 11, 4, 11, 10, 2, 10, 7, 6, 7,
-        1, 8, 3, 9, 4, 3, 4, 2, 3, 2, 6, 3, 6, 8, 3, 8, 9, 4, 9, 5, 2, 4, 11, 6, 2, 10, 8, 6, 7,
-        9, 8, 1,
+        1, 8, 3, 9, 4, 3, 4, 2, 3, 2, 6, 3, 6, 8, 3, 8, 9, 4, 9, 5, 2, 4, 11, 6, 2, 10, 8, 6, 7, 9,
+        8, 1,
     ];
     for l in 1..=level {
         let mut mids: HashMap<u64, u32, std::hash::BuildHasherDefault<EdgeHasher>> =
@@ -549,7 +603,12 @@ fn build_icosphere(level: u32) -> Icosphere {
         }
         indices = next;
     }
-    Icosphere { dirs, parents, levels, indices }
+    Icosphere {
+        dirs,
+        parents,
+        levels,
+        indices,
+    }
 }
 
 /// Surface radius along every icosphere direction. A vertex's search starts a margin outside
@@ -561,7 +620,11 @@ fn radial_samples(ico: &Icosphere) -> Vec<f32> {
     let mut begin = 0;
     while begin < radii.len() {
         let level = ico.levels[begin];
-        let end = begin + ico.levels[begin..].iter().take_while(|&&l| l == level).count();
+        let end = begin
+            + ico.levels[begin..]
+                .iter()
+                .take_while(|&&l| l == level)
+                .count();
         let (done, todo) = radii.split_at_mut(begin);
         let done: &[f32] = done;
         let spacing = 250.0 * ICO_EDGE_ANGLE / (1u32 << level) as f32;
@@ -586,7 +649,9 @@ const ICO_EDGE_ANGLE: f32 = 1.107_149;
 
 /// `out[k] = f(k)` for every k, split across the available cores.
 fn par_fill(out: &mut [f32], f: impl Fn(usize) -> f32 + Sync) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
     if threads == 1 || out.len() < 2048 {
         out.iter_mut().enumerate().for_each(|(k, v)| *v = f(k));
         return;
@@ -838,9 +903,7 @@ fn maximise_over_directions(f: impl Fn(Vec3) -> f32, guess: Vec3) -> Vec3 {
 /// The left outer eye corner: the lateral end of the visible eyeball, where the lids meet.
 /// Rows of the frontal plane are searched for how far out the eyeball shows.
 fn outer_eye_corner() -> Vec3 {
-    let visible = |x: f32, y: f32| {
-        front_surface(x, y).is_some_and(|p| eyeball_distance(p) < 0.05)
-    };
+    let visible = |x: f32, y: f32| front_surface(x, y).is_some_and(|p| eyeball_distance(p) < 0.05);
     // Last visible x along a row, or None when the row misses the opening.
     let row_end = |y: f32| -> Option<f32> {
         if !visible(EYE_C.x, y) {
@@ -859,7 +922,10 @@ fn outer_eye_corner() -> Vec3 {
     };
     let best_row = |ys: &mut dyn Iterator<Item = f32>| {
         ys.filter_map(|y| row_end(y).map(|x| (x, y)))
-            .fold((f32::NEG_INFINITY, 0.0), |b, c| if c.0 > b.0 { c } else { b })
+            .fold(
+                (f32::NEG_INFINITY, 0.0),
+                |b, c| if c.0 > b.0 { c } else { b },
+            )
     };
     let coarse = best_row(&mut (0..=40).map(|i| EYE_C.y - 8.0 + 0.4 * i as f32));
     let fine = best_row(&mut (0..=40).map(|i| coarse.1 - 0.4 + 0.02 * i as f32));
@@ -894,7 +960,9 @@ fn ear_top() -> Vec3 {
     };
     let best = |azs: &mut dyn Iterator<Item = f32>| {
         azs.filter_map(|az| top_at(az).map(|el| (surface(dir(az, el)), az)))
-            .fold((Vec3::splat(f32::NEG_INFINITY), 0.0), |b, c| if c.0.y > b.0.y { c } else { b })
+            .fold((Vec3::splat(f32::NEG_INFINITY), 0.0), |b, c| {
+                if c.0.y > b.0.y { c } else { b }
+            })
     };
     let coarse = best(&mut (0..=24).map(|i| (60.0 + 2.5 * i as f32).to_radians()));
     let fine = best(&mut (0..=20).map(|i| coarse.1 + (-2.5 + 0.25 * i as f32).to_radians()));
@@ -917,10 +985,10 @@ fn snap_radial(mesh: &TriMesh, landmarks: &Landmarks) -> Landmarks {
             if along <= 0.0 || along * along < 0.99 * len2 {
                 continue;
             }
-            if let Some(d) = super::mesh::ray_triangle(Vec3::ZERO, *dir, a, b, c) {
-                if hit.is_none_or(|h| d > h) {
-                    *hit = Some(d);
-                }
+            if let Some(d) = super::mesh::ray_triangle(Vec3::ZERO, *dir, a, b, c)
+                && hit.is_none_or(|h| d > h)
+            {
+                *hit = Some(d);
             }
         }
     }
@@ -939,5 +1007,3 @@ fn snap_radial(mesh: &TriMesh, landmarks: &Landmarks) -> Landmarks {
         ear_right: snapped[6],
     }
 }
-
-

@@ -49,7 +49,7 @@ impl AdapterRequest {
     pub fn with_env(mut self) -> Result<Self, GpuError> {
         if self.backend == BackendChoice::Auto {
             if let Ok(v) = std::env::var("STIPPLE_BACKEND") {
-                self.backend = BackendChoice::parse(&v).ok_or_else(|| GpuError::BadBackend(v))?;
+                self.backend = BackendChoice::parse(&v).ok_or(GpuError::BadBackend(v))?;
             }
         }
         if self.name_contains.is_none() {

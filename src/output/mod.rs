@@ -1,6 +1,12 @@
 //! Output files. Every file is written to a temporary name beside its destination and renamed
 //! into place, so a crash or a full disk never leaves a half-written image behind.
 
+pub mod composite;
+pub mod png;
+pub mod sheet;
+pub mod text;
+pub mod turntable;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

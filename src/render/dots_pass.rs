@@ -87,7 +87,7 @@ impl DotsPass {
         targets: &FrameTargets,
         frame: &wgpu::BindGroup,
         dots: &wgpu::Buffer,
-        dot_count: u32,
+        ranges: &[std::ops::Range<u32>],
     ) {
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("dots"),
@@ -109,6 +109,8 @@ impl DotsPass {
         pass.set_bind_group(0, frame, &[]);
         pass.set_bind_group(1, &targets.dots_bind_group, &[]);
         pass.set_vertex_buffer(0, dots.slice(..));
-        pass.draw(0..6, 0..dot_count);
+        for r in ranges {
+            pass.draw(0..6, r.clone());
+        }
     }
 }

@@ -1,0 +1,146 @@
+//! Marketing images from rendered frames: before | after side by side with labels, the
+//! simulation disclaimer in a corner, and the files for a scene's views and outputs.
+
+use super::OutputError;
+use super::png::{PngMeta, keys, write_png};
+use super::text::{self, Corner};
+use crate::head::Head;
+use crate::render::camera::{Camera, ViewName};
+use crate::render::{BitDepth, FrameImage, FrameSettings};
+use crate::scene::{OutputKind, Scene};
+use glam::Vec3;
+use std::path::Path;
+
+/// Labels over the two halves of a before/after composite.
+pub const BEFORE_LABEL: &str = "Before";
+pub const AFTER_LABEL: &str = "After";
+
+/// Light neutral divider between the halves (sRGB).
+const DIVIDER: [u8; 3] = [236, 236, 236];
+
+/// Width of the divider between the halves of a `width`-wide frame pair.
+pub fn divider_width(width: u32) -> u32 {
+    (width / 160).clamp(2, 12)
+}
+
+/// Before and after side by side, each labelled in its top-left corner. Both frames must have
+/// the same size and bit depth.
+pub fn side_by_side(before: &FrameImage, after: &FrameImage) -> FrameImage {
+    assert_eq!(
+        before.dimensions(),
+        after.dimensions(),
+        "before and after differ in size"
+    );
+    let (w, h) = before.dimensions();
+    let gap = divider_width(w);
+    let mut out = FrameImage::blank(before.depth(), 2 * w + gap, h);
+    text::fill_rect(&mut out, w as i32, 0, gap, h, DIVIDER, 1.0);
+    out.blit(before, 0, 0);
+    out.blit(after, w + gap, 0);
+    let px = label_px(h);
+    let margin = (px * 0.6) as i32;
+    text::draw_badge(&mut out, Corner::TopLeft, margin, margin, BEFORE_LABEL, px);
+    text::draw_badge(
+        &mut out,
+        Corner::TopLeft,
+        (w + gap) as i32 + margin,
+        margin,
+        AFTER_LABEL,
+        px,
+    );
+    out
+}
+
+/// Height of the Before/After labels for a frame `height` pixels tall.
+pub fn label_px(height: u32) -> f32 {
+    (height as f32 / 22.0).clamp(9.0, 96.0)
+}
+
+/// The camera and frame settings for one view of a scene (the "after"; set `show_dots` false
+/// for the "before").
+pub fn frame_settings(
+    scene: &Scene,
+    head: &Head,
+    hairline: Option<Vec3>,
+    view: ViewName,
+) -> FrameSettings {
+    let spec = &scene.spec.render;
+    let aspect = spec.width as f32 / spec.height as f32;
+    FrameSettings {
+        camera: Camera::for_view(
+            head,
+            view,
+            spec.focal_length_mm,
+            aspect,
+            spec.distance_mm,
+            hairline,
+        ),
+        lighting: scene.lighting(),
+        skin: scene.skin(),
+        width: spec.width,
+        height: spec.height,
+        supersample: spec.supersample,
+        show_dots: true,
+        single_dots: true,
+    }
+}
+
+/// The bit depth a scene asks for.
+pub fn bit_depth(scene: &Scene) -> BitDepth {
+    if scene.spec.render.bit_depth == 16 {
+        BitDepth::Sixteen
+    } else {
+        BitDepth::Eight
+    }
+}
+
+/// Which frames an output needs: (before, after).
+pub fn needs(kind: OutputKind) -> (bool, bool) {
+    match kind {
+        OutputKind::Before => (true, false),
+        OutputKind::After => (false, true),
+        OutputKind::BeforeAfter => (true, true),
+    }
+}
+
+/// The image for one output of a view, decorated: the composite for `before-after`, and the
+/// disclaimer in the bottom-right corner when `disclaimer` is set.
+pub fn compose(
+    kind: OutputKind,
+    before: Option<&FrameImage>,
+    after: Option<&FrameImage>,
+    disclaimer: bool,
+) -> FrameImage {
+    let pick = |f: Option<&FrameImage>, what: &str| {
+        f.unwrap_or_else(|| panic!("compose: the {what} frame is missing"))
+            .clone()
+    };
+    let mut image = match kind {
+        OutputKind::Before => pick(before, "before"),
+        OutputKind::After => pick(after, "after"),
+        OutputKind::BeforeAfter => side_by_side(&pick(before, "before"), &pick(after, "after")),
+    };
+    if disclaimer {
+        text::draw_disclaimer(&mut image);
+    }
+    image
+}
+
+/// Composes and writes one output of a view, atomically, with the view and output in its text
+/// chunks besides `meta`.
+pub fn write_output(
+    path: &Path,
+    kind: OutputKind,
+    view: ViewName,
+    before: Option<&FrameImage>,
+    after: Option<&FrameImage>,
+    disclaimer: bool,
+    meta: &PngMeta,
+) -> Result<(), OutputError> {
+    let image = compose(kind, before, after, disclaimer);
+    let meta = meta
+        .clone()
+        .with(keys::VIEW, view.as_str())
+        .with(keys::OUTPUT, kind.as_str());
+    write_png(path, &image, &meta)
+}

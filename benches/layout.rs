@@ -17,7 +17,13 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
     let head = procedural::build(&Default::default());
-    let base = Plan::default();
+    // As `stipple bench`: the treated region grown to most of the scalp (a low, straight
+    // hairline with a narrow transition), so that a million dots stay within the accepted
+    // densities.
+    let mut base = Plan::default();
+    base.hairline.height_above_glabella_mm = 50.0;
+    base.hairline.temple_recession_mm = 0.0;
+    base.hairline.transition_mm = 4.0;
     let t = Instant::now();
     let region = TreatedRegion::new(&head, &base.hairline, base.seed).expect("built-in head");
     let region_ms = t.elapsed().as_secs_f64() * 1e3;

@@ -25,6 +25,10 @@ struct Frame {
     background_bottom: vec4<f32>,
     // x: halo strength (peak of the scattering halo relative to the dot's core).
     pigment_model: vec4<f32>,
+    // xy: this target's top-left pixel in the whole frame (supersampled pixels), non-zero when
+    // a still renders as tiles: add it to @builtin(position).xy for anything keyed to the pixel
+    // (noise, dithering) so that tiles stitch seamlessly.
+    pixel_origin: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;

@@ -10,7 +10,7 @@
 // it spreads into a fainter, wider spot with the same integral, so it neither shimmers nor
 // changes the average colour.
 
-@group(1) @binding(0) var depth_tex: texture_depth_2d;
+@group(1) @binding(0) var depth_tex: texture_2d<u32>;
 @group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
 
 struct DotIn {
@@ -67,7 +67,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
 @fragment
 fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     let px = vec2<i32>(in.clip.xy);
-    let depth = textureLoad(depth_tex, px, 0);
+    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
     if depth >= 1.0 {
         discard;
     }

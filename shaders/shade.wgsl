@@ -1,10 +1,12 @@
 // Pass 3: light the skin from the G-buffer and tonemap.
 //
 // Skin: a wrapped diffuse term (a cheap stand-in for light scattering under the skin, which
-// softens the terminator) plus a GGX specular lobe for the sheen of a shaved scalp, lit by one
-// key light and a sky/ground ambient. Tonemapper: Khronos PBR Neutral.
+// softens the terminator) plus two GGX lobes for the sheen of a shaved scalp, lit by a
+// key light with its shadow map, up to three fill lights and a sky/ground ambient (group 2 and
+// its helpers: shadow_light.wgsl, prepended). Larger (softer) sources wrap further and spread
+// their highlight. Then the camera's white balance, and the tonemapper: Khronos PBR Neutral.
 
-@group(1) @binding(0) var depth_tex: texture_depth_2d;
+@group(1) @binding(0) var depth_tex: texture_2d<u32>;
 @group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
 @group(1) @binding(2) var tint_tex: texture_2d<f32>;
 @group(1) @binding(3) var pigment_tex: texture_2d<f32>;
@@ -58,7 +60,7 @@ fn ggx_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, roughness: f32) -> f32
 @fragment
 fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let px = vec2<i32>(pos.xy);
-    let depth = textureLoad(depth_tex, px, 0);
+    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
     if depth >= 1.0 {
         let t = pos.y / frame.viewport.y;
         return vec4<f32>(mix(frame.background_top.rgb, frame.background_bottom.rgb, t), 1.0);
@@ -71,12 +73,17 @@ fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let darkening = clamp(textureLoad(pigment_tex, px, 0).rgb, vec3<f32>(0.0), vec3<f32>(1.0));
     let albedo = frame.skin.rgb * tint * (1.0 - darkening);
 
-    let wrapped = max((dot(n, l) + WRAP) / (1.0 + WRAP), 0.0);
+    // light_dir.w: the key light's softness (sine of its angular radius).
+    let softness = frame.light_dir.w;
+    let visibility = key_visibility(p, n, l, pos.xy + frame.pixel_origin.xy);
+    let wrapped = soft_diffuse(dot(n, l), softness) * visibility;
     let hemi = 0.5 + 0.5 * n.y;
     let ambient = mix(frame.ground_color.rgb, frame.sky_color.rgb, hemi);
+    let fills = fill_lights(n, v, frame.skin.a);
     // Lambert: radiance = albedo / pi x irradiance.
-    let diffuse = albedo / PI * (frame.light_color.rgb * wrapped + ambient);
+    let diffuse = albedo / PI * (frame.light_color.rgb * wrapped + fills.irradiance + ambient);
     // A directional light's radiance is BRDF x illuminance x cos; ggx_specular includes the cos.
-    let specular = frame.light_color.rgb * ggx_specular(n, v, l, frame.skin.a);
-    return vec4<f32>(pbr_neutral(diffuse + specular), 1.0);
+    let key_specular = skin_specular(n, v, l, soft_roughness(frame.skin.a, softness)) * visibility;
+    let specular = frame.light_color.rgb * key_specular + fills.specular;
+    return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + specular)), 1.0);
 }

@@ -33,6 +33,8 @@ struct GBuffer {
     @location(1) tint: vec4<f32>,
     // rgb: pigment darkening accumulated so far (the near dot pass adds to it).
     @location(2) pigment: vec4<f32>,
+    // The fragment's depth, for passes that reconstruct the skin point.
+    @location(3) depth_bits: u32,
 };
 
 @fragment
@@ -48,5 +50,6 @@ fn fs_main(in: VertexOut) -> GBuffer {
     g.normal_far = vec4<f32>(normalize(in.normal), far);
     g.tint = vec4<f32>(in.tint, 1.0);
     g.pigment = vec4<f32>(far_pigment.rgb * far, 0.0);
+    g.depth_bits = bitcast<u32>(in.clip.z);
     return g;
 }

@@ -5,6 +5,8 @@
 //! on the surface) → [`pigment`] (how a dot looks through skin) and [`lighting`] →
 //! [`render`] (the GPU) → [`output`] (PNG files). Only `render` knows about the GPU.
 
+pub mod batch;
+pub mod bench;
 pub mod head;
 pub mod layout;
 pub mod lighting;

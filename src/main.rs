@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use stipple::head::Head;
 use stipple::layout::{self, DotLayout};
-use stipple::render::camera::{Camera, ViewName};
+use stipple::render::camera::ViewName;
 use stipple::render::{AdapterRequest, BackendChoice, FrameSettings, GpuContext, Renderer};
 use stipple::scene::{OutputKind, Scene};
 
@@ -38,6 +38,8 @@ enum Command {
     Demo {
         #[arg(long, default_value = "stipple-demo")]
         out: PathBuf,
+        #[command(flatten)]
+        look: OutputArgs,
     },
     /// Render a scene file's views and outputs into DIR.
     Render {
@@ -47,6 +49,45 @@ enum Command {
         /// Render only these views (default: the scene's).
         #[arg(long = "view", value_enum)]
         views: Vec<ViewArg>,
+        #[command(flatten)]
+        look: OutputArgs,
+    },
+    /// Render frames all round the head, as numbered PNGs and a looping animated PNG.
+    Turntable {
+        scene: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Frames in one turn.
+        #[arg(long, default_value_t = 36)]
+        frames: u32,
+        /// Frames per second of the animation.
+        #[arg(long, default_value_t = 12.0)]
+        fps: f32,
+        /// What each frame shows: before, after, or before-after (side by side).
+        #[arg(long, default_value = "after")]
+        show: String,
+        #[command(flatten)]
+        look: OutputArgs,
+    },
+    /// Render every variant of a batch manifest (a base scene x axes of scene keys).
+    Batch {
+        /// The manifest (TOML): a base scene and axes of scene keys; see docs/batch.md.
+        manifest: PathBuf,
+        /// Render only shard I of N (variants whose index mod N is I-1), e.g. --shard 2/8.
+        #[arg(long)]
+        shard: Option<stipple::batch::Shard>,
+        /// Output folder (default: the manifest's `out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Render every output again, even those already complete.
+        #[arg(long)]
+        force: bool,
+        /// List the variants (of the shard) and exit.
+        #[arg(long)]
+        list: bool,
+        /// Leave the "Simulation, not a guarantee of results" line off the images.
+        #[arg(long)]
+        no_disclaimer: bool,
     },
     /// Lay out a scene's plan and print its figures.
     Plan {
@@ -67,6 +108,27 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Render one view of a scene under every lighting preset, labelled, side by side in one PNG.
+    Sheet {
+        scene: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// The view (default: the scene's first).
+        #[arg(long, value_enum)]
+        view: Option<ViewArg>,
+        /// Tile width and height in pixels.
+        #[arg(long, default_value_t = 384)]
+        tile: u32,
+        /// Samples per pixel along each axis (default: the scene's).
+        #[arg(long)]
+        supersample: Option<u32>,
+        /// Tiles per row.
+        #[arg(long, default_value_t = 4)]
+        columns: u32,
+        /// Show the bare head (before) instead of the result.
+        #[arg(long)]
+        before: bool,
+    },
     /// List the GPU adapters found and the one Stipple would use, with its limits.
     Info,
     /// Measure layout and frame times on the built-in head.
@@ -77,7 +139,51 @@ enum Command {
         /// Frames timed per dot count, after warm-up.
         #[arg(long, default_value_t = 7)]
         frames: usize,
+        /// A quick subset: 0 and 100,000 dots (what `cargo bench` runs).
+        #[arg(long)]
+        quick: bool,
     },
+}
+
+/// How images are written (overriding the scene file).
+#[derive(Args, Clone, Default)]
+struct OutputArgs {
+    /// Leave the "Simulation, not a guarantee of results" line off the images.
+    #[arg(long)]
+    no_disclaimer: bool,
+    /// Bits per channel of the PNGs: 8, or 16.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["8", "16"]))]
+    bit_depth: Option<String>,
+    /// Frame size WIDTHxHEIGHT, e.g. 7680x4320 (stills beyond the GPU's texture limit render
+    /// as tiles).
+    #[arg(long, value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let err = || format!("expected WIDTHxHEIGHT with 1 to 16384 pixels each, e.g. 3840x2160, got {s:?}");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(err)?;
+    let (w, h): (u32, u32) = (w.trim().parse().map_err(|_| err())?, h.trim().parse().map_err(|_| err())?);
+    if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
+        return Err(err());
+    }
+    Ok((w, h))
+}
+
+impl OutputArgs {
+    fn apply(&self, mut scene: Scene) -> Scene {
+        let r = &mut scene.spec.render;
+        if self.no_disclaimer {
+            r.disclaimer = false;
+        }
+        if let Some(b) = &self.bit_depth {
+            r.bit_depth = if b == "16" { 16 } else { 8 };
+        }
+        if let Some((w, h)) = self.size {
+            (r.width, r.height) = (w, h);
+        }
+        scene
+    }
 }
 
 /// View names for `--view`.
@@ -135,12 +241,33 @@ fn gpu(args: &GpuArgs) -> Result<GpuContext> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Demo { out } => render_scene(&Scene::builtin(), &out, &[], &cli.gpu),
-        Command::Render { scene, out, views } => {
-            let scene = Scene::load(&scene)?;
+        Command::Demo { out, look } => render_scene(&look.apply(Scene::builtin()), &out, &[], &cli.gpu),
+        Command::Render { scene, out, views, look } => {
+            let scene = look.apply(Scene::load(&scene)?);
             let views: Vec<ViewName> = views.into_iter().map(Into::into).collect();
             render_scene(&scene, &out, &views, &cli.gpu)
         }
+        Command::Turntable {
+            scene,
+            out,
+            frames,
+            fps,
+            show,
+            look,
+        } => {
+            let kind: OutputKind = serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&show))
+                .map_err(|_| anyhow::anyhow!("--show: expected before, after or before-after, got {show:?}"))?;
+            let scene = look.apply(Scene::load(&scene)?);
+            turntable(&scene, &out, kind, frames, fps, &cli.gpu)
+        }
+        Command::Batch {
+            manifest,
+            shard,
+            out,
+            force,
+            list,
+            no_disclaimer,
+        } => batch(&manifest, shard.unwrap_or(stipple::batch::Shard::ALL), out, force, list, no_disclaimer, &cli.gpu),
         Command::Plan { scene, json } => {
             let scene = Scene::load(&scene)?;
             let head = scene.head()?;
@@ -171,8 +298,25 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Sheet { scene, out, view, tile, supersample, columns, before } => {
+            let scene = Scene::load(&scene)?;
+            let head = scene.head()?;
+            let layout = lay_out(&scene, &head)?;
+            let options = stipple::output::sheet::LightingSheetOptions {
+                view: view.map_or(scene.spec.render.views[0], Into::into),
+                tile_px: tile.clamp(16, 4096),
+                supersample: supersample.unwrap_or(scene.spec.render.supersample).clamp(1, 4),
+                columns,
+                show_dots: !before,
+            };
+            let mut renderer = Renderer::new(gpu(&cli.gpu)?);
+            let sheet = stipple::output::sheet::lighting_sheet(&mut renderer, &scene, &head, &layout, &options)?;
+            stipple::output::write_png(&out, &sheet)?;
+            eprintln!("wrote {} ({} lighting presets)", out.display(), stipple::lighting::presets().len());
+            Ok(())
+        }
         Command::Info => info(&cli.gpu),
-        Command::Bench { json, frames } => bench(&cli.gpu, json, frames),
+        Command::Bench { json, frames, quick } => bench(&cli.gpu, json, frames, quick),
     }
 }
 
@@ -212,6 +356,7 @@ fn round2(v: f64) -> f64 {
 }
 
 fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArgs) -> Result<()> {
+    use stipple::output::composite;
     let spec = &scene.spec.render;
     let views = if views.is_empty() { spec.views.clone() } else { views.to_vec() };
     let t = Instant::now();
@@ -226,27 +371,108 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);
     let gpu_scene = renderer.prepare(&head, &layout.dots, spec.pigment_map_size)?;
-    let aspect = spec.width as f32 / spec.height as f32;
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
+    let depth = composite::bit_depth(scene);
+    let meta = stipple::output::png::PngMeta::for_scene(scene);
     for view in views {
-        let camera = Camera::for_view(&head, view, spec.focal_length_mm, aspect, spec.distance_mm, hairline);
-        for output in &spec.outputs {
-            let settings = FrameSettings {
-                camera,
-                lighting: scene.lighting(),
-                skin: scene.skin(),
-                width: spec.width,
-                height: spec.height,
-                supersample: spec.supersample,
-                show_dots: *output == OutputKind::After,
-                single_dots: true,
-            };
-            let t = Instant::now();
-            let image = renderer.render(&gpu_scene, &settings)?;
-            let path = out.join(format!("{}-{}.png", view.as_str(), output.as_str()));
-            stipple::output::write_png(&path, &image)?;
-            eprintln!("wrote {} ({:.0} ms)", path.display(), t.elapsed().as_secs_f64() * 1e3);
+        let settings = composite::frame_settings(scene, &head, hairline, view);
+        let tiles = renderer.tile_grid(&settings).count();
+        if tiles > 1 {
+            eprintln!("{}: {}x{} renders as {tiles} tiles", view.as_str(), spec.width, spec.height);
         }
+        let t = Instant::now();
+        let need_before = spec.outputs.iter().any(|o| composite::needs(*o).0);
+        let need_after = spec.outputs.iter().any(|o| composite::needs(*o).1);
+        let before_settings = FrameSettings {
+            show_dots: false,
+            ..settings
+        };
+        let before = need_before.then(|| renderer.render_image(&gpu_scene, &before_settings, depth)).transpose()?;
+        let after = need_after.then(|| renderer.render_image(&gpu_scene, &settings, depth)).transpose()?;
+        for output in &spec.outputs {
+            let path = out.join(format!("{}-{}.png", view.as_str(), output.as_str()));
+            composite::write_output(&path, *output, view, before.as_ref(), after.as_ref(), spec.disclaimer, &meta)?;
+            eprintln!("wrote {}", path.display());
+        }
+        eprintln!("{}: {:.0} ms", view.as_str(), t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(())
+}
+
+fn turntable(scene: &Scene, out: &Path, kind: OutputKind, frames: u32, fps: f32, gpu_args: &GpuArgs) -> Result<()> {
+    let head = scene.head()?;
+    let layout = lay_out(scene, &head)?;
+    let mut renderer = Renderer::new(gpu(gpu_args)?);
+    eprintln!("adapter: {}", renderer.gpu.summary);
+    let gpu_scene = renderer.prepare(&head, &layout.dots, scene.spec.render.pigment_map_size)?;
+    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
+    let bar = indicatif::ProgressBar::new(frames.max(1) as u64);
+    let done = stipple::output::turntable::render_turntable(
+        &mut renderer,
+        &gpu_scene,
+        scene,
+        &head,
+        hairline,
+        kind,
+        frames,
+        fps,
+        out,
+        |i| bar.set_position(i as u64),
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {} frames ({}) and the animation {}",
+        done.frames.len(),
+        out.join("turntable-NNN.png").display(),
+        done.animation.display()
+    );
+    Ok(())
+}
+
+fn batch(
+    manifest: &Path,
+    shard: stipple::batch::Shard,
+    out: Option<PathBuf>,
+    force: bool,
+    list: bool,
+    no_disclaimer: bool,
+    gpu_args: &GpuArgs,
+) -> Result<()> {
+    let mut extra = toml::Table::new();
+    if no_disclaimer {
+        extra.insert("render.disclaimer".into(), toml::Value::Boolean(false));
+    }
+    let batch = stipple::batch::Batch::load(manifest, &extra)?;
+    if list {
+        for v in batch.shard(shard) {
+            let status = match &v.scene {
+                Ok(_) => String::new(),
+                Err(e) => format!("  (invalid: {e})"),
+            };
+            println!("{:>5} {} {}{status}", v.index, v.hash, v.name);
+        }
+        return Ok(());
+    }
+    let out = out.unwrap_or_else(|| batch.default_out());
+    let mut renderer = Renderer::new(gpu(gpu_args)?);
+    eprintln!(
+        "adapter: {}; {} variants, shard {shard}: {}; output: {}",
+        renderer.gpu.summary,
+        batch.variants.len(),
+        batch.shard(shard).count(),
+        out.display()
+    );
+    let opts = stipple::batch::RunOptions {
+        out,
+        shard,
+        force,
+        progress: true,
+    };
+    let report = stipple::batch::run(&mut renderer, &batch, &opts)?;
+    println!("{}", report.summary());
+    let failed = report.count(stipple::batch::Status::Failed);
+    if failed > 0 {
+        bail!("{failed} of {} variants failed (listed above)", report.variants.len());
     }
     Ok(())
 }
@@ -273,101 +499,19 @@ fn info(args: &GpuArgs) -> Result<()> {
     Ok(())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn bench(args: &GpuArgs, json: bool, frames: usize) -> Result<()> {
-    let scene = Scene::builtin();
-    let head = scene.head()?;
-    let base_plan = scene.plan();
-    // Effective area of the default plan, to pick densities that give round dot counts.
-    let base = layout::lay_out(&head, &base_plan)?;
-    let area_cm2 = base.effective_area_mm2 / 100.0;
-    let plan_for = |dots: usize| {
-        let mut p = base_plan.clone();
-        p.density_per_cm2 = (dots as f64 / area_cm2) as f32;
-        p
+fn bench(args: &GpuArgs, json: bool, frames: usize, quick: bool) -> Result<()> {
+    let mut opts = if quick {
+        stipple::bench::BenchOptions::quick()
+    } else {
+        stipple::bench::BenchOptions::full()
     };
-    let mut layout_rows = Vec::new();
-    let mut layouts = Vec::new();
-    for dots in [100_000usize, 300_000, 1_000_000] {
-        let plan = plan_for(dots);
-        let mut times = Vec::new();
-        let mut last = None;
-        for _ in 0..3 {
-            let t = Instant::now();
-            let l = layout::lay_out(&head, &plan)?;
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-            last = Some(l);
-        }
-        let l = last.expect("three runs");
-        layout_rows.push(serde_json::json!({"dots": l.dots.len(), "median_ms": round2(median(times))}));
-        layouts.push(l);
-    }
+    opts.frames = frames;
     let mut renderer = Renderer::new(gpu(args)?);
-    let adapter = renderer.gpu.summary.to_string();
-    let (w, h) = (1920u32, 1080u32);
-    let camera = Camera::for_view(&head, ViewName::FrontLeft, 85.0, w as f32 / h as f32, None, None);
-    let mut frame_rows = Vec::new();
-    let empty: &[stipple::layout::Dot] = &[];
-    let sets: Vec<&[stipple::layout::Dot]> =
-        std::iter::once(empty).chain(layouts.iter().map(|l| l.dots.as_slice())).collect();
-    for dots in sets {
-        let gpu_scene = renderer.prepare(&head, dots, stipple::render::DEFAULT_PIGMENT_MAP_SIZE)?;
-        let settings = FrameSettings {
-            camera,
-            lighting: scene.lighting(),
-            skin: scene.skin(),
-            width: w,
-            height: h,
-            supersample: 1,
-            show_dots: true,
-            single_dots: true,
-        };
-        renderer.render(&gpu_scene, &settings)?;
-        let mut times = Vec::new();
-        for _ in 0..frames.max(1) {
-            let t = Instant::now();
-            renderer.render(&gpu_scene, &settings)?;
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        frame_rows.push(serde_json::json!({"dots": dots.len(), "width": w, "height": h, "median_ms": round2(median(times))}));
-    }
-    let report = serde_json::json!({
-        "adapter": adapter,
-        "frames": frame_rows,
-        "layout": layout_rows,
-        "peak_rss_mb": peak_rss_mb(),
-    });
+    let report = stipple::bench::run(&mut renderer, &opts, |what| log::info!("bench: {what}"))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).expect("plain JSON"));
     } else {
-        println!("adapter: {adapter}");
-        println!("{:>10} {:>12}  (layout, median of 3)", "dots", "ms");
-        for r in &layout_rows {
-            println!("{:>10} {:>12}", r["dots"], r["median_ms"]);
-        }
-        println!("{:>10} {:>12}  (frame {w}x{h}, front-left view, median of {frames} after warm-up)", "dots", "ms");
-        for r in &frame_rows {
-            println!("{:>10} {:>12}", r["dots"], r["median_ms"]);
-        }
-        println!("peak RSS: {} MB", report["peak_rss_mb"]);
+        print!("{}", report.table());
     }
     Ok(())
-}
-
-/// Peak resident memory of this process, from /proc (Linux); 0 elsewhere.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| round2(kb / 1024.0))
-        .unwrap_or(0.0)
 }

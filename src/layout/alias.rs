@@ -13,7 +13,8 @@ impl AliasTable {
         let total: f64 = weights.iter().sum();
         let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
         let mut entries = vec![(u32::MAX, 0u32); n];
-        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| scaled[i] < 1.0);
         while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
             small.pop();
             entries[s] = (threshold(scaled[s]), l as u32);
@@ -36,7 +37,11 @@ impl AliasTable {
     pub(crate) fn sample(&self, bits: u64) -> usize {
         let i = (((bits >> 32) * self.entries.len() as u64) >> 32) as usize;
         let (thresh, alias) = self.entries[i];
-        if (bits as u32) <= thresh { i } else { alias as usize }
+        if (bits as u32) <= thresh {
+            i
+        } else {
+            alias as usize
+        }
     }
 }
 
@@ -61,7 +66,10 @@ mod tests {
         }
         for (h, w) in hist.iter().zip(w) {
             let expect = w / 10.0 * n as f64;
-            assert!((*h as f64 - expect).abs() < 5.0 * expect.sqrt() + 1.0, "{hist:?}");
+            assert!(
+                (*h as f64 - expect).abs() < 5.0 * expect.sqrt() + 1.0,
+                "{hist:?}"
+            );
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::plan::{Plan, PlanError, TreatedRegion};
 use alias::AliasTable;
 use glam::Vec3;
 use rand::{Rng, RngExt, SeedableRng};
-use spatial_hash::GridBuilder;
+use spatial_hash::{COLORS, DotMeta, GridBuilder, Locator, Tile, TileRef};
 
 /// One pigment impression.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,9 +57,24 @@ pub struct DotLayout {
 }
 
 impl DotLayout {
+    /// The exclusion radius of a dot placed where the region weight is `weight`: two dots
+    /// are never closer than the mean of their radii. r0 (`min_distance_mm`) at full
+    /// weight, growing as 1/√w toward the hairline (down to a floor weight).
+    pub fn exclusion_radius_mm(&self, weight: f32) -> f32 {
+        if weight >= 1.0 {
+            self.min_distance_mm
+        } else {
+            self.min_distance_mm / weight.max(W_MIN).sqrt()
+        }
+    }
+
     /// Achieved density over the effective area, per cm².
     pub fn density_per_cm2(&self) -> f64 {
-        if self.effective_area_mm2 > 0.0 { 100.0 * self.dots.len() as f64 / self.effective_area_mm2 } else { 0.0 }
+        if self.effective_area_mm2 > 0.0 {
+            100.0 * self.dots.len() as f64 / self.effective_area_mm2
+        } else {
+            0.0
+        }
     }
 }
 
@@ -75,14 +90,18 @@ pub enum LayoutError {
         "dot layout did not converge: placed {placed} of {requested} dots in {attempts} \
          attempts (the surface may be degenerate)"
     )]
-    NotConverged { placed: u64, requested: u64, attempts: u64 },
+    NotConverged {
+        placed: u64,
+        requested: u64,
+        attempts: u64,
+    },
 }
 
 pub const MAX_DOTS: u64 = 5_000_000;
 
 /// Where dots go: a weight in [0, 1] on the surface, with a conservative distance to the
 /// transition zone so whole triangles can be classified without sampling them.
-pub trait Region {
+pub trait Region: Sync {
     /// 1 = full density, 0 = none.
     fn weight(&self, p: Vec3) -> f32;
     /// Lower bound on the distance (mm) from `p` to the transition zone: > 0 where the
@@ -117,9 +136,12 @@ const RSA_JAMMING: f32 = 0.6965;
 /// Target fraction of the jamming density: reached in a few candidates per dot, while dots
 /// stay far more regular than random.
 const JAMMING_FRACTION: f32 = 0.7;
-/// Below this weight the exclusion radius stops growing and thinning alone lowers density
-/// (otherwise radii blow up at the edge).
-const W_MIN: f32 = 0.2;
+/// Below this weight the exclusion radius stops growing (r0/√w would blow up at the edge)
+/// and thinning alone lowers density. Down there density is no longer ∝ w: with few
+/// neighbours, fewer candidates are rejected than in the full zone, up to (attempts per
+/// dot) times more dots as w → 0; so the floor is kept low, where that excess is a
+/// fraction of a dot per cm².
+const W_MIN: f32 = 0.05;
 /// Attempts allowed per requested dot before giving up (a normal run needs about 6).
 const ATTEMPTS_PER_DOT: u64 = 50;
 /// Smallest batch of candidates: the tail of the run, when few dots remain.
@@ -130,6 +152,16 @@ const MAX_QUADRATURE_SUBDIVISIONS: usize = 6;
 const EDGE_SHADE: f32 = 0.6;
 /// Relative depth jitter: hand work is never exactly at one depth.
 const DEPTH_JITTER: f32 = 0.1;
+
+/// Arrival times within a batch run over [0, TIME_SCALE).
+const TIME_SCALE: f64 = (1u64 << 62) as f64;
+/// Dots per chunk of the attribute stream.
+const ATTRIBUTE_CHUNK: usize = 65_536;
+/// Below this many candidates (or dots) a step runs on the calling thread.
+const PARALLEL_MIN: usize = 16_384;
+/// The same for one colour's share of a batch (eight per batch, each a thread scope).
+const PARALLEL_MIN_COLOR: usize = 2_048;
+const MAX_THREADS: usize = 8;
 
 /// Lays the plan's dots out over the treated region of `head` (validates the plan first).
 pub fn lay_out(head: &Head, plan: &Plan) -> Result<DotLayout, LayoutError> {
@@ -154,38 +186,64 @@ struct Candidate {
     /// DEEP: weight 1 throughout and out of reach of any large-radius dot; FULL: weight 1
     /// throughout; PARTIAL: evaluate the weight.
     class: u8,
+    /// Lies wholly in one tile (its home): no need to look up where its points land.
+    one_tile: bool,
 }
 
-/// A thrown candidate waiting for its tile's turn: which triangle, when, and the random
-/// bits that place it.
-#[derive(Clone, Copy, Default)]
-struct Draw {
-    cand: u32,
-    time: u32,
-    bits: u64,
-}
-
-/// An accepted dot, before its attributes are drawn.
+/// A candidate that survived thinning, waiting for its tile's turn.
 #[derive(Clone, Copy)]
-struct Placed {
-    triangle: u32,
-    u: f32,
-    v: f32,
-    weight: f32,
+struct Throw {
+    p: Vec3,
+    r: f32,
+    tile: TileRef,
+    /// Arrival time within the batch: each tile's candidates arrive in the order drawn,
+    /// spread over the batch, so they can be interleaved with their neighbours'.
+    time: u64,
+    meta: DotMeta,
+    check_coarse: bool,
+}
+
+/// A dot accepted in the current batch: when it arrived, and where it is kept.
+#[derive(Clone, Copy)]
+struct Accepted {
+    time: u64,
+    tile: TileRef,
+    local: u32,
 }
 
 /// Lays out dots over any region of any mesh with the plan's dot parameters (the plan's
-/// hairline is ignored). [`lay_out`] calls this with the hairline's region.
-pub fn lay_out_in<R: Region + ?Sized>(mesh: &TriMesh, region: &R, plan: &Plan) -> Result<DotLayout, LayoutError> {
+/// hairline is ignored). [`lay_out`] calls this with the hairline's region. Uses the
+/// machine's cores; the result does not depend on how many there are.
+pub fn lay_out_in<R: Region + ?Sized>(
+    mesh: &TriMesh,
+    region: &R,
+    plan: &Plan,
+) -> Result<DotLayout, LayoutError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    lay_out_with_threads(mesh, region, plan, threads)
+}
+
+/// [`lay_out_in`] on a given number of threads (for tests and benchmarks).
+#[doc(hidden)]
+pub fn lay_out_with_threads<R: Region + ?Sized>(
+    mesh: &TriMesh,
+    region: &R,
+    plan: &Plan,
+    threads: usize,
+) -> Result<DotLayout, LayoutError> {
     plan.validate_dots()?;
-    let t0 = std::time::Instant::now();
+    let threads = threads.clamp(1, MAX_THREADS);
     let density_mm2 = plan.density_per_cm2 / 100.0;
     let r0 = (RSA_JAMMING * JAMMING_FRACTION / density_mm2).sqrt();
     let r_max = r0 / W_MIN.sqrt();
 
     // Classify triangles and integrate the weight over them.
     let transition_hint = region.transition_mm();
-    let clearance: Vec<f32> = mesh.positions_mm.iter().map(|&p| region.clearance_mm(p)).collect();
+    let clearance: Vec<f32> = mesh
+        .positions_mm
+        .iter()
+        .map(|&p| region.clearance_mm(p))
+        .collect();
     let mut grid = GridBuilder::new(r0, r_max);
     let mut candidates = Vec::new();
     let mut areas = Vec::new();
@@ -194,12 +252,15 @@ pub fn lay_out_in<R: Region + ?Sized>(mesh: &TriMesh, region: &R, plan: &Plan) -
         let idx = &mesh.indices[3 * t..3 * t + 3];
         let [a, b, c] = mesh.triangle(t);
         let area = 0.5 * (b - a).cross(c - a).length();
-        if !(area > 0.0) {
+        // Skips degenerate triangles, NaN included.
+        if area.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             continue;
         }
         let diameter = (b - a).length().max((c - b).length()).max((a - c).length());
         let cl = idx.iter().map(|&i| clearance[i as usize]);
-        let (cmin, cmax) = cl.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        let (cmin, cmax) = cl.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
         // Every interior point is within `diameter` of a vertex.
         let class = if cmax < -diameter {
             continue;
@@ -208,156 +269,297 @@ pub fn lay_out_in<R: Region + ?Sized>(mesh: &TriMesh, region: &R, plan: &Plan) -
             effective += area as f64;
             if cmin - diameter > r_max { DEEP } else { FULL }
         } else {
-            let (w_sum, inside) = triangle_quadrature(region, a, b, c, quadrature_subdivisions(diameter, transition_hint));
+            let n = quadrature_subdivisions(diameter, transition_hint);
+            let (w_sum, inside) = triangle_quadrature(region, a, b, c, n);
             treated += area as f64 * inside;
             effective += area as f64 * w_sum;
             PARTIAL
         };
-        grid.add_triangle(a, b, c, area, class == PARTIAL);
-        candidates.push(Candidate { a, e1: b - a, e2: c - a, triangle: t as u32, class });
+        let one_tile = grid.add_triangle(a, b, c, area, class == PARTIAL);
+        candidates.push(Candidate {
+            a,
+            e1: b - a,
+            e2: c - a,
+            triangle: t as u32,
+            class,
+            one_tile,
+        });
         areas.push(area as f64);
     }
-    eprintln!("TIMING classify {:?} partial {} full {} deep {}", t0.elapsed(), candidates.iter().filter(|c: &&Candidate| c.class == PARTIAL).count(), candidates.iter().filter(|c: &&Candidate| c.class == FULL).count(), candidates.iter().filter(|c: &&Candidate| c.class == DEEP).count());
-    if !(effective > 0.0) {
+    if effective.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(LayoutError::EmptyRegion);
     }
     let requested = (density_mm2 as f64 * effective).round() as u64;
     if requested > MAX_DOTS {
-        return Err(LayoutError::TooManyDots { requested, max: MAX_DOTS });
+        return Err(LayoutError::TooManyDots {
+            requested,
+            max: MAX_DOTS,
+        });
     }
     let n = requested as usize;
+    let mut grid = grid.build(density_mm2);
+    let locator = grid.locator();
+    let per_color = grid.tiles_per_color();
+    let mut color_base = [0usize; COLORS + 1];
+    for c in 0..COLORS {
+        color_base[c + 1] = color_base[c] + per_color[c];
+    }
+    let slots = color_base[COLORS];
+    let slot_of = |t: TileRef| color_base[t.color as usize] + t.index as usize;
+    let tile_of = |slot: usize| {
+        let color = color_base.partition_point(|&b| b <= slot) - 1;
+        TileRef {
+            color: color as u32,
+            index: (slot - color_base[color]) as u32,
+        }
+    };
 
-    let t_setup = std::time::Instant::now();
-    // Candidates grouped by the tile of their centroid, so that a batch's draws can be
-    // worked through tile by tile with the triangles' data and the tile's dots in cache.
-    let grid = grid.build(n);
-    let home: Vec<u32> = candidates
+    // Candidates grouped by the tile of their centroid ("home"), with an alias table per
+    // tile and one over tiles: a candidate picks its tile, then a triangle of the tile, so
+    // each tile's candidates are thrown together with its triangles in cache.
+    let home: Vec<usize> = candidates
         .iter()
-        .map(|c| grid.slot_of(c.a + (c.e1 + c.e2) / 3.0).expect("centroid tiles are registered"))
+        .map(|c| {
+            slot_of(
+                locator
+                    .locate(c.a + (c.e1 + c.e2) / 3.0)
+                    .expect("centroid tiles are registered"),
+            )
+        })
         .collect();
     let mut perm: Vec<u32> = (0..candidates.len() as u32).collect();
     perm.sort_by_key(|&i| home[i as usize]); // stable: deterministic
     let candidates: Vec<Candidate> = perm.iter().map(|&i| candidates[i as usize]).collect();
     let areas: Vec<f64> = perm.iter().map(|&i| areas[i as usize]).collect();
-    let home: Vec<u32> = perm.iter().map(|&i| home[i as usize]).collect();
-    let alias = AliasTable::new(&areas);
-    let mut grid = grid;
-    eprintln!("TIMING build {:?}", t_setup.elapsed());
+    let mut home_start = vec![0usize; slots + 1];
+    for &i in &perm {
+        home_start[home[i as usize] + 1] += 1;
+    }
+    for i in 1..home_start.len() {
+        home_start[i] += home_start[i - 1];
+    }
+    let tile_area: Vec<f64> = (0..slots)
+        .map(|s| areas[home_start[s]..home_start[s + 1]].iter().sum())
+        .collect();
+    let tile_alias: Vec<Option<AliasTable>> = (0..slots)
+        .map(|s| {
+            (tile_area[s] > 0.0).then(|| AliasTable::new(&areas[home_start[s]..home_start[s + 1]]))
+        })
+        .collect();
+    let total_area: f64 = tile_area.iter().sum();
+    let throw = Thrower {
+        candidates: &candidates,
+        home_start: &home_start,
+        tile_alias: &tile_alias,
+        region,
+        locator: &locator,
+        slot_of: &slot_of,
+        tile_of: &tile_of,
+        r0,
+        seed: plan.seed,
+    };
 
-    let mut placed: Vec<Placed> = Vec::with_capacity(n);
-    // Dot ids in acceptance (time) order: the output order.
-    let mut order: Vec<u32> = Vec::with_capacity(n);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed);
+    // Dots in acceptance (time) order: the output order.
+    let mut order: Vec<Accepted> = Vec::with_capacity(n);
     let max_attempts = ATTEMPTS_PER_DOT * requested + 10_000;
     let mut attempts = 0u64;
     let max_batch = (n / 2).max(MIN_BATCH);
     let mut acceptance = 0.5f64; // accepted per attempt, re-estimated each batch
-    let mut draws: Vec<Draw> = Vec::new();
-    let mut sorted: Vec<Draw> = Vec::new();
-    let mut tile_start = vec![0u32; grid.tile_count() + 1];
-    let mut batch_accepted: Vec<(u32, u32)> = Vec::new();
-    const UNIT24: f32 = 1.0 / (1u32 << 24) as f32;
-    const UNIT16: f32 = 1.0 / (1u32 << 16) as f32;
+    let mut first_draw = vec![0usize; slots + 1];
+    let mut batch = 0u64;
     while order.len() < n {
         let remaining = n - order.len();
         // Aim a little under the remaining count so the last batch overshoots by little.
-        let k = ((0.85 * remaining as f64 / acceptance).ceil() as usize).clamp(MIN_BATCH, max_batch);
-        let k = k.min((max_attempts - attempts) as usize);
+        let k =
+            ((0.85 * remaining as f64 / acceptance).ceil() as usize).clamp(MIN_BATCH, max_batch);
+        let k = k.min(max_attempts.saturating_sub(attempts) as usize);
         if k == 0 {
-            return Err(LayoutError::NotConverged { placed: order.len() as u64, requested, attempts });
+            return Err(LayoutError::NotConverged {
+                placed: order.len() as u64,
+                requested,
+                attempts,
+            });
         }
+
+        // How many of the k candidates each tile throws: its share by area, randomly
+        // rounded (steadier than a multinomial, which would only add tile-to-tile noise).
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed);
+        rng.set_stream(2 * batch);
+        for s in 0..slots {
+            let expected = k as f64 * tile_area[s] / total_area;
+            let count = (expected + rng.random::<f64>()).floor() as usize;
+            first_draw[s + 1] = first_draw[s] + count;
+        }
+        let k = first_draw[slots];
+
         attempts += k as u64;
 
-        // Throw k candidates (a triangle by area, then 24 + 24 bits of barycentrics and 16
-        // bits of thinning coin), then group them by tile, keeping time order within each
-        // tile: only pairs straddling a tile border within one batch are decided by tile
-        // order instead of arrival order.
-        draws.clear();
-        for time in 0..k as u32 {
-            let cand = alias.sample(rng.next_u64()) as u32;
-            draws.push(Draw { cand, time, bits: rng.next_u64() });
-        }
-        tile_start.fill(0);
-        for d in &draws {
-            tile_start[home[d.cand as usize] as usize + 1] += 1;
-        }
-        for i in 1..tile_start.len() {
-            tile_start[i] += tile_start[i - 1];
-        }
-        sorted.clear();
-        sorted.resize(draws.len(), Draw::default());
-        for d in &draws {
-            let at = &mut tile_start[home[d.cand as usize] as usize];
-            sorted[*at as usize] = *d;
-            *at += 1;
-        }
+        // Each thread throws the candidates of a run of tiles and files the survivors by the
+        // tile they landed in (usually their home).
+        let ranges = split_by_work(&first_draw, threads, k < PARALLEL_MIN);
+        let parts: Vec<Filed> = if ranges.len() == 1 {
+            vec![throw.tiles(batch, ranges[0].clone(), &first_draw, slots)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = ranges
+                    .iter()
+                    .map(|r| {
+                        let (throw, first_draw, r) = (&throw, &first_draw, r.clone());
+                        s.spawn(move || throw.tiles(batch, r, first_draw, slots))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("layout thread"))
+                    .collect()
+            })
+        };
 
-        batch_accepted.clear();
-        for d in &sorted {
-            let cand = &candidates[d.cand as usize];
-            let bits = d.bits;
-            let (mut u, mut v) = ((bits >> 40) as f32 * UNIT24, ((bits >> 16) & 0xFF_FFFF) as f32 * UNIT24);
-            if u + v > 1.0 {
-                (u, v) = (1.0 - u, 1.0 - v);
-            }
-            let p = cand.a + u * cand.e1 + v * cand.e2;
-            let (w, r, check_coarse) = match cand.class {
-                DEEP => (1.0, r0, false),
-                FULL => (1.0, r0, true),
-                _ => {
-                    let w = region.weight(p);
-                    if w < 1.0 && (bits & 0xFFFF) as f32 * UNIT16 >= w {
-                        continue;
+        // Colour by colour (alternating the order between batches, so no side of a tile
+        // border is always first), the tiles of one colour in parallel, each working
+        // through its candidates in arrival order. Only pairs straddling a tile border
+        // within one batch are decided by colour order instead of arrival.
+        let mut accepted: Vec<Accepted> = Vec::new();
+        for step in 0..COLORS {
+            let color = if batch.is_multiple_of(2) {
+                step
+            } else {
+                COLORS - 1 - step
+            };
+            let (tiles, view) = grid.phase(color);
+            let base = color_base[color];
+            let work = |slot: usize| {
+                parts
+                    .iter()
+                    .map(|f| f.start[slot + 1] - f.start[slot])
+                    .sum::<usize>()
+            };
+            let run = |tiles: &mut [Tile], first: usize| -> Vec<Accepted> {
+                let mut out = Vec::new();
+                let mut mine: Vec<Throw> = Vec::new();
+                for (i, tile) in tiles.iter_mut().enumerate() {
+                    let slot = base + first + i;
+                    mine.clear();
+                    for f in &parts {
+                        mine.extend_from_slice(&f.throws[f.start[slot]..f.start[slot + 1]]);
                     }
-                    (w, if w >= 1.0 { r0 } else { r0 / w.max(W_MIN).sqrt() }, true)
+                    // A few runs, each already in time order: a stable (run-merging) sort.
+                    mine.sort_by_key(|t| t.time);
+                    if !mine.is_empty() {
+                        tile.warm();
+                    }
+                    for t in &mine {
+                        if !tile.conflicts(&view, t.p, t.r, t.check_coarse) {
+                            let local = tile.insert(&view, t.p, t.r, t.meta);
+                            let tile_ref = TileRef {
+                                color: color as u32,
+                                index: (first + i) as u32,
+                            };
+                            out.push(Accepted {
+                                time: t.time,
+                                tile: tile_ref,
+                                local,
+                            });
+                        }
+                    }
                 }
+                out
             };
-            let Some(slot) = grid.locate(p, home[d.cand as usize]) else {
-                debug_assert!(false, "candidate outside the registered tiles");
-                continue;
-            };
-            if grid.conflicts(p, r, slot, check_coarse) {
+            let total: usize = (base..base + tiles.len()).map(work).sum();
+            if threads == 1 || total < PARALLEL_MIN_COLOR {
+                accepted.extend(run(tiles, 0));
                 continue;
             }
-            let id = grid.insert(p, r, slot);
-            placed.push(Placed { triangle: cand.triangle, u, v, weight: w });
-            batch_accepted.push((d.time, id));
+            // Split the colour's tiles into runs of about equal work.
+            let mut cumulative = vec![0usize; tiles.len() + 1];
+            for i in 0..tiles.len() {
+                cumulative[i + 1] = cumulative[i] + work(base + i);
+            }
+            let ranges = split_by_work(&cumulative, threads, false);
+            let mut pieces: Vec<(&mut [Tile], usize)> = Vec::with_capacity(ranges.len());
+            let mut rest = tiles;
+            for r in &ranges {
+                let (piece, tail) = rest.split_at_mut(r.len());
+                pieces.push((piece, r.start));
+                rest = tail;
+            }
+            std::thread::scope(|s| {
+                let run = &run;
+                let handles: Vec<_> = pieces
+                    .into_iter()
+                    .map(|(piece, first)| s.spawn(move || run(piece, first)))
+                    .collect();
+                for h in handles {
+                    accepted.extend(h.join().expect("layout thread"));
+                }
+            });
         }
-        acceptance = (batch_accepted.len() as f64 / k as f64).max(1e-4);
+        acceptance = (accepted.len() as f64 / k as f64).max(1e-4);
         // Back to time order; past the requested count, the latest arrivals are dropped.
-        batch_accepted.sort_unstable();
-        order.extend(batch_accepted.iter().take(remaining).map(|&(_, id)| id));
+        accepted.sort_unstable_by_key(|a| a.time);
+        order.extend(accepted.iter().take(remaining));
+        batch += 1;
     }
-    eprintln!("TIMING loop {:?}", t_setup.elapsed());
-    // Attributes from their own stream, so they never perturb the positions.
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5eed_d075_a771_b075);
-    let [dmin, dmax] = plan.dot_diameter_mm;
-    let has_normals = mesh.normals.len() == mesh.positions_mm.len();
-    let dots = order
-        .iter()
-        .map(|&id| {
-            let pl = &placed[id as usize];
-            let idx = &mesh.indices[3 * pl.triangle as usize..3 * pl.triangle as usize + 3];
+
+    // Attributes from their own stream, so they never perturb the positions; each chunk
+    // of dots at its own place in it, so threads give the same result.
+    let attributes = |chunk: usize, out: &mut Vec<Dot>| {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5eed_d075_a771_b075);
+        let range = chunk * ATTRIBUTE_CHUNK..((chunk + 1) * ATTRIBUTE_CHUNK).min(order.len());
+        rng.set_word_pos(2 * range.start as u128); // two 32-bit words per dot
+        let [dmin, dmax] = plan.dot_diameter_mm;
+        let has_normals = mesh.normals.len() == mesh.positions_mm.len();
+        for a in &order[range] {
+            let (position_mm, m) = grid.dot(a.tile, a.local);
+            let idx = &mesh.indices[3 * m.triangle as usize..3 * m.triangle as usize + 3];
             let normal = if has_normals {
                 let [n0, n1, n2] = [0, 1, 2].map(|k| mesh.normals[idx[k] as usize]);
-                (1.0 - pl.u - pl.v) * n0 + pl.u * n1 + pl.v * n2
+                (1.0 - m.u - m.v) * n0 + m.u * n1 + m.v * n2
             } else {
-                let [a, b, c] = mesh.triangle(pl.triangle as usize);
+                let [a, b, c] = mesh.triangle(m.triangle as usize);
                 (b - a).cross(c - a)
             };
             let (s_size, s_depth): (f32, f32) = (rng.random(), rng.random());
-            Dot {
-                position_mm: grid.position(id as usize),
+            out.push(Dot {
+                position_mm,
                 normal: normal.normalize_or(Vec3::Y),
                 // Finer dots toward the hairline: the range narrows to its minimum at w = 0.
-                diameter_mm: dmin + (dmax - dmin) * s_size * pl.weight,
+                diameter_mm: dmin + (dmax - dmin) * s_size * m.weight,
                 depth_mm: plan.depth_mm * (1.0 + DEPTH_JITTER * (2.0 * s_depth - 1.0)),
-                shade: plan.shade * (EDGE_SHADE + (1.0 - EDGE_SHADE) * pl.weight),
+                shade: plan.shade * (EDGE_SHADE + (1.0 - EDGE_SHADE) * m.weight),
                 session: 1,
-            }
-        })
-        .collect();
-    log::debug!("laid out {n} dots in {attempts} attempts (r0 = {r0:.3} mm, effective area {effective:.0} mm²)");
+            });
+        }
+    };
+    let chunks = order.len().div_ceil(ATTRIBUTE_CHUNK);
+    let dots: Vec<Dot> = if threads == 1 || order.len() < PARALLEL_MIN {
+        let mut dots = Vec::with_capacity(order.len());
+        (0..chunks).for_each(|c| attributes(c, &mut dots));
+        dots
+    } else {
+        let per = chunks.div_ceil(threads);
+        let parts: Vec<Vec<Dot>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let attributes = &attributes;
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(per * ATTRIBUTE_CHUNK);
+                        ((t * per).min(chunks)..((t + 1) * per).min(chunks))
+                            .for_each(|c| attributes(c, &mut out));
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("layout thread"))
+                .collect()
+        });
+        parts.concat()
+    };
+    log::debug!(
+        "laid out {n} dots in {attempts} attempts, {batch} batches (r0 = {r0:.3} mm, effective area {effective:.0} mm²)"
+    );
     Ok(DotLayout {
         dots,
         treated_area_mm2: treated,
@@ -368,18 +570,199 @@ pub fn lay_out_in<R: Region + ?Sized>(mesh: &TriMesh, region: &R, plan: &Plan) -
     })
 }
 
+impl Throw {
+    const EMPTY: Throw = Throw {
+        p: Vec3::ZERO,
+        r: 0.0,
+        tile: TileRef { color: 0, index: 0 },
+        time: 0,
+        meta: DotMeta {
+            triangle: 0,
+            u: 0.0,
+            v: 0.0,
+            weight: 0.0,
+        },
+        check_coarse: false,
+    };
+}
+
+/// Splits 0..n (n = cumulative.len() - 1) into at most `parts` contiguous ranges of about
+/// equal work, given cumulative work; one range if `single`.
+fn split_by_work(cumulative: &[usize], parts: usize, single: bool) -> Vec<std::ops::Range<usize>> {
+    let n = cumulative.len() - 1;
+    if single || parts <= 1 {
+        return std::iter::once(0..n).collect();
+    }
+    let total = cumulative[n];
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    for p in 1..parts {
+        let end = cumulative
+            .partition_point(|&c| c < total * p / parts)
+            .clamp(start, n);
+        out.push(start..end);
+        start = end;
+    }
+    out.push(start..n);
+    out
+}
+
+/// One thread's survivors of a batch, filed by the tile they landed in.
+struct Filed {
+    throws: Vec<Throw>,
+    /// Per tile slot, where its throws start (slots + 1 entries).
+    start: Vec<usize>,
+}
+
+/// Throws candidates: a triangle of the tile by area, a uniform point in it, the thinning
+/// coin, an arrival time.
+struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize, G: Fn(usize) -> TileRef> {
+    candidates: &'a [Candidate],
+    home_start: &'a [usize],
+    tile_alias: &'a [Option<AliasTable>],
+    region: &'a R,
+    locator: &'a Locator,
+    slot_of: &'a F,
+    tile_of: &'a G,
+    r0: f32,
+    seed: u64,
+}
+
+impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef + Sync>
+    Thrower<'_, R, F, G>
+{
+    /// Throws the candidates of tiles `tiles` in batch `batch` (`first_draw`: where each
+    /// tile's draws start in the batch) and files the survivors by landing tile.
+    fn tiles(
+        &self,
+        batch: u64,
+        tiles: std::ops::Range<usize>,
+        first_draw: &[usize],
+        slots: usize,
+    ) -> Filed {
+        const UNIT24: f32 = 1.0 / (1u32 << 24) as f32;
+        const UNIT16: f32 = 1.0 / (1u32 << 16) as f32;
+        let mut throws = Vec::with_capacity(first_draw[tiles.end] - first_draw[tiles.start]);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(2 * batch + 1);
+        for slot in tiles {
+            let (draws, Some(alias)) = (
+                first_draw[slot]..first_draw[slot + 1],
+                &self.tile_alias[slot],
+            ) else {
+                continue;
+            };
+            if draws.is_empty() {
+                continue;
+            }
+            // Four 32-bit words per candidate, each tile at its own place in the stream: the
+            // same candidates whichever thread throws them.
+            rng.set_word_pos(4 * draws.start as u128);
+            let home = (self.tile_of)(slot);
+            let count = draws.len() as f64;
+            for i in 0..draws.len() {
+                let cand = &self.candidates[self.home_start[slot] + alias.sample(rng.next_u64())];
+                // 24 + 24 bits of barycentrics, 16 bits for the thinning coin.
+                let bits = rng.next_u64();
+                // The tile's candidates arrive in the order drawn, spread over the batch
+                // (stratified, so they are in time order as thrown); the offset within a
+                // stratum, mixed out of the same bits, only interleaves them with others'.
+                let jitter = (bits ^ bits >> 29).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+                let time =
+                    ((i as f64 + jitter as f64 / (1u64 << 53) as f64) / count * TIME_SCALE) as u64;
+                let (mut u, mut v) = (
+                    (bits >> 40) as f32 * UNIT24,
+                    ((bits >> 16) & 0xFF_FFFF) as f32 * UNIT24,
+                );
+                if u + v > 1.0 {
+                    (u, v) = (1.0 - u, 1.0 - v);
+                }
+                let p = cand.a + u * cand.e1 + v * cand.e2;
+                let (w, r, check_coarse) = match cand.class {
+                    DEEP => (1.0, self.r0, false),
+                    FULL => (1.0, self.r0, true),
+                    _ => {
+                        let w = self.region.weight(p);
+                        if w < 1.0 && (bits & 0xFFFF) as f32 * UNIT16 >= w {
+                            continue;
+                        }
+                        (
+                            w,
+                            if w >= 1.0 {
+                                self.r0
+                            } else {
+                                self.r0 / w.max(W_MIN).sqrt()
+                            },
+                            true,
+                        )
+                    }
+                };
+                let tile = if cand.one_tile {
+                    home
+                } else if let Some(tile) = self.locator.locate(p) {
+                    tile
+                } else {
+                    debug_assert!(false, "candidate outside the registered tiles");
+                    continue;
+                };
+                let meta = DotMeta {
+                    triangle: cand.triangle,
+                    u,
+                    v,
+                    weight: w,
+                };
+                throws.push(Throw {
+                    p,
+                    r,
+                    tile,
+                    time,
+                    meta,
+                    check_coarse,
+                });
+            }
+        }
+        // File by landing tile (a stable counting sort).
+        let mut start = vec![0usize; slots + 1];
+        for t in &throws {
+            start[(self.slot_of)(t.tile) + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut at = start.clone();
+        let mut filed = vec![Throw::EMPTY; throws.len()];
+        for t in throws {
+            let s = &mut at[(self.slot_of)(t.tile)];
+            filed[*s] = t;
+            *s += 1;
+        }
+        Filed {
+            throws: filed,
+            start,
+        }
+    }
+}
+
 /// Sub-triangles per edge: a few per transition width (the weight is a smooth cubic across
 /// it), more where the region gives no width (hard edges).
 fn quadrature_subdivisions(diameter: f32, transition_mm: Option<f32>) -> usize {
     match transition_mm {
-        Some(t) if t > 0.0 => ((4.0 * diameter / t).ceil() as usize).clamp(2, MAX_QUADRATURE_SUBDIVISIONS),
+        Some(t) if t > 0.0 => {
+            ((4.0 * diameter / t).ceil() as usize).clamp(2, MAX_QUADRATURE_SUBDIVISIONS)
+        }
         _ => MAX_QUADRATURE_SUBDIVISIONS,
     }
 }
 
 /// Mean weight and fraction with weight > 0 over a triangle, from the centroids of its
 /// n² sub-triangles.
-fn triangle_quadrature<R: Region + ?Sized>(region: &R, a: Vec3, b: Vec3, c: Vec3, n: usize) -> (f64, f64) {
+fn triangle_quadrature<R: Region + ?Sized>(
+    region: &R,
+    a: Vec3,
+    b: Vec3,
+    c: Vec3,
+    n: usize,
+) -> (f64, f64) {
     let (e1, e2) = ((b - a) / n as f32, (c - a) / n as f32);
     let (mut w_sum, mut inside) = (0.0f64, 0usize);
     let mut sample = |s: f32, t: f32| {

@@ -1,49 +1,50 @@
 //! Spatial hash for the dart throwing: accepted dots bucketed by 3-D cell, with intrusive
 //! linked lists in flat Vecs (no HashMap and no allocation in the hot loop).
 //!
-//! Two things shape it:
+//! What shapes it:
 //! - Variable exclusion radii (r0 in the full-weight zone, up to r_max near the hairline).
 //!   One grid sized for r_max would make every full-zone query scan five times the area it
-//!   needs, so there are two levels: `fine` (cells ≥ r0) holds dots of radius r0, `coarse`
-//!   (cells of two fine cells, ≥ r_max) the larger ones. A query then visits at most 2×2×2
-//!   cells of a level whenever its reach is no more than that level's cell.
-//! - Memory locality. With a million dots a globally hashed table and the dot arrays are far
-//!   bigger than the caches, and random candidates make every probe a cache miss. So space
-//!   is cut into tiles (32 fine cells a side) and each tile's buckets are contiguous: the
-//!   layout processes candidates tile by tile, and a tile's buckets and dots stay in L1/L2
-//!   while it is worked on. Bucket = tile's offset + hash(cell within tile) & tile's mask.
+//!   needs, so there are two levels: `fine` holds dots of radius r0, `coarse` (cells of 2^s
+//!   fine cells) the larger ones. Cells are twice the reach of the common queries, so those
+//!   visit 1 or 2 cells per axis; cells the size of the reach would mean about 3 per axis,
+//!   27 in all and most of them empty (the surface is 2-D), for the same dots checked.
+//! - Memory locality and threads. Space is cut into tiles (16 fine cells a side), each
+//!   owning its buckets and dots, so a tile's data is small and contiguous while the layout
+//!   works on it. Tiles are coloured by the parity of their coordinates (8 colours): two
+//!   tiles of one colour are never neighbours, and a query reaches less than a tile, so all
+//!   tiles of a colour can be worked on at once, each writing only itself and reading only
+//!   tiles of other colours, which nobody writes meanwhile. That is plain borrowing: the
+//!   colour being worked on is borrowed mutably, the others shared.
 
 use glam::Vec3;
 use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
-/// 32 fine cells per tile side.
-const FINE_TILE_SHIFT: i32 = 5;
-/// 16 coarse cells per tile side; a coarse cell is exactly two fine cells.
-const COARSE_TILE_SHIFT: i32 = 4;
+/// 16 fine cells per tile side (about 30 r0). A coarse cell is 2^s fine cells (s set by
+/// the largest radius), so it lies in exactly one tile.
+const FINE_TILE_SHIFT: i32 = 4;
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const COLORS: usize = 8;
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Tile {
-    coords: [i32; 3],
-    fine_offset: u32,
-    /// 64 - log2(bucket count).
-    fine_shift: u32,
-    coarse_offset: u32,
-    coarse_shift: u32,
-}
-
-/// floor() for cell indices without a libm call (the baseline x86-64 target has no SSE4.1
-/// round instruction, and this runs several times per candidate).
+/// Cell index of a coordinate (in cells): x - 0.5 rounded to nearest by the 1.5·2²³ trick.
+/// That is floor(x) except exactly on cell boundaries, where ties go to even; all the hash
+/// needs is a monotone, deterministic map shared by inserts and queries, and this one costs
+/// three instructions where a saturating `as i32` floor costs a dozen (it runs about 20
+/// times per candidate). Valid for |x| < 2²² cells.
 #[inline]
-fn floor_i32(x: f32) -> i32 {
-    let i = x as i32;
-    i - i32::from((i as f32) > x)
+fn cell_index(x: f32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0;
+    debug_assert!(x.abs() < 4.0e6);
+    (x - 0.5 + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32
 }
 
 #[inline]
 fn cell_of(p: Vec3, inv: f32) -> [i32; 3] {
-    [floor_i32(p.x * inv), floor_i32(p.y * inv), floor_i32(p.z * inv)]
+    [
+        cell_index(p.x * inv),
+        cell_index(p.y * inv),
+        cell_index(p.z * inv),
+    ]
 }
 
 #[inline]
@@ -52,31 +53,75 @@ fn pack(t: [i32; 3]) -> u64 {
     (t[0] as u64 & M21) | (t[1] as u64 & M21) << 21 | (t[2] as u64 & M21) << 42
 }
 
+#[inline]
+fn color_of(t: [i32; 3]) -> usize {
+    ((t[0] & 1) | (t[1] & 1) << 1 | (t[2] & 1) << 2) as usize
+}
+
+/// Which tile: its colour and its index among the tiles of that colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TileRef {
+    pub color: u32,
+    pub index: u32,
+}
+
+/// What the layout keeps with each dot until its attributes are drawn.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DotMeta {
+    pub triangle: u32,
+    pub u: f32,
+    pub v: f32,
+    pub weight: f32,
+}
+
 /// Collects the tiles the surface occupies (and how much area each holds, to size its
 /// tables) before the grid is allocated.
 pub(crate) struct GridBuilder {
     r0: f32,
     r_max: f32,
     inv_fine: f32,
+    coarse_shift: i32,
     /// Tile → (area, area of triangles crossing the transition zone), mm².
     tiles: HashMap<[i32; 3], (f32, f32)>,
 }
 
 impl GridBuilder {
     pub(crate) fn new(r0: f32, r_max: f32) -> Self {
-        // Fine cells at least r0 (a full-weight query spans 2 per axis) and at least half of
-        // r_max (so the coarse level, twice as big, also spans 2).
-        let fine = r0.max(0.5 * r_max);
-        Self { r0, r_max, inv_fine: 1.0 / fine, tiles: HashMap::new() }
+        // Twice the reach of full-weight queries (r0).
+        let fine = 2.0 * r0;
+        // Coarse cells: at least twice the reach of full-weight candidates into the coarse
+        // level, (r0 + r_max)/2.
+        let mut coarse_shift = 1;
+        while fine * ((1 << coarse_shift) as f32) < r0 + r_max {
+            coarse_shift += 1;
+        }
+        // A query must never reach past the neighbouring tiles (nor meet a tile of its own
+        // colour): the largest reach is r_max.
+        assert!(
+            coarse_shift < FINE_TILE_SHIFT && r_max < 0.5 * fine * (1 << FINE_TILE_SHIFT) as f32
+        );
+        Self {
+            r0,
+            r_max,
+            inv_fine: 1.0 / fine,
+            coarse_shift,
+            tiles: HashMap::new(),
+        }
     }
 
     /// Registers a triangle that may receive dots: every tile its bounding box touches.
-    pub(crate) fn add_triangle(&mut self, a: Vec3, b: Vec3, c: Vec3, area: f32, partial: bool) {
+    /// Returns whether that is a single tile (then every point of it lies there).
+    pub(crate) fn add_triangle(
+        &mut self,
+        a: Vec3,
+        b: Vec3,
+        c: Vec3,
+        area: f32,
+        partial: bool,
+    ) -> bool {
         // Padding covers rounding in a + u·e1 + v·e2.
-        let lo = a.min(b).min(c) - 1e-3;
-        let hi = a.max(b).max(c) + 1e-3;
-        let t0 = self.fine_cell(lo).map(|x| x >> FINE_TILE_SHIFT);
-        let t1 = self.fine_cell(hi).map(|x| x >> FINE_TILE_SHIFT);
+        let t0 = cell_of(a.min(b).min(c) - 1e-3, self.inv_fine).map(|x| x >> FINE_TILE_SHIFT);
+        let t1 = cell_of(a.max(b).max(c) + 1e-3, self.inv_fine).map(|x| x >> FINE_TILE_SHIFT);
         for z in t0[2]..=t1[2] {
             for y in t0[1]..=t1[1] {
                 for x in t0[0]..=t1[0] {
@@ -84,178 +129,351 @@ impl GridBuilder {
                 }
             }
         }
-        let home = self.fine_cell((a + b + c) / 3.0).map(|x| x >> FINE_TILE_SHIFT);
+        let home = cell_of((a + b + c) / 3.0, self.inv_fine).map(|x| x >> FINE_TILE_SHIFT);
         let e = self.tiles.entry(home).or_insert((0.0, 0.0));
         e.0 += area;
         if partial {
             e.1 += area;
         }
+        t0 == t1
     }
 
-    fn fine_cell(&self, p: Vec3) -> [i32; 3] {
-        cell_of(p, self.inv_fine)
-    }
-
-    pub(crate) fn build(self, expected_dots: usize) -> DotGrid {
+    /// `dots_per_mm2`: the density asked for, to reserve room in each tile.
+    pub(crate) fn build(self, dots_per_mm2: f32) -> DotGrid {
         // A surface crosses about 1.5 cells per cell-area of it.
         let fine_cells_per_mm2 = 1.5 * self.inv_fine * self.inv_fine;
-        let coarse_cells_per_mm2 = 0.25 * fine_cells_per_mm2;
+        let coarse_cells_per_mm2 = fine_cells_per_mm2 / (1 << (2 * self.coarse_shift)) as f32;
         let mut keys: Vec<[i32; 3]> = self.tiles.keys().copied().collect();
         keys.sort_unstable(); // HashMap order is random: keep the layout deterministic.
         let map_size = (2 * keys.len().max(1)).next_power_of_two();
-        let mut map_keys = vec![[0; 3]; map_size];
-        let mut map_vals = vec![NONE; map_size];
-        let map_shift = 64 - map_size.trailing_zeros();
-        let mut tiles = Vec::with_capacity(keys.len());
-        let (mut fine_total, mut coarse_total) = (0u32, 0u32);
-        for (slot, key) in keys.iter().enumerate() {
-            let (area, partial) = self.tiles[key];
+        let mut map = TileMap {
+            keys: vec![[0; 3]; map_size],
+            vals: vec![NONE; map_size],
+            shift: 64 - map_size.trailing_zeros(),
+        };
+        let mut colors: [Vec<Tile>; COLORS] = Default::default();
+        for key in keys {
+            let (area, partial) = self.tiles[&key];
             // About one bucket per occupied cell.
-            let fine_n = ((area * fine_cells_per_mm2) as usize).clamp(2, 1 << 14).next_power_of_two();
-            let coarse_n = ((partial * coarse_cells_per_mm2) as usize).clamp(2, 1 << 12).next_power_of_two();
-            tiles.push(Tile {
-                coords: *key,
-                fine_offset: fine_total,
+            let fine_n = ((area * fine_cells_per_mm2) as usize)
+                .clamp(2, 1 << 14)
+                .next_power_of_two();
+            let coarse_n = ((partial * coarse_cells_per_mm2) as usize)
+                .clamp(2, 1 << 12)
+                .next_power_of_two();
+            let dots = (1.2 * dots_per_mm2 * area) as usize + 16;
+            let color = color_of(key);
+            map.insert(
+                key,
+                TileRef {
+                    color: color as u32,
+                    index: colors[color].len() as u32,
+                },
+            );
+            colors[color].push(Tile {
+                coords: key,
                 fine_shift: 64 - fine_n.trailing_zeros(),
-                coarse_offset: coarse_total,
                 coarse_shift: 64 - coarse_n.trailing_zeros(),
+                fine: vec![NONE; fine_n],
+                coarse: vec![NONE; coarse_n],
+                coarse_dots: 0,
+                dots: Vec::with_capacity(dots),
+                meta: Vec::with_capacity(dots),
             });
-            fine_total += fine_n as u32;
-            coarse_total += coarse_n as u32;
-            let mut h = (pack(*key).wrapping_mul(GOLDEN) >> map_shift) as usize;
-            while map_vals[h] != NONE {
-                h = (h + 1) & (map_size - 1);
-            }
-            map_keys[h] = *key;
-            map_vals[h] = slot as u32;
         }
-        DotGrid {
+        let geom = Geometry {
             inv_fine: self.inv_fine,
-            inv_coarse: 0.5 * self.inv_fine,
             r0: self.r0,
             r_max: self.r_max,
-            map_keys,
-            map_vals,
-            map_shift,
-            tiles,
-            fine_heads: vec![NONE; fine_total as usize],
-            coarse_heads: vec![NONE; coarse_total as usize],
-            pts: Vec::with_capacity(expected_dots),
-            next: Vec::with_capacity(expected_dots),
-        }
+            coarse_shift: self.coarse_shift,
+        };
+        DotGrid { geom, map, colors }
     }
 }
 
-/// Accepted dots (position and exclusion radius) in a tiled two-level spatial hash.
-pub(crate) struct DotGrid {
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
     inv_fine: f32,
-    inv_coarse: f32,
+    /// A coarse cell is 2^coarse_shift fine cells.
+    coarse_shift: i32,
     r0: f32,
     r_max: f32,
-    map_keys: Vec<[i32; 3]>,
-    map_vals: Vec<u32>,
-    map_shift: u32,
-    tiles: Vec<Tile>,
-    fine_heads: Vec<u32>,
-    coarse_heads: Vec<u32>,
-    /// x, y, z, exclusion radius; index = dot id (insertion order).
-    pts: Vec<[f32; 4]>,
-    next: Vec<u32>,
 }
 
-impl DotGrid {
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.pts.len()
-    }
+/// Tile coordinates → tile, open addressing (built once).
+#[derive(Clone)]
+struct TileMap {
+    keys: Vec<[i32; 3]>,
+    vals: Vec<u32>,
+    shift: u32,
+}
 
-    pub(crate) fn tile_count(&self) -> usize {
-        self.tiles.len()
-    }
-
-    pub(crate) fn position(&self, id: usize) -> Vec3 {
-        let [x, y, z, _] = self.pts[id];
-        Vec3::new(x, y, z)
+impl TileMap {
+    fn insert(&mut self, key: [i32; 3], t: TileRef) {
+        let mask = self.vals.len() - 1;
+        let mut h = (pack(key).wrapping_mul(GOLDEN) >> self.shift) as usize;
+        while self.vals[h] != NONE {
+            h = (h + 1) & mask;
+        }
+        self.keys[h] = key;
+        self.vals[h] = t.index << 3 | t.color;
     }
 
     #[inline]
-    fn fine_cell(&self, p: Vec3) -> [i32; 3] {
-        cell_of(p, self.inv_fine)
-    }
-
-    #[inline]
-    fn slot(&self, tile: [i32; 3]) -> Option<u32> {
-        let mask = self.map_vals.len() - 1;
-        let mut h = (pack(tile).wrapping_mul(GOLDEN) >> self.map_shift) as usize;
+    fn get(&self, key: [i32; 3]) -> Option<TileRef> {
+        let mask = self.vals.len() - 1;
+        let mut h = (pack(key).wrapping_mul(GOLDEN) >> self.shift) as usize;
         loop {
-            let v = self.map_vals[h];
+            let v = self.vals[h];
             if v == NONE {
                 return None;
             }
-            if self.map_keys[h] == tile {
-                return Some(v);
+            if self.keys[h] == key {
+                return Some(TileRef {
+                    color: v & 7,
+                    index: v >> 3,
+                });
             }
             h = (h + 1) & mask;
         }
     }
+}
 
-    /// The tile slot a point belongs to, if the surface registered it.
-    #[inline]
-    pub(crate) fn slot_of(&self, p: Vec3) -> Option<u32> {
-        self.slot(self.fine_cell(p).map(|x| x >> FINE_TILE_SHIFT))
+/// A dot as the queries read it: position, exclusion radius and the next dot in its
+/// bucket, together so that following a bucket's list is one load per dot.
+#[derive(Clone, Copy)]
+struct Rec {
+    p: [f32; 3],
+    r: f32,
+    next: u32,
+}
+
+/// One tile: its buckets (heads of per-cell lists of local dot ids) and its dots.
+pub(crate) struct Tile {
+    coords: [i32; 3],
+    /// 64 - log2(bucket count), per level.
+    fine_shift: u32,
+    coarse_shift: u32,
+    fine: Vec<u32>,
+    coarse: Vec<u32>,
+    /// Dots at the coarse level: most tiles have none, and then a query that stays in
+    /// the tile can skip that level.
+    coarse_dots: u32,
+    dots: Vec<Rec>,
+    meta: Vec<DotMeta>,
+}
+
+/// Accepted dots in a tiled two-level spatial hash.
+pub(crate) struct DotGrid {
+    geom: Geometry,
+    map: TileMap,
+    colors: [Vec<Tile>; COLORS],
+}
+
+impl DotGrid {
+    /// Tiles per colour.
+    pub(crate) fn tiles_per_color(&self) -> [usize; COLORS] {
+        std::array::from_fn(|c| self.colors[c].len())
     }
 
-    /// The tile slot of `p`, given the slot it most likely is in (its triangle's).
-    #[inline]
-    pub(crate) fn locate(&self, p: Vec3, hint: u32) -> Option<u32> {
-        let tile = self.fine_cell(p).map(|x| x >> FINE_TILE_SHIFT);
-        if self.tiles[hint as usize].coords == tile { Some(hint) } else { self.slot(tile) }
+    /// The tile a point belongs to, if the surface registered it.
+    #[cfg(test)]
+    fn locate(&self, p: Vec3) -> Option<TileRef> {
+        self.locator().locate(p)
     }
 
-    /// Whether a dot of radius `r` at `p` (in tile `slot`) comes closer than (r + rⱼ)/2 to
-    /// any accepted dot. `check_coarse = false` skips the coarse level, for candidates the
-    /// caller knows are out of reach of every large-radius dot.
+    /// Finds tiles without borrowing the grid (for threads throwing candidates while the
+    /// grid is being written).
+    pub(crate) fn locator(&self) -> Locator {
+        Locator {
+            geom: self.geom,
+            map: self.map.clone(),
+        }
+    }
+
+    /// A dot's position and what the layout kept with it.
+    pub(crate) fn dot(&self, t: TileRef, local: u32) -> (Vec3, DotMeta) {
+        let tile = &self.colors[t.color as usize][t.index as usize];
+        (
+            Vec3::from(tile.dots[local as usize].p),
+            tile.meta[local as usize],
+        )
+    }
+
+    /// The tiles of one colour, to be written, and a view of all the others, to be read.
+    pub(crate) fn phase(&mut self, color: usize) -> (&mut [Tile], View<'_>) {
+        let (lo, rest) = self.colors.split_at_mut(color);
+        let (mid, hi) = rest.split_first_mut().expect("colour in range");
+        (
+            mid.as_mut_slice(),
+            View {
+                geom: self.geom,
+                map: &self.map,
+                lo,
+                hi,
+                color,
+            },
+        )
+    }
+}
+
+/// Point → tile.
+pub(crate) struct Locator {
+    geom: Geometry,
+    map: TileMap,
+}
+
+impl Locator {
+    /// The tile a point belongs to, if the surface registered it.
     #[inline]
-    pub(crate) fn conflicts(&self, p: Vec3, r: f32, slot: u32, check_coarse: bool) -> bool {
-        let home = self.fine_cell(p).map(|x| x >> FINE_TILE_SHIFT);
-        self.level_conflicts::<false>(p, r, home, slot)
-            || (check_coarse && self.level_conflicts::<true>(p, r, home, slot))
+    pub(crate) fn locate(&self, p: Vec3) -> Option<TileRef> {
+        self.map
+            .get(cell_of(p, self.geom.inv_fine).map(|x| x >> FINE_TILE_SHIFT))
+    }
+}
+
+/// Shared access to the tiles not being written in a phase.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    geom: Geometry,
+    map: &'a TileMap,
+    lo: &'a [Vec<Tile>],
+    hi: &'a [Vec<Tile>],
+    color: usize,
+}
+
+impl View<'_> {
+    #[inline]
+    fn tile(&self, coords: [i32; 3]) -> Option<&Tile> {
+        let t = self.map.get(coords)?;
+        let c = t.color as usize;
+        // A query reaches less than a tile, so it never meets another tile of its colour.
+        debug_assert_ne!(c, self.color);
+        let tiles = match c.cmp(&self.color) {
+            std::cmp::Ordering::Less => &self.lo[c],
+            std::cmp::Ordering::Greater => &self.hi[c - self.color - 1],
+            std::cmp::Ordering::Equal => return None,
+        };
+        Some(&tiles[t.index as usize])
+    }
+}
+
+impl Tile {
+    /// Reads the tile's buckets and dots front to back, one load per cache line. Queries
+    /// probe them in hash order, one dependent miss at a time; streamed, they arrive at
+    /// memory bandwidth instead (the whole grid outgrows the caches, so every batch
+    /// re-reads each tile). Call before working on the tile.
+    pub(crate) fn warm(&self) {
+        let mut acc = 0u32;
+        for b in [&self.fine, &self.coarse] {
+            acc = b.iter().step_by(16).fold(acc, |a, &x| a ^ x);
+        }
+        acc = self.dots.iter().step_by(3).fold(acc, |a, d| a ^ d.next);
+        std::hint::black_box(acc);
+    }
+
+    /// Whether a dot of radius `r` at `p` (which lies in this tile) comes closer than
+    /// (r + rⱼ)/2 to any accepted dot. `check_coarse = false` skips the coarse level, for
+    /// candidates the caller knows are out of reach of every large-radius dot.
+    #[inline]
+    pub(crate) fn conflicts(&self, view: &View, p: Vec3, r: f32, check_coarse: bool) -> bool {
+        let own = cell_of(p, view.geom.inv_fine);
+        debug_assert_eq!(own.map(|x| x >> FINE_TILE_SHIFT), self.coords);
+        self.level_conflicts::<false>(view, p, r, own)
+            || (check_coarse
+                && self.level_conflicts::<true>(
+                    view,
+                    p,
+                    r,
+                    own.map(|x| x >> view.geom.coarse_shift),
+                ))
     }
 
     #[inline]
-    fn level_conflicts<const COARSE: bool>(&self, p: Vec3, r: f32, home: [i32; 3], home_slot: u32) -> bool {
-        let (inv, max_r, shift, heads) = if COARSE {
-            (self.inv_coarse, self.r_max, COARSE_TILE_SHIFT, &self.coarse_heads)
+    fn level_conflicts<const COARSE: bool>(
+        &self,
+        view: &View,
+        p: Vec3,
+        r: f32,
+        own: [i32; 3],
+    ) -> bool {
+        let g = view.geom;
+        let (max_r, shift) = if COARSE {
+            (g.r_max, FINE_TILE_SHIFT - g.coarse_shift)
         } else {
-            (self.inv_fine, self.r0, FINE_TILE_SHIFT, &self.fine_heads)
+            (g.r0, FINE_TILE_SHIFT)
         };
         let reach = 0.5 * (r + max_r);
-        let (lo, hi) = (cell_of(p - reach, inv), cell_of(p + reach, inv));
+        // Coarse cells are fine cells shifted, exactly as on insert.
+        let level = |c: [i32; 3]| {
+            if COARSE {
+                c.map(|x| x >> g.coarse_shift)
+            } else {
+                c
+            }
+        };
+        let (lo, hi) = (
+            level(cell_of(p - reach, g.inv_fine)),
+            level(cell_of(p + reach, g.inv_fine)),
+        );
+        // Every fine dot has radius r0: one limit for the whole query.
+        let fine_lim2 = (0.5 * (r + g.r0)).powi(2);
         let local = (1 << shift) - 1;
+        let scan = |t: &Tile, i: i32, j: i32, k: i32| -> bool {
+            let key = ((i & local) | (j & local) << shift | (k & local) << (2 * shift)) as u64;
+            let mut id = if COARSE {
+                t.coarse[(key.wrapping_mul(GOLDEN) >> t.coarse_shift) as usize]
+            } else {
+                t.fine[(key.wrapping_mul(GOLDEN) >> t.fine_shift) as usize]
+            };
+            while id != NONE {
+                let q = &t.dots[id as usize];
+                let (dx, dy, dz) = (q.p[0] - p.x, q.p[1] - p.y, q.p[2] - p.z);
+                let lim2 = if COARSE {
+                    (0.5 * (r + q.r)).powi(2)
+                } else {
+                    fine_lim2
+                };
+                if dx * dx + dy * dy + dz * dz < lim2 {
+                    return true;
+                }
+                id = q.next;
+            }
+            false
+        };
+        let tile_lo = lo.map(|x| x >> shift);
+        let tile_hi = hi.map(|x| x >> shift);
+        if tile_lo == self.coords && tile_hi == self.coords {
+            if COARSE && self.coarse_dots == 0 {
+                return false;
+            }
+            // The common case, all in this tile: the candidate's own cell first, since that
+            // is where most rejections are found.
+            if scan(self, own[0], own[1], own[2]) {
+                return true;
+            }
+            for k in lo[2]..=hi[2] {
+                for j in lo[1]..=hi[1] {
+                    for i in lo[0]..=hi[0] {
+                        if [i, j, k] != own && scan(self, i, j, k) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
         for k in lo[2]..=hi[2] {
             for j in lo[1]..=hi[1] {
                 for i in lo[0]..=hi[0] {
-                    let tile = [i >> shift, j >> shift, k >> shift];
-                    let slot = if tile == home {
-                        home_slot
+                    let coords = [i >> shift, j >> shift, k >> shift];
+                    let tile = if coords == self.coords {
+                        Some(self)
                     } else {
-                        match self.slot(tile) {
-                            Some(s) => s,
-                            None => continue,
-                        }
+                        view.tile(coords)
                     };
-                    let t = &self.tiles[slot as usize];
-                    let key = ((i & local) | (j & local) << shift | (k & local) << (2 * shift)) as u64;
-                    let (offset, bshift) = if COARSE { (t.coarse_offset, t.coarse_shift) } else { (t.fine_offset, t.fine_shift) };
-                    let mut id = heads[(offset as u64 + (key.wrapping_mul(GOLDEN) >> bshift)) as usize];
-                    while id != NONE {
-                        let [qx, qy, qz, qr] = self.pts[id as usize];
-                        let (dx, dy, dz) = (qx - p.x, qy - p.y, qz - p.z);
-                        let lim = 0.5 * (r + qr);
-                        if dx * dx + dy * dy + dz * dz < lim * lim {
-                            return true;
-                        }
-                        id = self.next[id as usize];
+                    if tile.is_some_and(|t| scan(t, i, j, k)) {
+                        return true;
                     }
                 }
             }
@@ -263,28 +481,36 @@ impl DotGrid {
         false
     }
 
-    /// Adds a dot in tile `slot` (that of `p`); radii up to r0 go to the fine level, larger
-    /// ones to the coarse level. Returns its id.
+    /// Adds a dot lying in this tile; radii up to r0 go to the fine level, larger ones to
+    /// the coarse level. Returns its local id.
     #[inline]
-    pub(crate) fn insert(&mut self, p: Vec3, r: f32, slot: u32) -> u32 {
-        let id = self.pts.len() as u32;
-        let t = self.tiles[slot as usize];
-        let cell = self.fine_cell(p);
-        let b = if r <= self.r0 {
+    pub(crate) fn insert(&mut self, view: &View, p: Vec3, r: f32, meta: DotMeta) -> u32 {
+        let id = self.dots.len() as u32;
+        let cell = cell_of(p, view.geom.inv_fine);
+        debug_assert_eq!(cell.map(|x| x >> FINE_TILE_SHIFT), self.coords);
+        let head = if r <= view.geom.r0 {
             let l = (1 << FINE_TILE_SHIFT) - 1;
-            let key = ((cell[0] & l) | (cell[1] & l) << FINE_TILE_SHIFT | (cell[2] & l) << (2 * FINE_TILE_SHIFT)) as u64;
-            &mut self.fine_heads[(t.fine_offset as u64 + (key.wrapping_mul(GOLDEN) >> t.fine_shift)) as usize]
+            let key = ((cell[0] & l)
+                | (cell[1] & l) << FINE_TILE_SHIFT
+                | (cell[2] & l) << (2 * FINE_TILE_SHIFT)) as u64;
+            &mut self.fine[(key.wrapping_mul(GOLDEN) >> self.fine_shift) as usize]
         } else {
-            debug_assert!(r <= self.r_max * 1.0001);
-            // floor(x / 2h) = floor(floor(x / h) / 2): same tile as the fine cell.
-            let c = cell.map(|x| x >> 1);
-            let l = (1 << COARSE_TILE_SHIFT) - 1;
-            let key = ((c[0] & l) | (c[1] & l) << COARSE_TILE_SHIFT | (c[2] & l) << (2 * COARSE_TILE_SHIFT)) as u64;
-            &mut self.coarse_heads[(t.coarse_offset as u64 + (key.wrapping_mul(GOLDEN) >> t.coarse_shift)) as usize]
+            debug_assert!(r <= view.geom.r_max * 1.0001);
+            self.coarse_dots += 1;
+            // Coarse cells are fine cells shifted: the same tile as the fine cell.
+            let c = cell.map(|x| x >> view.geom.coarse_shift);
+            let shift = FINE_TILE_SHIFT - view.geom.coarse_shift;
+            let l = (1 << shift) - 1;
+            let key = ((c[0] & l) | (c[1] & l) << shift | (c[2] & l) << (2 * shift)) as u64;
+            &mut self.coarse[(key.wrapping_mul(GOLDEN) >> self.coarse_shift) as usize]
         };
-        self.next.push(*b);
-        *b = id;
-        self.pts.push([p.x, p.y, p.z, r]);
+        self.dots.push(Rec {
+            p: p.to_array(),
+            r,
+            next: *head,
+        });
+        *head = id;
+        self.meta.push(meta);
         id
     }
 }
@@ -295,38 +521,66 @@ mod tests {
 
     fn grid() -> DotGrid {
         let mut b = GridBuilder::new(1.0, 2.0);
-        // A strip of triangles along x, crossing several tiles (32 mm each).
+        // A strip of triangles along x, crossing several tiles (32 mm each at 2 mm cells).
         for x in -3..4 {
             let x = x as f32 * 30.0;
-            b.add_triangle(Vec3::new(x, -1.0, 0.0), Vec3::new(x + 31.0, -1.0, 0.0), Vec3::new(x, 1.0, 0.5), 31.0, x > 0.0);
+            b.add_triangle(
+                Vec3::new(x, -1.0, 0.0),
+                Vec3::new(x + 31.0, -1.0, 0.0),
+                Vec3::new(x, 1.0, 0.5),
+                31.0,
+                x > 0.0,
+            );
         }
-        b.build(16)
+        b.build(0.1)
+    }
+
+    fn insert(g: &mut DotGrid, p: Vec3, r: f32) {
+        let t = g.locate(p).unwrap();
+        let (tiles, view) = g.phase(t.color as usize);
+        tiles[t.index as usize].insert(&view, p, r, DotMeta::default());
+    }
+
+    fn hit(g: &mut DotGrid, p: Vec3, r: f32, coarse: bool) -> bool {
+        let t = g.locate(p).unwrap();
+        let (tiles, view) = g.phase(t.color as usize);
+        tiles[t.index as usize].conflicts(&view, p, r, coarse)
     }
 
     #[test]
     fn finds_conflicts_across_levels_cells_and_tiles() {
         let mut g = grid();
-        let ins = |g: &mut DotGrid, p: Vec3, r: f32| {
-            let s = g.slot_of(p).unwrap();
-            g.insert(p, r, s);
-        };
-        let hit = |g: &DotGrid, p: Vec3, r: f32, coarse: bool| g.conflicts(p, r, g.slot_of(p).unwrap(), coarse);
-        ins(&mut g, Vec3::new(0.99, 0.0, 0.0), 1.0);
-        ins(&mut g, Vec3::new(10.0, 0.0, 0.0), 2.0);
+        insert(&mut g, Vec3::new(0.99, 0.0, 0.0), 1.0);
+        insert(&mut g, Vec3::new(10.0, 0.0, 0.0), 2.0);
         // Fine-fine: limit (1 + 1)/2 = 1.
-        assert!(hit(&g, Vec3::new(1.98, 0.0, 0.0), 1.0, false));
-        assert!(!hit(&g, Vec3::new(2.0, 0.0, 0.0), 1.0, true));
+        assert!(hit(&mut g, Vec3::new(1.98, 0.0, 0.0), 1.0, false));
+        assert!(!hit(&mut g, Vec3::new(2.0, 0.0, 0.0), 1.0, true));
         // Fine candidate against a coarse dot: limit (1 + 2)/2 = 1.5.
-        assert!(hit(&g, Vec3::new(8.6, 0.0, 0.0), 1.0, true));
-        assert!(!hit(&g, Vec3::new(8.6, 0.0, 0.0), 1.0, false));
-        assert!(!hit(&g, Vec3::new(8.4, 0.0, 0.0), 1.0, true));
+        assert!(hit(&mut g, Vec3::new(8.6, 0.0, 0.0), 1.0, true));
+        assert!(!hit(&mut g, Vec3::new(8.6, 0.0, 0.0), 1.0, false));
+        assert!(!hit(&mut g, Vec3::new(8.4, 0.0, 0.0), 1.0, true));
         // Coarse candidate against a fine dot, across the tile boundary at x = 0.
-        assert!(hit(&g, Vec3::new(-0.5, 0.0, 0.0), 2.0, true));
-        assert!(!hit(&g, Vec3::new(-0.52, 0.0, 0.0), 2.0, true));
-        // Across a tile boundary at the fine level (tiles are 32 mm at 1 mm cells).
-        ins(&mut g, Vec3::new(31.9, 0.0, 0.0), 1.0);
-        assert!(hit(&g, Vec3::new(32.5, 0.0, 0.0), 1.0, false));
-        assert!(!hit(&g, Vec3::new(32.95, 0.0, 0.0), 1.0, false));
-        assert_eq!(g.len(), 3);
+        assert!(hit(&mut g, Vec3::new(-0.5, 0.0, 0.0), 2.0, true));
+        assert!(!hit(&mut g, Vec3::new(-0.52, 0.0, 0.0), 2.0, true));
+        // Across a tile boundary at the fine level.
+        insert(&mut g, Vec3::new(31.9, 0.0, 0.0), 1.0);
+        assert!(hit(&mut g, Vec3::new(32.5, 0.0, 0.0), 1.0, false));
+        assert!(!hit(&mut g, Vec3::new(32.95, 0.0, 0.0), 1.0, false));
+        assert_ne!(
+            g.locate(Vec3::new(31.9, 0.0, 0.0)),
+            g.locate(Vec3::new(32.5, 0.0, 0.0))
+        );
+    }
+
+    #[test]
+    fn cell_index_is_monotone_floor_off_boundaries() {
+        let mut prev = i32::MIN;
+        for i in -4000..4000 {
+            let x = i as f32 * 0.0137 + 0.003;
+            let c = cell_index(x);
+            assert!(c >= prev);
+            assert_eq!(c, x.floor() as i32, "{x}");
+            prev = c;
+        }
     }
 }

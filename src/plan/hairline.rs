@@ -31,6 +31,9 @@ pub const EAR_CLEARANCE_MM: f32 = 15.0;
 pub const EAR_HALF_SPAN_MM: f32 = 25.0;
 /// Temporal point: this far lateral of the vertical through the frontotemporal corner.
 pub const TEMPLE_POINT_OFFSET_MM: f32 = 10.0;
+/// The frontotemporal corner stays in front of this share of the azimuth of the ear's
+/// front (high hairlines on narrow crowns would otherwise put it over the ear).
+const CORNER_MAX_SHARE_OF_EAR_AZIMUTH: f32 = 0.8;
 /// Nape line on the back midline, measured down along the surface from the occiput.
 pub const NAPE_BELOW_OCCIPUT_MM: f32 = 30.0;
 
@@ -85,7 +88,10 @@ impl Hairline {
     /// [`TreatedRegion::new`].
     pub fn validate(&self) -> Result<(), PlanError> {
         for (field, value) in [
-            ("hairline.height_above_glabella_mm", self.height_above_glabella_mm),
+            (
+                "hairline.height_above_glabella_mm",
+                self.height_above_glabella_mm,
+            ),
             ("hairline.transition_mm", self.transition_mm),
             ("hairline.temple_recession_mm", self.temple_recession_mm),
             ("hairline.irregularity_mm", self.irregularity_mm),
@@ -96,18 +102,40 @@ impl Hairline {
         }
         let h = self.height_above_glabella_mm;
         if h < MIN_HAIRLINE_HEIGHT_MM {
-            return Err(PlanError::HairlineTooLow { height_mm: h, min_mm: MIN_HAIRLINE_HEIGHT_MM });
+            return Err(PlanError::HairlineTooLow {
+                height_mm: h,
+                min_mm: MIN_HAIRLINE_HEIGHT_MM,
+            });
         }
         if h > MAX_HAIRLINE_HEIGHT_MM {
-            return Err(PlanError::HairlineTooHigh { height_mm: h, max_mm: MAX_HAIRLINE_HEIGHT_MM });
+            return Err(PlanError::HairlineTooHigh {
+                height_mm: h,
+                max_mm: MAX_HAIRLINE_HEIGHT_MM,
+            });
         }
         for (field, value, max_mm) in [
-            ("hairline.transition_mm", self.transition_mm, MAX_TRANSITION_MM),
-            ("hairline.temple_recession_mm", self.temple_recession_mm, MAX_TEMPLE_RECESSION_MM),
-            ("hairline.irregularity_mm", self.irregularity_mm, MAX_IRREGULARITY_MM),
+            (
+                "hairline.transition_mm",
+                self.transition_mm,
+                MAX_TRANSITION_MM,
+            ),
+            (
+                "hairline.temple_recession_mm",
+                self.temple_recession_mm,
+                MAX_TEMPLE_RECESSION_MM,
+            ),
+            (
+                "hairline.irregularity_mm",
+                self.irregularity_mm,
+                MAX_IRREGULARITY_MM,
+            ),
         ] {
             if !(0.0..=max_mm).contains(&value) {
-                return Err(PlanError::HairlineParameterOutOfRange { field, value, max_mm });
+                return Err(PlanError::HairlineParameterOutOfRange {
+                    field,
+                    value,
+                    max_mm,
+                });
             }
         }
         Ok(())
@@ -136,7 +164,12 @@ impl HeadFrame {
             ));
         }
         let forward = flat.normalize();
-        Ok(Self { center, forward, left: up.cross(forward), up })
+        Ok(Self {
+            center,
+            forward,
+            left: up.cross(forward),
+            up,
+        })
     }
 
     /// Unit direction from the centre at (azimuth, elevation), radians.
@@ -197,7 +230,14 @@ impl TreatedRegion {
         let r_glabella = (lm.glabella - frame.center).length();
         let height = hairline.height_above_glabella_mm;
         let el_mid = caster
-            .walk(0.0, el_glabella, r_glabella, height, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+            .walk(
+                0.0,
+                el_glabella,
+                r_glabella,
+                height,
+                1.0,
+                FRAC_PI_2 - WALK_STEP_RAD,
+            )
             .map_err(|reachable_mm| PlanError::HairlineBeyondVertex {
                 height_mm: height,
                 reachable_mm,
@@ -210,32 +250,85 @@ impl TreatedRegion {
             (-1.0, lm.outer_eye_corner_right, lm.ear_right),
         ] {
             let names = if side > 0.0 {
-                ["left frontotemporal corner", "left temple point", "left ear front", "left ear", "left ear back", "left nape side"]
+                [
+                    "left frontotemporal corner",
+                    "left temple point",
+                    "left ear front",
+                    "left ear",
+                    "left ear back",
+                    "left nape side",
+                ]
             } else {
-                ["right frontotemporal corner", "right temple point", "right ear front", "right ear", "right ear back", "right nape side"]
+                [
+                    "right frontotemporal corner",
+                    "right temple point",
+                    "right ear front",
+                    "right ear",
+                    "right ear back",
+                    "right nape side",
+                ]
             };
-            // Frontotemporal corner: on the vertical above the outer eye corner, at the
-            // mid-frontal elevation, then set back (up the surface) by the recession.
-            let (az_corner, _) = frame.angles(eye);
-            let el_corner = caster
-                .walk(az_corner, el_mid, r_mid, hairline.temple_recession_mm, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
-                .map_err(|_| geometry("the frontotemporal corner falls past the top of the head"))?;
             // Above the ear, leaving the fringe around it.
             let (az_ear, el_ear) = frame.angles(ear);
             let r_ear = (ear - frame.center).length();
             let el_above_ear = caster
-                .walk(az_ear, el_ear, r_ear, EAR_CLEARANCE_MM, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+                .walk(
+                    az_ear,
+                    el_ear,
+                    r_ear,
+                    EAR_CLEARANCE_MM,
+                    1.0,
+                    FRAC_PI_2 - WALK_STEP_RAD,
+                )
                 .map_err(|_| geometry("the ear top is too close to the top of the head"))?;
-            // Temple point: about 1 cm lateral of the corner's vertical, halfway down to the
-            // height kept above the ear.
-            let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
-            let az_temple =
-                az_corner + side * TEMPLE_POINT_OFFSET_MM / caster.horizontal_radius(az_corner, el_temple, r_mid);
             let ear_span = EAR_HALF_SPAN_MM / caster.horizontal_radius(az_ear, el_above_ear, r_ear);
+            let az_ear_front = az_ear - side * ear_span;
+            if az_ear_front * side <= 0.0 {
+                return Err(geometry(
+                    "the ears are not beside the head, behind the face",
+                ));
+            }
+
+            // Frontotemporal corner: on the vertical above the outer eye corner as seen from
+            // the front (a constant distance from the mid-sagittal plane, not a meridian,
+            // which would lean in over the forehead), level with the mid-frontal point, then
+            // set back up that line by the recession.
+            let lateral = (eye - frame.center).dot(frame.left);
+            let (_, el_eye) = frame.angles(eye);
+            if lateral * side <= 0.0 || el_eye >= el_mid {
+                return Err(geometry(
+                    "the outer eye corners are not beside and below the hairline",
+                ));
+            }
+            let recession = hairline.temple_recession_mm;
+            let (az_line, el_line, walked) = caster.walk_lateral(lateral, el_mid, r_mid, recession);
+            // High on a narrowing crown that vertical runs out to the sides of the head (or
+            // off it): keep the corner well in front of the ear, and go the rest of the way
+            // straight up.
+            let az_limit = CORNER_MAX_SHARE_OF_EAR_AZIMUTH * az_ear_front;
+            let (az_corner, el_from, left) = if az_line * side > az_limit * side {
+                (az_limit, el_mid, recession)
+            } else {
+                (az_line, el_line, recession - walked)
+            };
+            let el_corner = caster
+                .walk(az_corner, el_from, r_mid, left, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+                .map_err(|_| geometry("the frontotemporal corners would fall past the top of the head: lower the hairline or the temple recession"))?;
+
+            // Temple point: halfway down to the height kept above the ear, about 1 cm lateral
+            // of the corner. (On a real head the temporal point, 1 cm lateral of the eye
+            // corner's vertical but lower, lies in front of the corner: the hairline folds
+            // forward into a temporal peak. A boundary that is one elevation per azimuth
+            // cannot fold, so the point is taken 1 cm out from the corner instead, and never
+            // past halfway to the ear.)
+            let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
+            let offset =
+                TEMPLE_POINT_OFFSET_MM / caster.horizontal_radius(az_corner, el_temple, r_mid);
+            let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
             knots.extend([
                 (names[0], az_corner, el_corner),
                 (names[1], az_temple, el_temple),
-                (names[2], az_ear - side * ear_span, el_above_ear),
+                (names[2], az_ear_front, el_above_ear),
                 (names[3], az_ear, el_above_ear),
                 (names[4], az_ear + side * ear_span, el_above_ear),
             ]);
@@ -245,9 +338,17 @@ impl TreatedRegion {
         let (az_occ, el_occ) = frame.angles(lm.occiput);
         let r_occ = (lm.occiput - frame.center).length();
         let el_nape = caster
-            .walk(az_occ, el_occ, r_occ, NAPE_BELOW_OCCIPUT_MM, -1.0, -FRAC_PI_2 + WALK_STEP_RAD)
+            .walk(
+                az_occ,
+                el_occ,
+                r_occ,
+                NAPE_BELOW_OCCIPUT_MM,
+                -1.0,
+                -FRAC_PI_2 + WALK_STEP_RAD,
+            )
             .map_err(|_| geometry("the occiput is too close to the bottom of the head"))?;
-        // The nape side points bend the line from behind the ear down to the nape.
+        // The nape side points bend the line from behind the ear down to the nape. (Knots so
+        // far: the mid-frontal point, then six per side, left first.)
         for side_start in [1usize, 7] {
             let (az_back, el_back) = (knots[side_start + 4].1, knots[side_start + 4].2);
             let back = if az_back > 0.0 { PI } else { -PI };
@@ -259,14 +360,23 @@ impl TreatedRegion {
 
         // Design order around the head, right nape side to left nape side through the face.
         let mut order: Vec<usize> = vec![12, 11, 10, 9, 8, 7, 0, 1, 2, 3, 4, 5, 6];
-        let increasing = order.windows(2).all(|w| knots[w[0]].1 < knots[w[1]].1 - 1e-3);
+        if let Some(w) = order
+            .windows(2)
+            .find(|w| knots[w[0]].1 >= knots[w[1]].1 - 1e-3)
+        {
+            return Err(PlanError::HeadGeometry(format!(
+                "the {} and the {} come out of order around the head (expected from right to \
+                 left: nape, ear, temple, corner, mid-frontal point and back); check the eye \
+                 corner and ear landmarks",
+                knots[w[0]].0, knots[w[1]].0,
+            )));
+        }
         let (lo, hi) = (knots[12].1, knots[6].1);
-        let nape_behind = az_nape > hi + 1e-3 || az_nape < lo - 1e-3;
-        if !increasing || !nape_behind || knots.iter().any(|k| !k.1.is_finite() || !k.2.is_finite()) {
-            return Err(geometry(
-                "the landmarks are out of order around the head (expected the face, outer eye \
-                 corners, ears and occiput in that order from the front)",
-            ));
+        if !(az_nape > hi + 1e-3 || az_nape < lo - 1e-3) {
+            return Err(geometry("the occiput is not behind the ears"));
+        }
+        if knots.iter().any(|k| !k.1.is_finite() || !k.2.is_finite()) {
+            return Err(geometry("a hairline control point could not be measured"));
         }
         order.push(13);
         order.sort_by(|&a, &b| knots[a].1.total_cmp(&knots[b].1));
@@ -283,7 +393,9 @@ impl TreatedRegion {
         let mut mm_per_rad = vec![f32::NAN; TABLE_SIZE];
         for k in 0..TABLE_SIZE {
             radius[k] = caster.cast(az_of(k), smooth[k]).unwrap_or(f32::NAN);
-            mm_per_rad[k] = caster.mm_per_radian(az_of(k), smooth[k]).unwrap_or(radius[k]);
+            mm_per_rad[k] = caster
+                .mm_per_radian(az_of(k), smooth[k])
+                .unwrap_or(radius[k]);
         }
         fill_gaps(&mut radius).ok_or_else(|| geometry("no surface along the hairline"))?;
         fill_gaps(&mut mm_per_rad).ok_or_else(|| geometry("no surface along the hairline"))?;
@@ -319,10 +431,17 @@ impl TreatedRegion {
             .collect();
 
         let transition = hairline.transition_mm;
-        let field = DistanceField::new(&boundary, &radius, &mm_per_rad, 0.5 * transition + DISTANCE_RANGE_MM);
+        let field = DistanceField::new(
+            &boundary,
+            &radius,
+            &mm_per_rad,
+            0.5 * transition + DISTANCE_RANGE_MM,
+        );
         // The field is 1-Lipschitz in its own metric; a 3-D step moves a point by up to
         // m/r of that metric in elevation (tilted surface) and about 1 in azimuth.
-        let tilt = (0..TABLE_SIZE).map(|k| mm_per_rad[k] / radius[k]).fold(1.0f32, f32::max);
+        let tilt = (0..TABLE_SIZE)
+            .map(|k| mm_per_rad[k] / radius[k])
+            .fold(1.0f32, f32::max);
 
         let polyline = (0..TABLE_SIZE)
             .map(|k| {
@@ -335,7 +454,12 @@ impl TreatedRegion {
             .iter()
             .map(|&(name, az, el)| {
                 let r = caster.cast(az, el).unwrap_or(r_mid);
-                HairlinePoint { name, azimuth: az, elevation: el, position_mm: frame.center + r * frame.direction(az, el) }
+                HairlinePoint {
+                    name,
+                    azimuth: az,
+                    elevation: el,
+                    position_mm: frame.center + r * frame.direction(az, el),
+                }
             })
             .collect();
         let mut boundary = boundary;
@@ -343,7 +467,11 @@ impl TreatedRegion {
         Ok(Self {
             frame,
             transition_mm: transition,
-            inv_transition: if transition > 0.0 { 1.0 / transition } else { 0.0 },
+            inv_transition: if transition > 0.0 {
+                1.0 / transition
+            } else {
+                0.0
+            },
             lipschitz: LIPSCHITZ_SAFETY * tilt,
             boundary,
             field,
@@ -361,7 +489,8 @@ impl TreatedRegion {
         let x = d.dot(self.frame.left);
         let y = d.dot(self.frame.up);
         let z = d.dot(self.frame.forward);
-        self.field.lookup(fast_atan2(x, z), fast_atan2(y, (x * x + z * z).sqrt()))
+        self.field
+            .lookup(fast_atan2(x, z), fast_atan2(y, (x * x + z * z).sqrt()))
     }
 
     /// Region weight in [0, 1]: 1 well inside the treated scalp, falling smoothly and
@@ -470,7 +599,8 @@ pub fn fast_atan2(y: f32, x: f32) -> f32 {
     let r = a
         * (0.999_977_26
             + s * (-0.332_623_47
-                + s * (0.193_543_46 + s * (-0.116_432_87 + s * (0.052_653_32 + s * -0.011_721_20)))));
+                + s * (0.193_543_46
+                    + s * (-0.116_432_87 + s * (0.052_653_32 + s * -0.011_721_2)))));
     let r = if ay > ax { FRAC_PI_2 - r } else { r };
     let r = if x < 0.0 { PI - r } else { r };
     if y < 0.0 { -r } else { r }
@@ -495,7 +625,11 @@ impl DistanceField {
     /// are clamped.
     fn new(boundary: &[f32], radius: &[f32], mm_per_rad: &[f32], max_mm: f32) -> Self {
         let n = boundary.len();
-        let m_min = mm_per_rad.iter().copied().fold(f32::INFINITY, f32::min).max(1.0);
+        let m_min = mm_per_rad
+            .iter()
+            .copied()
+            .fold(f32::INFINITY, f32::min)
+            .max(1.0);
         let b_lo = boundary.iter().copied().fold(f32::INFINITY, f32::min);
         let b_hi = boundary.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let el0 = (b_lo - max_mm / m_min - 2.0 * FIELD_ROW_RAD).max(-FRAC_PI_2);
@@ -519,7 +653,11 @@ impl DistanceField {
         }
         let turn = x_unit[n - 1] + 0.5 * (radius[n - 1] + radius[0]) as f64 * d_az;
         let mut values = vec![0i16; rows * (n + 1)];
-        let r_min = radius.iter().copied().fold(f32::INFINITY, f32::min).max(1.0) as f64;
+        let r_min = radius
+            .iter()
+            .copied()
+            .fold(f32::INFINITY, f32::min)
+            .max(1.0) as f64;
         let (mut x, mut f, mut out) = (Vec::new(), Vec::new(), Vec::new());
         let mut envelope = LowerEnvelope::default();
         let max2 = (max_mm as f64).powi(2);
@@ -559,13 +697,23 @@ impl DistanceField {
         for e in 0..rows {
             values[e * (n + 1) + n] = values[e * (n + 1)];
         }
-        Self { values, rows, el0, inv_row: 1.0 / FIELD_ROW_RAD, max_mm }
+        Self {
+            values,
+            rows,
+            el0,
+            inv_row: 1.0 / FIELD_ROW_RAD,
+            max_mm,
+        }
     }
 
     #[inline]
     fn lookup(&self, azimuth: f32, elevation: f32) -> f32 {
         let fe = (elevation - self.el0) * self.inv_row;
-        if !(fe >= 0.0) {
+        // Below the table, or NaN: outside.
+        if fe
+            .partial_cmp(&0.0)
+            .is_none_or(|o| o == std::cmp::Ordering::Less)
+        {
             return -self.max_mm;
         }
         if fe >= (self.rows - 1) as f32 {
@@ -597,9 +745,11 @@ impl LowerEnvelope {
         let (v, z) = (&mut self.v, &mut self.z);
         v.clear();
         z.clear();
-        let meet = |q: usize, r: usize| ((f[q] + x[q] * x[q]) - (f[r] + x[r] * x[r])) / (2.0 * (x[q] - x[r]));
-        for q in 0..x.len() {
-            if !f[q].is_finite() {
+        let meet = |q: usize, r: usize| {
+            ((f[q] + x[q] * x[q]) - (f[r] + x[r] * x[r])) / (2.0 * (x[q] - x[r]))
+        };
+        for (q, fq) in f.iter().enumerate() {
+            if !fq.is_finite() {
                 continue;
             }
             let mut s = f64::NEG_INFINITY;
@@ -648,15 +798,21 @@ const CAST_EL_BINS: usize = 128;
 impl<'a> RadialCaster<'a> {
     fn new(mesh: &'a TriMesh, frame: HeadFrame) -> Self {
         let angles: Vec<(f32, f32)> = mesh.positions_mm.iter().map(|&p| frame.angles(p)).collect();
-        let ranges: Vec<Option<([i32; 2], [usize; 2])>> =
-            (0..mesh.triangle_count()).map(|t| Self::bin_range(mesh, &frame, &angles, t)).collect();
+        let ranges: Vec<Option<([i32; 2], [usize; 2])>> = (0..mesh.triangle_count())
+            .map(|t| Self::bin_range(mesh, &frame, &angles, t))
+            .collect();
         let mut count = vec![0u32; CAST_AZ_BINS * CAST_EL_BINS + 1];
         let each = |f: &mut dyn FnMut(usize, u32)| {
             for (t, range) in ranges.iter().enumerate() {
-                let Some(([a0, a1], [e0, e1])) = *range else { continue };
+                let Some(([a0, a1], [e0, e1])) = *range else {
+                    continue;
+                };
                 for e in e0..=e1 {
                     for a in a0..=a1 {
-                        f(e * CAST_AZ_BINS + a.rem_euclid(CAST_AZ_BINS as i32) as usize, t as u32);
+                        f(
+                            e * CAST_AZ_BINS + a.rem_euclid(CAST_AZ_BINS as i32) as usize,
+                            t as u32,
+                        );
                     }
                 }
             }
@@ -671,17 +827,28 @@ impl<'a> RadialCaster<'a> {
             tris[count[bin] as usize] = t;
             count[bin] += 1;
         });
-        Self { mesh, frame, start, tris }
+        Self {
+            mesh,
+            frame,
+            start,
+            tris,
+        }
     }
 
     /// Angular bins a triangle may cover: azimuth bins (may run past the ends, to be
     /// wrapped) and elevation bins, padded by one bin and for the bulge of long edges.
-    fn bin_range(mesh: &TriMesh, frame: &HeadFrame, angles: &[(f32, f32)], t: usize) -> Option<([i32; 2], [usize; 2])> {
+    fn bin_range(
+        mesh: &TriMesh,
+        frame: &HeadFrame,
+        angles: &[(f32, f32)],
+        t: usize,
+    ) -> Option<([i32; 2], [usize; 2])> {
         let v = mesh.triangle(t);
         if v.iter().any(|p| (*p - frame.center).length() < 1e-3) {
             return None;
         }
-        let ang: [(f32, f32); 3] = std::array::from_fn(|k| angles[mesh.indices[3 * t + k] as usize]);
+        let ang: [(f32, f32); 3] =
+            std::array::from_fn(|k| angles[mesh.indices[3 * t + k] as usize]);
         let mut el_lo = ang.iter().map(|a| a.1).fold(f32::INFINITY, f32::min);
         let mut el_hi = ang.iter().map(|a| a.1).fold(f32::NEG_INFINITY, f32::max);
         let az = ang.map(|a| ang[0].0 + wrap_angle(a.0 - ang[0].0));
@@ -690,7 +857,8 @@ impl<'a> RadialCaster<'a> {
         // Only triangles near the vertical axis can contain it.
         let near_pole = el_hi > 1.2 || el_lo < -1.2;
         let pole_up = near_pole && ray_triangle(frame.center, frame.up, v[0], v[1], v[2]).is_some();
-        let pole_down = near_pole && ray_triangle(frame.center, -frame.up, v[0], v[1], v[2]).is_some();
+        let pole_down =
+            near_pole && ray_triangle(frame.center, -frame.up, v[0], v[1], v[2]).is_some();
         let span = az_hi - az_lo;
         let all_az = pole_up || pole_down || span > 0.5 * PI;
         if pole_up {
@@ -708,22 +876,28 @@ impl<'a> RadialCaster<'a> {
         }
         let az_bin = |a: f32| ((a + PI) / TAU * CAST_AZ_BINS as f32).floor() as i32;
         let el_bin = |e: f32| {
-            (((e + FRAC_PI_2) / PI * CAST_EL_BINS as f32).floor() as i64).clamp(0, CAST_EL_BINS as i64 - 1) as usize
+            (((e + FRAC_PI_2) / PI * CAST_EL_BINS as f32).floor() as i64)
+                .clamp(0, CAST_EL_BINS as i64 - 1) as usize
         };
         let az_range = if all_az {
             [0, CAST_AZ_BINS as i32 - 1]
         } else {
             [az_bin(az_lo) - 1, az_bin(az_hi) + 1]
         };
-        let el_range = [el_bin(el_lo).saturating_sub(1), (el_bin(el_hi) + 1).min(CAST_EL_BINS - 1)];
+        let el_range = [
+            el_bin(el_lo).saturating_sub(1),
+            (el_bin(el_hi) + 1).min(CAST_EL_BINS - 1),
+        ];
         Some((az_range, el_range))
     }
 
     /// Distance from the centre to the closest surface hit at (azimuth, elevation).
     fn cast(&self, azimuth: f32, elevation: f32) -> Option<f32> {
         let dir = self.frame.direction(azimuth, elevation);
-        let a = (((wrap_angle(azimuth) + PI) / TAU * CAST_AZ_BINS as f32) as usize).min(CAST_AZ_BINS - 1);
-        let e = (((elevation + FRAC_PI_2) / PI * CAST_EL_BINS as f32).max(0.0) as usize).min(CAST_EL_BINS - 1);
+        let a = (((wrap_angle(azimuth) + PI) / TAU * CAST_AZ_BINS as f32) as usize)
+            .min(CAST_AZ_BINS - 1);
+        let e = (((elevation + FRAC_PI_2) / PI * CAST_EL_BINS as f32).max(0.0) as usize)
+            .min(CAST_EL_BINS - 1);
         let bin = e * CAST_AZ_BINS + a;
         let mut best: Option<f32> = None;
         for &t in &self.tris[self.start[bin] as usize..self.start[bin + 1] as usize] {
@@ -743,6 +917,50 @@ impl<'a> RadialCaster<'a> {
         (self.cast(azimuth, elevation).unwrap_or(fallback_r) * elevation.cos()).max(1.0)
     }
 
+    /// Azimuth (within ±90°) at which the surface point at `elevation` lies `lateral` mm
+    /// from the mid-sagittal plane (+ = the client's left), refined from `az0`.
+    fn azimuth_at_lateral(&self, lateral: f32, elevation: f32, az0: f32, r_fallback: f32) -> f32 {
+        let mut az = az0;
+        // The radius changes slowly with azimuth: a few fixed-point steps converge.
+        for _ in 0..6 {
+            let rho = (self.cast(az, elevation).unwrap_or(r_fallback) * elevation.cos()).max(1.0);
+            az = (lateral / rho).clamp(-1.0, 1.0).asin();
+        }
+        az
+    }
+
+    /// (azimuth, elevation, distance walked) after walking up to `dist_mm` up the surface
+    /// along the vertical line `lateral` mm from the mid-sagittal plane, from elevation
+    /// `el0`; short of `dist_mm` where the line leaves the head over the crown.
+    fn walk_lateral(&self, lateral: f32, el0: f32, r0: f32, dist_mm: f32) -> (f32, f32, f32) {
+        let point =
+            |az: f32, el: f32| self.cast(az, el).unwrap_or(r0) * self.frame.direction(az, el);
+        let (mut el, mut az) = (
+            el0,
+            self.azimuth_at_lateral(lateral, el0, lateral.signum() * 0.5, r0),
+        );
+        let mut p = point(az, el);
+        let mut walked = 0.0f32;
+        while walked < dist_mm {
+            let next = el + WALK_STEP_RAD;
+            // Past the top of the head the line has no surface point at that distance.
+            let rho = self.cast(az, next).unwrap_or(r0) * next.cos();
+            if next > FRAC_PI_2 - WALK_STEP_RAD || rho <= lateral.abs() {
+                return (az, el, walked);
+            }
+            let az_next = self.azimuth_at_lateral(lateral, next, az, r0);
+            let q = point(az_next, next);
+            let seg = (q - p).length();
+            if walked + seg >= dist_mm && seg > 0.0 {
+                let t = (dist_mm - walked) / seg;
+                return (az + t * (az_next - az), el + t * WALK_STEP_RAD, dist_mm);
+            }
+            walked += seg;
+            (el, az, p) = (next, az_next, q);
+        }
+        (az, el, walked)
+    }
+
     /// Millimetres of surface per radian of elevation at a point (radius and tilt).
     fn mm_per_radian(&self, azimuth: f32, elevation: f32) -> Option<f32> {
         let up = self.cast(azimuth, elevation + SLOPE_STEP_RAD)?;
@@ -756,7 +974,15 @@ impl<'a> RadialCaster<'a> {
     /// azimuth, upwards (`dir` = 1) or downwards (-1), summing the chords between ray hits
     /// every WALK_STEP_RAD. Where a ray misses (open meshes), the surface is continued at the
     /// last radius. Err(distance walked) if `el_limit` comes first.
-    fn walk(&self, azimuth: f32, el0: f32, r0: f32, dist_mm: f32, dir: f32, el_limit: f32) -> Result<f32, f32> {
+    fn walk(
+        &self,
+        azimuth: f32,
+        el0: f32,
+        r0: f32,
+        dist_mm: f32,
+        dir: f32,
+        el_limit: f32,
+    ) -> Result<f32, f32> {
         let mut el = el0;
         let mut r = self.cast(azimuth, el).unwrap_or(r0);
         let mut p = r * self.frame.direction(azimuth, el);
@@ -794,7 +1020,13 @@ struct PeriodicPchip {
 impl PeriodicPchip {
     fn new(x: Vec<f32>, y: Vec<f32>) -> Self {
         let n = x.len();
-        let h = |i: usize| if i + 1 < n { x[i + 1] - x[i] } else { x[0] + TAU - x[n - 1] };
+        let h = |i: usize| {
+            if i + 1 < n {
+                x[i + 1] - x[i]
+            } else {
+                x[0] + TAU - x[n - 1]
+            }
+        };
         let delta = |i: usize| (y[(i + 1) % n] - y[i]) / h(i);
         let m = (0..n)
             .map(|i| {
@@ -814,7 +1046,11 @@ impl PeriodicPchip {
         let n = self.x.len();
         let x = self.x[0] + (azimuth - self.x[0]).rem_euclid(TAU);
         let i = self.x.partition_point(|&k| k <= x).saturating_sub(1);
-        let (x1, j) = if i + 1 < n { (self.x[i + 1], i + 1) } else { (self.x[0] + TAU, 0) };
+        let (x1, j) = if i + 1 < n {
+            (self.x[i + 1], i + 1)
+        } else {
+            (self.x[0] + TAU, 0)
+        };
         let h = x1 - self.x[i];
         let t = (x - self.x[i]) / h;
         let (t2, t3) = (t * t, t * t * t);
@@ -860,7 +1096,9 @@ impl PeriodicNoise {
                 let c = p1
                     + 0.5
                         * s
-                        * (p2 - p0 + s * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3 + s * (3.0 * (p1 - p2) + p3 - p0)));
+                        * (p2 - p0
+                            + s * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3
+                                + s * (3.0 * (p1 - p2) + p3 - p0)));
                 amp * c
             })
             .sum()

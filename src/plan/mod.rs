@@ -5,8 +5,9 @@ pub mod hairline;
 
 pub use hairline::{Hairline, HeadFrame, TreatedRegion};
 
-/// Densities above this put dots closer than about 0.5 mm: they merge into a solid tattoo
-/// instead of reading as follicles (real scalps have 60-120 follicular units/cm²).
+/// Far above any treatment (about 100/cm² is usual; real scalps have 60-120 follicular
+/// units/cm²): at this density dots are 0.2 mm apart and merge into a solid tattoo. The
+/// headroom is for stress tests and benchmarks (a million dots on one head).
 pub const MAX_DENSITY_PER_CM2: f32 = 2500.0;
 /// Largest believable impression seen from the surface; the brief's range is 0.09-0.17 mm.
 pub const MAX_DOT_DIAMETER_MM: f32 = 1.0;
@@ -61,7 +62,11 @@ pub enum PlanError {
     )]
     HairlineTooHigh { height_mm: f32, max_mm: f32 },
     #[error("{field} = {value} mm is outside the accepted range 0-{max_mm} mm")]
-    HairlineParameterOutOfRange { field: &'static str, value: f32, max_mm: f32 },
+    HairlineParameterOutOfRange {
+        field: &'static str,
+        value: f32,
+        max_mm: f32,
+    },
     #[error(
         "the mid-frontal point {height_mm} mm above the glabella is past the top of this head \
          (only {reachable_mm:.0} mm of forehead and scalp lie above the glabella on the midline)"
@@ -70,8 +75,8 @@ pub enum PlanError {
     #[error("density must be above 0 impressions/cm², got {0}")]
     DensityNotPositive(f32),
     #[error(
-        "density {density}/cm² is absurd: above {max}/cm² dots closer than about 0.5 mm merge \
-         into a solid tattoo (the brief: about 100/cm², 1 mm spacing)"
+        "density {density}/cm² is absurd: at most {max}/cm² is accepted, and long before that \
+         the dots merge into a solid tattoo (treatments use about 100/cm², 1 mm spacing)"
     )]
     DensityTooHigh { density: f32, max: f32 },
     #[error(

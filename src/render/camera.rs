@@ -60,6 +60,39 @@ pub struct Camera {
     pub aspect: f32,
     pub near_mm: f32,
     pub far_mm: f32,
+    /// Render only this part of the frame (tiled stills); None: the whole frame.
+    pub sub_frame: Option<SubFrame>,
+}
+
+/// A rectangle of a `full_width` x `full_height` frame, in output pixels (y down). A camera
+/// with a sub-frame projects through the off-centre sub-frustum that covers exactly those
+/// pixels, so tiles rendered this way stitch into the frame an untiled render would give. The
+/// rectangle may run past the frame's right and bottom edges (those pixels are cropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubFrame {
+    pub full_width: u32,
+    pub full_height: u32,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl SubFrame {
+    /// Maps the sub-rectangle's clip-space window onto the whole of clip space.
+    pub fn crop_matrix(&self) -> Mat4 {
+        let (fw, fh) = (self.full_width as f64, self.full_height as f64);
+        let sx = self.width as f64 / fw;
+        let sy = self.height as f64 / fh;
+        let cx = (2.0 * self.x as f64 + self.width as f64) / fw - 1.0;
+        let cy = 1.0 - (2.0 * self.y as f64 + self.height as f64) / fh;
+        Mat4::from_cols(
+            glam::Vec4::new((1.0 / sx) as f32, 0.0, 0.0, 0.0),
+            glam::Vec4::new(0.0, (1.0 / sy) as f32, 0.0, 0.0),
+            glam::Vec4::Z,
+            glam::Vec4::new((-cx / sx) as f32, (-cy / sy) as f32, 0.0, 1.0),
+        )
+    }
 }
 
 impl Camera {
@@ -69,16 +102,30 @@ impl Camera {
 
     pub fn projection(&self) -> Mat4 {
         // wgpu's clip space: depth 0..1, +Y up (the Direct3D convention).
-        glam::camera::rh::proj::directx::perspective(self.vertical_fov_rad, self.aspect, self.near_mm, self.far_mm)
+        let full = glam::camera::rh::proj::directx::perspective(self.vertical_fov_rad, self.aspect, self.near_mm, self.far_mm);
+        match &self.sub_frame {
+            Some(s) => s.crop_matrix() * full,
+            None => full,
+        }
     }
 
     pub fn view_projection(&self) -> Mat4 {
         self.projection() * self.view()
     }
 
-    /// Angle one pixel subtends, for a frame `height_px` tall.
+    /// Angle one pixel subtends, for a frame `height_px` tall (with a sub-frame: for a tile
+    /// `height_px` tall, whose pixels are those of the full frame).
     pub fn pixel_angle_rad(&self, height_px: u32) -> f32 {
-        self.vertical_fov_rad / height_px as f32
+        match &self.sub_frame {
+            Some(s) => self.vertical_fov_rad * s.height as f32 / (s.full_height as f32 * height_px as f32),
+            None => self.vertical_fov_rad / height_px as f32,
+        }
+    }
+
+    /// The same camera rendering only `sub` of its frame.
+    pub fn with_sub_frame(mut self, sub: SubFrame) -> Camera {
+        self.sub_frame = Some(sub);
+        self
     }
 
     /// A named view framing the head, with a lens of `focal_length_mm`.
@@ -135,6 +182,7 @@ impl Camera {
             aspect,
             near_mm: (distance - head_r - (target - center).length()).max(5.0),
             far_mm: distance + head_r + (target - center).length() + 200.0,
+            sub_frame: None,
         }
     }
 }

@@ -1,33 +1,42 @@
 //! The renderer: the only module that knows about the GPU.
 //!
-//! A frame is four passes, each in its own file beside its WGSL:
+//! A frame is five passes, each in its own file beside its WGSL:
+//! 0. [`shadow_pass`]: the head's depth from the key light into a shadow map (when it casts
+//!    shadows);
 //! 1. [`surface_pass`]: the head mesh into a G-buffer (depth, normal, albedo tint) plus the
 //!    far-field pigment sampled from the pigment map (all dots splatted once per plan);
 //! 2. [`dots_pass`]: single dots as instanced decals on the reconstructed skin, only when the
 //!    camera is close enough to resolve them;
-//! 3. [`shade_pass`]: skin lighting and tonemapping;
+//! 3. [`shade_pass`]: skin lighting (with the key's soft shadows), white balance and tonemapping;
 //! 4. [`resolve_pass`]: supersample resolve into the sRGB output.
 
 pub mod camera;
+pub mod dot_chunks;
 pub mod dots_pass;
 pub mod gpu;
 pub mod pigment_map;
+pub mod readback;
 pub mod resolve_pass;
 pub mod shade_pass;
+pub mod shadow_pass;
 pub mod surface_pass;
 pub mod targets;
+pub mod tiles;
 
 use crate::head::Head;
 use crate::layout::Dot;
 use crate::lighting::Lighting;
 use crate::pigment;
 use camera::Camera;
+use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
 pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError};
 use pigment_map::PigmentMap;
+pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};
 use resolve_pass::ResolvePass;
 use shade_pass::ShadePass;
+use shadow_pass::ShadowPass;
 use surface_pass::{SkinVertex, SurfacePass};
 pub use targets::DEPTH_FORMAT;
 use targets::FrameTargets;
@@ -41,16 +50,16 @@ pub enum RenderError {
     #[error(transparent)]
     Gpu(#[from] GpuError),
     #[error(
-        "a {width}x{height} frame at supersample {supersample} needs {need} px textures, but this \
-         adapter ({adapter}) allows at most {max} px: lower render.width/height or render.supersample"
+        "a {width}x{height} frame at supersample {supersample} needs {need} samples, but Stipple \
+         allows at most {max} per frame (larger frames render as tiles up to that): lower \
+         render.width/height or render.supersample"
     )]
     FrameTooLarge {
         width: u32,
         height: u32,
         supersample: u32,
-        need: u32,
-        max: u32,
-        adapter: String,
+        need: u64,
+        max: u64,
     },
     #[error("{dots} dots need a {bytes} byte buffer, but this adapter ({adapter}) allows at most {max} bytes")]
     TooManyDots {
@@ -107,6 +116,7 @@ struct FrameUniforms {
     background_top: [f32; 4],
     background_bottom: [f32; 4],
     pigment_model: [f32; 4],
+    pixel_origin: [f32; 4],
 }
 
 fn v4(v: Vec3, w: f32) -> [f32; 4] {
@@ -205,8 +215,9 @@ pub(crate) fn fullscreen_draw(
     pass.draw(0..3, 0..1);
 }
 
-/// The four passes' pipelines.
+/// The five passes' pipelines.
 pub struct Passes {
+    pub shadow: ShadowPass,
     pub surface: SurfacePass,
     pub dots: DotsPass,
     pub shade: ShadePass,
@@ -226,6 +237,10 @@ pub struct GpuScene {
     texel_angle: f32,
     /// Largest distance of a dot from the pigment origin (mm).
     dots_max_radius_mm: f32,
+    /// The head mesh's bounds (min, max; mm), which the key light's shadow map is fitted to.
+    bounds_mm: (Vec3, Vec3),
+    /// The dots' spatial chunks, in the order of the dot buffer.
+    chunks: DotChunks,
 }
 
 impl GpuScene {
@@ -242,6 +257,9 @@ pub struct Renderer {
     frame_bind_group: wgpu::BindGroup,
     sampler: wgpu::Sampler,
     targets: Option<FrameTargets>,
+    /// Tile size cap for stills (see [`Renderer::set_max_tile_size`]).
+    max_tile_px: Option<u32>,
+    pass_timer: PassTimer,
 }
 
 impl Renderer {
@@ -292,10 +310,12 @@ impl Renderer {
             anisotropy_clamp: if anisotropic { 16 } else { 1 },
             ..Default::default()
         });
+        let shadow = ShadowPass::new(device);
         let passes = Passes {
             surface: SurfacePass::new(device, &frame_layout),
             dots: DotsPass::new(device, &frame_layout),
-            shade: ShadePass::new(device, &frame_layout),
+            shade: ShadePass::new(device, &frame_layout, &shadow.light_layout),
+            shadow,
             resolve: ResolvePass::new(device),
         };
         Self {
@@ -306,6 +326,8 @@ impl Renderer {
             frame_bind_group,
             sampler,
             targets: None,
+            max_tile_px: None,
+            pass_timer: PassTimer::default(),
         }
     }
 
@@ -411,9 +433,13 @@ impl Renderer {
             usage: wgpu::BufferUsages::INDEX,
         });
         let origin = head.cranium_center();
-        let gpu_dots: Vec<GpuDot> = dots
+        // Sorted into spatial chunks so close-ups draw only the dots in view.
+        let chunks = DotChunks::build(dots, origin);
+        let gpu_dots: Vec<GpuDot> = chunks
+            .order
             .iter()
-            .map(|d| {
+            .map(|&i| {
+                let d = &dots[i as usize];
                 let look = pigment::appearance(d.shade, d.depth_mm);
                 GpuDot {
                     center_mm: d.position_mm.to_array(),
@@ -450,6 +476,8 @@ impl Renderer {
             pigment_origin_mm: origin,
             texel_angle: map.texel_angle(),
             dots_max_radius_mm,
+            bounds_mm: mesh.bounds(),
+            chunks,
         })
     }
 
@@ -474,16 +502,17 @@ impl Renderer {
                 supersample: s.supersample,
             });
         }
-        let max = self.gpu.limits().max_texture_dimension_2d;
-        let need = s.width.max(s.height).saturating_mul(s.supersample);
-        if need > max {
+        // Frames beyond the adapter's texture limit render as tiles; only sizes that would
+        // take gigabytes and hours are refused.
+        let ss = s.supersample as u64;
+        let need = s.width as u64 * s.height as u64 * ss * ss;
+        if need > tiles::MAX_FRAME_SAMPLES {
             return Err(RenderError::FrameTooLarge {
                 width: s.width,
                 height: s.height,
                 supersample: s.supersample,
                 need,
-                max,
-                adapter: self.gpu.summary.to_string(),
+                max: tiles::MAX_FRAME_SAMPLES,
             });
         }
         Ok(())
@@ -491,7 +520,45 @@ impl Renderer {
 
     /// Renders one frame and reads it back as 8-bit sRGB RGBA.
     pub fn render(&mut self, scene: &GpuScene, settings: &FrameSettings) -> Result<image::RgbaImage, RenderError> {
+        match self.render_image(scene, settings, BitDepth::Eight)? {
+            FrameImage::Eight(image) => Ok(image),
+            other => Ok(other.to_rgba8()),
+        }
+    }
+
+    /// Renders one frame and reads it back as 16-bit sRGB RGBA (the tonemapped frame before
+    /// the 8-bit store, encoded on the CPU).
+    pub fn render16(&mut self, scene: &GpuScene, settings: &FrameSettings) -> Result<Rgba16Image, RenderError> {
+        match self.render_image(scene, settings, BitDepth::Sixteen)? {
+            FrameImage::Sixteen(image) => Ok(image),
+            FrameImage::Eight(_) => Err(RenderError::Readback("expected a 16-bit frame".into())),
+        }
+    }
+
+    /// Renders one frame at `depth` bits; frames larger than one render target are rendered
+    /// as tiles and stitched ([`tiles`]).
+    pub fn render_image(&mut self, scene: &GpuScene, settings: &FrameSettings, depth: BitDepth) -> Result<FrameImage, RenderError> {
         self.check_size(settings)?;
+        let grid = self.tile_grid(settings);
+        if grid.count() > 1 {
+            return self.render_tiled(scene, settings, depth, grid);
+        }
+        self.render_tile(scene, settings, depth)
+    }
+
+    /// Turns per-pass timing on or off (see [`Renderer::pass_times`]).
+    pub fn set_pass_timing(&mut self, on: bool) {
+        self.pass_timer.enabled = on;
+    }
+
+    /// Milliseconds per pass of the last frame rendered with pass timing on.
+    pub fn pass_times(&self) -> &[(&'static str, f64)] {
+        self.pass_timer.times()
+    }
+
+    /// One render target's worth of frame (the whole frame, or one tile of it).
+    fn render_tile(&mut self, scene: &GpuScene, settings: &FrameSettings, depth: BitDepth) -> Result<FrameImage, RenderError> {
+        self.pass_timer.begin();
         let (w, h, ss) = (settings.width, settings.height, settings.supersample);
         if !self
             .targets
@@ -505,16 +572,16 @@ impl Renderer {
         let cam = &settings.camera;
         let view_proj: Mat4 = cam.view_projection();
         let light = &settings.lighting;
-        let exposure = light.exposure();
+        // Exposure and the camera's mid-tone lift (see `Lighting::exposure_scale`).
+        let exposure = light.exposure_scale();
         let lux = |c: Vec3, e: f32| v4(c * e * exposure, 0.0);
-        // A neutral studio backdrop, lit like an 18% grey card in the same light, a stop under.
-        let backdrop_lux = light.key.illuminance_lux * 0.5 + light.sky_lux;
-        let grey = 0.18 / std::f32::consts::PI * backdrop_lux * exposure * 0.5;
-        let uniforms = FrameUniforms {
+        // A grey studio backdrop in the same light, a stop under the subject, white-balanced.
+        let backdrop = light.backdrop_radiance() * exposure;
+        let mut uniforms = FrameUniforms {
             view_proj: view_proj.to_cols_array_2d(),
             inv_view_proj: view_proj.inverse().to_cols_array_2d(),
             camera_pos: v4(cam.eye_mm, 1.0),
-            light_dir: v4(light.key.direction_to_light.normalize(), 0.0),
+            light_dir: v4(light.key.direction_to_light.normalize(), light.key.softness),
             light_color: lux(light.key.color, light.key.illuminance_lux),
             sky_color: lux(light.sky_color, light.sky_lux),
             ground_color: lux(light.ground_color, light.ground_lux),
@@ -526,10 +593,12 @@ impl Renderer {
                 cam.pixel_angle_rad(h * ss),
                 if near { 1.0 } else { 0.0 },
             ],
-            background_top: v4(Vec3::splat(grey * 1.25), 1.0),
-            background_bottom: v4(Vec3::splat(grey * 0.7), 1.0),
+            background_top: v4(backdrop * 1.25, 1.0),
+            background_bottom: v4(backdrop * 0.7, 1.0),
             pigment_model: [pigment::HALO_STRENGTH, 0.0, 0.0, 0.0],
+            pixel_origin: [0.0; 4],
         };
+        tiles::apply_sub_frame(&mut uniforms, cam, ss);
         let gpu = &self.gpu;
         gpu.queue.write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniforms));
         let targets = self.targets.as_ref().expect("targets were just made");
@@ -541,6 +610,12 @@ impl Renderer {
         } else {
             &scene.no_pigment
         };
+        if self.passes.shadow.update(&gpu.queue, light, exposure, scene.bounds_mm) {
+            self.passes
+                .shadow
+                .record(&mut encoder, &scene.vertices, &scene.indices, scene.index_count);
+            readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shadow");
+        }
         self.passes.surface.record(
             &mut encoder,
             targets,
@@ -550,60 +625,23 @@ impl Renderer {
             &scene.indices,
             scene.index_count,
         );
+        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "surface");
         if near {
             if let Some(dots) = &scene.dots {
+                // Margin: the widest a dot's quad can be (halo and blur at a glancing angle).
+                let ranges = scene.chunks.visible_ranges(view_proj, cam.eye_mm, 3.0);
                 self.passes
                     .dots
-                    .record(&mut encoder, targets, &self.frame_bind_group, dots, scene.dot_count);
+                    .record(&mut encoder, targets, &self.frame_bind_group, dots, &ranges);
             }
+            readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "dots");
         }
-        self.passes.shade.record(&mut encoder, targets, &self.frame_bind_group);
+        self.passes
+            .shade
+            .record(&mut encoder, targets, &self.frame_bind_group, &self.passes.shadow.light_bind_group);
+        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade");
         self.passes.resolve.record(&mut encoder, targets);
-        encoder.copy_texture_to_buffer(
-            wgpu::TexelCopyTextureInfo {
-                texture: &targets.output,
-                mip_level: 0,
-                origin: wgpu::Origin3d::ZERO,
-                aspect: wgpu::TextureAspect::All,
-            },
-            wgpu::TexelCopyBufferInfo {
-                buffer: &targets.readback,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(targets.padded_bytes_per_row),
-                    rows_per_image: Some(h),
-                },
-            },
-            wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-        );
-        gpu.queue.submit([encoder.finish()]);
-        let (tx, rx) = std::sync::mpsc::channel();
-        targets
-            .readback
-            .map_async(wgpu::MapMode::Read, .., move |r| {
-                let _ = tx.send(r);
-            });
-        gpu.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| RenderError::Readback(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| RenderError::Readback(e.to_string()))?
-            .map_err(|e| RenderError::Readback(e.to_string()))?;
-        let mut pixels = Vec::with_capacity((w * h * 4) as usize);
-        {
-            let data = targets
-                .readback
-                .get_mapped_range(..)
-                .map_err(|e| RenderError::Readback(e.to_string()))?;
-            for row in data.chunks(targets.padded_bytes_per_row as usize).take(h as usize) {
-                pixels.extend_from_slice(&row[..(w * 4) as usize]);
-            }
-        }
-        targets.readback.unmap();
-        image::RgbaImage::from_raw(w, h, pixels).ok_or_else(|| RenderError::Readback("short read".into()))
+        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
+        readback::finish(&self.gpu, targets, encoder, depth, &mut self.pass_timer)
     }
 }

@@ -9,13 +9,16 @@ pub struct ShadePass {
 }
 
 impl ShadePass {
-    pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout) -> Self {
-        let module = shader_module(device, "shade", include_str!("../../shaders/shade.wgsl"));
+    /// `light_layout`: group 2, the other lights, the key's shadow map and the white balance
+    /// ([`super::shadow_pass::ShadowPass::light_layout`]).
+    pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout, light_layout: &wgpu::BindGroupLayout) -> Self {
+        let source = concat!(include_str!("../../shaders/shadow_light.wgsl"), "\n", include_str!("../../shaders/shade.wgsl"));
+        let module = shader_module(device, "shade", source);
         let unfiltered = wgpu::TextureSampleType::Float { filterable: false };
         let gbuffer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("shade gbuffer"),
             entries: &[
-                super::texture_entry(0, wgpu::TextureSampleType::Depth),
+                super::texture_entry(0, wgpu::TextureSampleType::Uint),
                 super::texture_entry(1, unfiltered),
                 super::texture_entry(2, unfiltered),
                 super::texture_entry(3, unfiltered),
@@ -25,7 +28,7 @@ impl ShadePass {
             device,
             "shade",
             &module,
-            &[Some(frame_layout), Some(&gbuffer_layout)],
+            &[Some(frame_layout), Some(&gbuffer_layout), Some(light_layout)],
             HDR_FORMAT,
         );
         Self {
@@ -34,13 +37,19 @@ impl ShadePass {
         }
     }
 
-    pub fn record(&self, encoder: &mut wgpu::CommandEncoder, targets: &FrameTargets, frame: &wgpu::BindGroup) {
+    pub fn record(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        targets: &FrameTargets,
+        frame: &wgpu::BindGroup,
+        lights: &wgpu::BindGroup,
+    ) {
         super::fullscreen_draw(
             encoder,
             "shade",
             &self.pipeline,
             &targets.hdr_view,
-            &[frame, &targets.shade_bind_group],
+            &[frame, &targets.shade_bind_group, lights],
         );
     }
 }

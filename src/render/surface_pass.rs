@@ -100,19 +100,27 @@ impl SurfacePass {
         indices: &wgpu::Buffer,
         index_count: u32,
     ) {
-        let clear = wgpu::Operations {
-            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+        let clear = |value: f64| wgpu::Operations {
+            load: wgpu::LoadOp::Clear(wgpu::Color {
+                r: value,
+                g: value,
+                b: value,
+                a: value,
+            }),
             store: wgpu::StoreOp::Store,
         };
+        // Everything starts empty, except the depth copy, which starts at the far plane
+        // (the bits of 1.0f32).
         let attachments: Vec<Option<wgpu::RenderPassColorAttachment>> = targets
             .gbuffer_views()
             .into_iter()
-            .map(|view| {
+            .enumerate()
+            .map(|(i, view)| {
                 Some(wgpu::RenderPassColorAttachment {
                     view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: clear,
+                    ops: clear(if i == 3 { f32::to_bits(1.0) as f64 } else { 0.0 }),
                 })
             })
             .collect();

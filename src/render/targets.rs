@@ -5,7 +5,10 @@ pub const NORMAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 pub const TINT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 /// Float so that overlapping dots add up without clamping or banding.
 pub const PIGMENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
-pub const GBUFFER_FORMATS: [wgpu::TextureFormat; 3] = [NORMAL_FORMAT, TINT_FORMAT, PIGMENT_FORMAT];
+/// The surface's depth again, as the bits of an f32 in a colour target: later passes read it,
+/// OpenGL cannot `textureLoad` a depth texture, and R32Float is not renderable everywhere.
+pub const SURFACE_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
+pub const GBUFFER_FORMATS: [wgpu::TextureFormat; 4] = [NORMAL_FORMAT, TINT_FORMAT, PIGMENT_FORMAT, SURFACE_DEPTH_FORMAT];
 /// Tonemapped, still linear, at the supersampled size.
 pub const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 /// What is written to PNG: sRGB-encoded by the hardware on store.
@@ -16,10 +19,13 @@ pub struct FrameTargets {
     pub height: u32,
     pub supersample: u32,
     pub depth_view: wgpu::TextureView,
+    pub surface_depth_view: wgpu::TextureView,
     pub normal_view: wgpu::TextureView,
     pub tint_view: wgpu::TextureView,
     pub pigment_view: wgpu::TextureView,
     pub hdr_view: wgpu::TextureView,
+    /// Also copied out directly for 16-bit output.
+    pub hdr: wgpu::Texture,
     pub output: wgpu::Texture,
     pub output_view: wgpu::TextureView,
     pub readback: wgpu::Buffer,
@@ -54,8 +60,8 @@ fn tex(binding: u32, view: &wgpu::TextureView) -> wgpu::BindGroupEntry<'_> {
 }
 
 impl FrameTargets {
-    pub fn gbuffer_views(&self) -> [&wgpu::TextureView; 3] {
-        [&self.normal_view, &self.tint_view, &self.pigment_view]
+    pub fn gbuffer_views(&self) -> [&wgpu::TextureView; 4] {
+        [&self.normal_view, &self.tint_view, &self.pigment_view, &self.surface_depth_view]
     }
 
     pub fn new(
@@ -68,10 +74,27 @@ impl FrameTargets {
         let (sw, sh) = (width * supersample, height * supersample);
         let view = |t: &wgpu::Texture| t.create_view(&Default::default());
         let depth_view = view(&target(device, "depth", sw, sh, DEPTH_FORMAT));
+        let surface_depth_view = view(&target(device, "surface depth", sw, sh, SURFACE_DEPTH_FORMAT));
         let normal_view = view(&target(device, "normal", sw, sh, NORMAL_FORMAT));
         let tint_view = view(&target(device, "tint", sw, sh, TINT_FORMAT));
         let pigment_view = view(&target(device, "pigment", sw, sh, PIGMENT_FORMAT));
-        let hdr_view = view(&target(device, "hdr", sw, sh, HDR_FORMAT));
+        let hdr = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("hdr"),
+            size: wgpu::Extent3d {
+                width: sw,
+                height: sh,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: HDR_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let hdr_view = view(&hdr);
         let output = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("output"),
             size: wgpu::Extent3d {
@@ -98,13 +121,13 @@ impl FrameTargets {
         let dots_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("dots gbuffer"),
             layout: &passes.dots.gbuffer_layout,
-            entries: &[tex(0, &depth_view), tex(1, &normal_view)],
+            entries: &[tex(0, &surface_depth_view), tex(1, &normal_view)],
         });
         let shade_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("shade gbuffer"),
             layout: &passes.shade.gbuffer_layout,
             entries: &[
-                tex(0, &depth_view),
+                tex(0, &surface_depth_view),
                 tex(1, &normal_view),
                 tex(2, &tint_view),
                 tex(3, &pigment_view),
@@ -134,10 +157,12 @@ impl FrameTargets {
             height,
             supersample,
             depth_view,
+            surface_depth_view,
             normal_view,
             tint_view,
             pigment_view,
             hdr_view,
+            hdr,
             output,
             output_view,
             readback,

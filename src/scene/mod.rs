@@ -142,6 +142,8 @@ impl Default for HairlineSpec {
 pub enum OutputKind {
     Before,
     After,
+    /// Before and after side by side, labelled (one file).
+    BeforeAfter,
 }
 
 impl OutputKind {
@@ -149,6 +151,7 @@ impl OutputKind {
         match self {
             OutputKind::Before => "before",
             OutputKind::After => "after",
+            OutputKind::BeforeAfter => "before-after",
         }
     }
 }
@@ -165,8 +168,23 @@ pub struct RenderSpec {
     /// Camera distance override (mm); absent: frame the head.
     pub distance_mm: Option<f32>,
     pub lighting: String,
+    /// Lights replacing the preset's (`[[render.lights]]`; the first casts shadows).
+    pub lights: Option<Vec<crate::lighting::LightSpec>>,
+    /// Sky/room ambient replacing the preset's (`[render.sky]`).
+    pub sky: Option<crate::lighting::SkySpec>,
+    /// "daylight" (a fixed daylight camera: warm light looks warm) or "adapted" (grey looks grey).
+    pub white_balance: String,
+    /// "auto" (meter a grey card facing the key light) or "manual" (`ev100`).
+    pub exposure: String,
+    pub ev100: Option<f32>,
+    /// Stops added to the automatic exposure (positive: brighter).
+    pub exposure_compensation_ev: f32,
     /// Pigment map resolution per cube face.
     pub pigment_map_size: u32,
+    /// Draw "Simulation, not a guarantee of results" in a corner of every image.
+    pub disclaimer: bool,
+    /// Bits per channel of the PNGs: 8, or 16 for print and grading.
+    pub bit_depth: u8,
 }
 
 impl Default for RenderSpec {
@@ -180,7 +198,15 @@ impl Default for RenderSpec {
             focal_length_mm: 85.0,
             distance_mm: None,
             lighting: "studio".into(),
+            lights: None,
+            sky: None,
+            white_balance: "daylight".into(),
+            exposure: "auto".into(),
+            ev100: None,
+            exposure_compensation_ev: 0.0,
             pigment_map_size: crate::render::DEFAULT_PIGMENT_MAP_SIZE,
+            disclaimer: true,
+            bit_depth: 8,
         }
     }
 }
@@ -321,14 +347,14 @@ impl Scene {
         if let Some(d) = r.distance_mm {
             range("render.distance_mm", d, 30.0, 20000.0, "a camera distance in mm")?;
         }
-        if crate::lighting::Lighting::preset(&r.lighting).is_none() {
-            return Err(self.invalid(
-                "render.lighting",
-                format!("one of {}, got {:?}", crate::lighting::Lighting::PRESET_NAMES.join(", "), r.lighting),
-            ));
+        if let Err(e) = self.lighting_options().build() {
+            return Err(self.invalid(&format!("render.{}", e.key), e.expected));
         }
         if !(16..=4096).contains(&r.pigment_map_size) || !r.pigment_map_size.is_power_of_two() {
             return Err(self.invalid("render.pigment_map_size", format!("a power of two from 16 to 4096, got {}", r.pigment_map_size)));
+        }
+        if !matches!(r.bit_depth, 8 | 16) {
+            return Err(self.invalid("render.bit_depth", format!("8 or 16, got {}", r.bit_depth)));
         }
         Ok(())
     }
@@ -357,8 +383,22 @@ impl Scene {
         }
     }
 
+    /// The `[render]` keys that make the lighting (validated with the scene).
+    pub fn lighting_options(&self) -> crate::lighting::LightingOptions<'_> {
+        let r = &self.spec.render;
+        crate::lighting::LightingOptions {
+            preset: &r.lighting,
+            lights: r.lights.as_deref(),
+            sky: r.sky.as_ref(),
+            white_balance: &r.white_balance,
+            exposure: &r.exposure,
+            ev100: r.ev100,
+            exposure_compensation_ev: r.exposure_compensation_ev,
+        }
+    }
+
     pub fn lighting(&self) -> crate::lighting::Lighting {
-        crate::lighting::Lighting::preset(&self.spec.render.lighting).expect("validated")
+        self.lighting_options().build().expect("validated")
     }
 
     /// A path in the scene, relative to the scene file's folder.

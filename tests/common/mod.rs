@@ -57,7 +57,10 @@ pub const MAX_P999_FLIP: f32 = 0.15;
 /// Compares `actual` with `tests/snapshots/NAME.png`. A missing reference fails; set
 /// `STIPPLE_BLESS=1` to write it (after looking at the image).
 pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
-    let reference_path = manifest_dir().join("tests").join("snapshots").join(format!("{name}.png"));
+    let reference_path = manifest_dir()
+        .join("tests")
+        .join("snapshots")
+        .join(format!("{name}.png"));
     let actual_rgb = image::DynamicImage::ImageRgba8(actual.clone()).to_rgb8();
     if std::env::var("STIPPLE_BLESS").is_ok_and(|v| v == "1") {
         stipple::output::write_png(&reference_path, actual).expect("write reference");
@@ -70,7 +73,8 @@ pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
         let a = dir.join(format!("{name}-actual.png"));
         actual_rgb.save(&a).expect("write actual");
         if let Some(d) = diff {
-            d.save(dir.join(format!("{name}-diff.png"))).expect("write diff");
+            d.save(dir.join(format!("{name}-diff.png")))
+                .expect("write diff");
         }
         a
     };

@@ -109,6 +109,9 @@ pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub summary: AdapterSummary,
+    /// The first device error not yet reported. wgpu's default is to panic on one; Stipple
+    /// turns it into an error from the call that caused it (see [`GpuContext::take_error`]).
+    device_error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// Lower is better: real GPUs first, then Vulkan on the CPU, then GL on the CPU.
@@ -208,13 +211,26 @@ impl GpuContext {
             source,
         })?;
         log::info!("GPU adapter: {summary}");
+        let device_error = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+        let sink = device_error.clone();
+        device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
+            log::error!("GPU device error: {e}");
+            let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| e.to_string());
+        }));
         Ok(Self {
             instance,
             adapter,
             device,
             queue,
             summary,
+            device_error,
         })
+    }
+
+    /// The first device error since the last call, if any (validation, out of memory).
+    pub fn take_error(&self) -> Option<String> {
+        self.device_error.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     pub fn limits(&self) -> wgpu::Limits {

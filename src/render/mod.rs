@@ -72,6 +72,8 @@ pub enum RenderError {
     BadSize { width: u32, height: u32, supersample: u32 },
     #[error("reading the frame back from the GPU failed: {0}")]
     Readback(String),
+    #[error("the GPU device reported an error on {adapter}: {message}")]
+    Device { adapter: String, message: String },
 }
 
 /// How the skin looks, independent of the light.
@@ -465,6 +467,7 @@ impl Renderer {
             .iter()
             .map(|d| (d.position_mm - origin).length())
             .fold(0.0f32, f32::max);
+        self.check_device()?;
         Ok(GpuScene {
             vertices,
             indices,
@@ -539,11 +542,27 @@ impl Renderer {
     /// as tiles and stitched ([`tiles`]).
     pub fn render_image(&mut self, scene: &GpuScene, settings: &FrameSettings, depth: BitDepth) -> Result<FrameImage, RenderError> {
         self.check_size(settings)?;
+        self.check_device()?;
         let grid = self.tile_grid(settings);
-        if grid.count() > 1 {
-            return self.render_tiled(scene, settings, depth, grid);
+        let image = if grid.count() > 1 {
+            self.render_tiled(scene, settings, depth, grid)
+        } else {
+            self.render_tile(scene, settings, depth)
+        };
+        // A device error makes the frame worthless even if the readback went through.
+        self.check_device()?;
+        image
+    }
+
+    /// Turns a device error recorded since the last check into a `RenderError`.
+    fn check_device(&self) -> Result<(), RenderError> {
+        match self.gpu.take_error() {
+            Some(message) => Err(RenderError::Device {
+                adapter: self.gpu.summary.to_string(),
+                message,
+            }),
+            None => Ok(()),
         }
-        self.render_tile(scene, settings, depth)
     }
 
     /// Turns per-pass timing on or off (see [`Renderer::pass_times`]).

@@ -142,12 +142,14 @@ const JAMMING_FRACTION: f32 = 0.7;
 /// dot) times more dots as w → 0; so the floor is kept low, where that excess is a
 /// fraction of a dot per cm².
 const W_MIN: f32 = 0.05;
-/// Attempts allowed per requested dot before giving up (a normal run needs about 6).
+/// Attempts allowed per requested dot before giving up (a normal run needs about 5).
 const ATTEMPTS_PER_DOT: u64 = 50;
 /// Smallest batch of candidates: the tail of the run, when few dots remain.
 const MIN_BATCH: usize = 256;
 /// Most sub-triangles per edge for the quadrature of triangles crossing the transition zone.
 const MAX_QUADRATURE_SUBDIVISIONS: usize = 6;
+/// 1/√3: a triangle's points are within (longest edge)/√3 of its nearest vertex.
+const FRAC_1_SQRT_3: f32 = 0.577_350_3;
 /// Shade multiplier at the outer edge of the transition zone: lighter dots at the hairline.
 const EDGE_SHADE: f32 = 0.6;
 /// Relative depth jitter: hand work is never exactly at one depth.
@@ -257,20 +259,27 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
             continue;
         }
         let diameter = (b - a).length().max((c - b).length()).max((a - c).length());
+        // Every point of a triangle is within diameter/√3 of one of its vertices.
+        let reach = diameter * FRAC_1_SQRT_3;
         let cl = idx.iter().map(|&i| clearance[i as usize]);
         let (cmin, cmax) = cl.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), x| {
             (lo.min(x), hi.max(x))
         });
-        // Every interior point is within `diameter` of a vertex.
-        let class = if cmax < -diameter {
+        let class = if cmax < -reach {
             continue;
-        } else if cmin > diameter {
+        } else if cmin > reach {
             treated += area as f64;
             effective += area as f64;
-            if cmin - diameter > r_max { DEEP } else { FULL }
+            if cmin - reach > r_max { DEEP } else { FULL }
         } else {
             let n = quadrature_subdivisions(diameter, transition_hint);
             let (w_sum, inside) = triangle_quadrature(region, a, b, c, n);
+            // None of the samples inside: a triangle that at most grazes the region (big
+            // ones far out, where clearances are clamped). Throwing candidates at it would
+            // only waste them; the area it might hold is left out of the count too.
+            if inside == 0.0 {
+                continue;
+            }
             treated += area as f64 * inside;
             effective += area as f64 * w_sum;
             PARTIAL

@@ -29,7 +29,7 @@ pub const EAR_CLEARANCE_MM: f32 = 15.0;
 /// Half the front-to-back span over which the boundary stays at ear-clearance height, so the
 /// helix (which rises above the ear-top landmark) never gets dots.
 pub const EAR_HALF_SPAN_MM: f32 = 25.0;
-/// Temporal point: this far lateral of the vertical through the frontotemporal corner.
+/// Temporal point: this far lateral (horizontally) of the frontotemporal corner.
 pub const TEMPLE_POINT_OFFSET_MM: f32 = 10.0;
 /// The frontotemporal corner stays in front of this share of the azimuth of the ear's
 /// front (high hairlines on narrow crowns would otherwise put it over the ear).

@@ -11,7 +11,11 @@ use stipple::render::{AdapterRequest, BackendChoice, FrameSettings, GpuContext, 
 use stipple::scene::{OutputKind, Scene};
 
 #[derive(Parser)]
-#[command(name = "stipple", version, about = "Render scalp micropigmentation (SMP) treatment plans on a 3D head")]
+#[command(
+    name = "stipple",
+    version,
+    about = "Render scalp micropigmentation (SMP) treatment plans on a 3D head"
+)]
 struct Cli {
     #[command(flatten)]
     gpu: GpuArgs,
@@ -161,9 +165,13 @@ struct OutputArgs {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let err = || format!("expected WIDTHxHEIGHT with 1 to 16384 pixels each, e.g. 3840x2160, got {s:?}");
+    let err =
+        || format!("expected WIDTHxHEIGHT with 1 to 16384 pixels each, e.g. 3840x2160, got {s:?}");
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(err)?;
-    let (w, h): (u32, u32) = (w.trim().parse().map_err(|_| err())?, h.trim().parse().map_err(|_| err())?);
+    let (w, h): (u32, u32) = (
+        w.trim().parse().map_err(|_| err())?,
+        h.trim().parse().map_err(|_| err())?,
+    );
     if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
         return Err(err());
     }
@@ -221,9 +229,11 @@ fn main() {
         1 => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(format!("stipple={level}")))
-        .format_timestamp(None)
-        .init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or(format!("stipple={level}")),
+    )
+    .format_timestamp(None)
+    .init();
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
@@ -241,8 +251,15 @@ fn gpu(args: &GpuArgs) -> Result<GpuContext> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Demo { out, look } => render_scene(&look.apply(Scene::builtin()), &out, &[], &cli.gpu),
-        Command::Render { scene, out, views, look } => {
+        Command::Demo { out, look } => {
+            render_scene(&look.apply(Scene::builtin()), &out, &[], &cli.gpu)
+        }
+        Command::Render {
+            scene,
+            out,
+            views,
+            look,
+        } => {
             let scene = look.apply(Scene::load(&scene)?);
             let views: Vec<ViewName> = views.into_iter().map(Into::into).collect();
             render_scene(&scene, &out, &views, &cli.gpu)
@@ -255,8 +272,13 @@ fn run(cli: Cli) -> Result<()> {
             show,
             look,
         } => {
-            let kind: OutputKind = serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&show))
-                .map_err(|_| anyhow::anyhow!("--show: expected before, after or before-after, got {show:?}"))?;
+            let kind: OutputKind =
+                serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<
+                    serde::de::value::Error,
+                >::new(&show))
+                .map_err(|_| {
+                    anyhow::anyhow!("--show: expected before, after or before-after, got {show:?}")
+                })?;
             let scene = look.apply(Scene::load(&scene)?);
             turntable(&scene, &out, kind, frames, fps, &cli.gpu)
         }
@@ -267,7 +289,15 @@ fn run(cli: Cli) -> Result<()> {
             force,
             list,
             no_disclaimer,
-        } => batch(&manifest, shard.unwrap_or(stipple::batch::Shard::ALL), out, force, list, no_disclaimer, &cli.gpu),
+        } => batch(
+            &manifest,
+            shard.unwrap_or(stipple::batch::Shard::ALL),
+            out,
+            force,
+            list,
+            no_disclaimer,
+            &cli.gpu,
+        ),
         Command::Plan { scene, json } => {
             let scene = Scene::load(&scene)?;
             let head = scene.head()?;
@@ -279,17 +309,25 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Init { file, force } => {
             if file.exists() && !force {
-                bail!("{}: already exists (use --force to overwrite)", file.display());
+                bail!(
+                    "{}: already exists (use --force to overwrite)",
+                    file.display()
+                );
             }
             stipple::output::write_atomic(&file, |f| {
                 std::io::Write::write_all(f, stipple::scene::DEFAULT_SCENE_TOML.as_bytes())
             })?;
-            println!("wrote {}; render it with `stipple render {} --out renders`", file.display(), file.display());
+            println!(
+                "wrote {}; render it with `stipple render {} --out renders`",
+                file.display(),
+                file.display()
+            );
             Ok(())
         }
         Command::Head { out } => {
             let head = stipple::head::procedural::build(&Default::default());
-            stipple::head::obj::write_obj(&head, &out).with_context(|| format!("{}: cannot write", out.display()))?;
+            stipple::head::obj::write_obj(&head, &out)
+                .with_context(|| format!("{}: cannot write", out.display()))?;
             println!(
                 "wrote {} ({} vertices, {} triangles; millimetres, +Y up, +Z forward)",
                 out.display(),
@@ -298,25 +336,49 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Sheet { scene, out, view, tile, supersample, columns, before } => {
+        Command::Sheet {
+            scene,
+            out,
+            view,
+            tile,
+            supersample,
+            columns,
+            before,
+        } => {
             let scene = Scene::load(&scene)?;
             let head = scene.head()?;
             let layout = lay_out(&scene, &head)?;
             let options = stipple::output::sheet::LightingSheetOptions {
                 view: view.map_or(scene.spec.render.views[0], Into::into),
                 tile_px: tile.clamp(16, 4096),
-                supersample: supersample.unwrap_or(scene.spec.render.supersample).clamp(1, 4),
+                supersample: supersample
+                    .unwrap_or(scene.spec.render.supersample)
+                    .clamp(1, 4),
                 columns,
                 show_dots: !before,
             };
             let mut renderer = Renderer::new(gpu(&cli.gpu)?);
-            let sheet = stipple::output::sheet::lighting_sheet(&mut renderer, &scene, &head, &layout, &options)?;
+            let sheet = stipple::output::sheet::lighting_sheet(
+                &mut renderer,
+                &scene,
+                &head,
+                &layout,
+                &options,
+            )?;
             stipple::output::write_png(&out, &sheet)?;
-            eprintln!("wrote {} ({} lighting presets)", out.display(), stipple::lighting::presets().len());
+            eprintln!(
+                "wrote {} ({} lighting presets)",
+                out.display(),
+                stipple::lighting::presets().len()
+            );
             Ok(())
         }
         Command::Info => info(&cli.gpu),
-        Command::Bench { json, frames, quick } => bench(&cli.gpu, json, frames, quick),
+        Command::Bench {
+            json,
+            frames,
+            quick,
+        } => bench(&cli.gpu, json, frames, quick),
     }
 }
 
@@ -345,8 +407,13 @@ fn print_plan(scene: &Scene, layout: &DotLayout, layout_ms: f64, json: bool) {
         println!("scene:             {}", scene.file.display());
         println!("dots:              {}", layout.dots.len());
         println!("treated area:      {treated_cm2:.1} cm2 (inside the hairline)");
-        println!("effective area:    {effective_cm2:.1} cm2 (transition zone counted by its density)");
-        println!("density:           {} per cm2 requested", plan.density_per_cm2);
+        println!(
+            "effective area:    {effective_cm2:.1} cm2 (transition zone counted by its density)"
+        );
+        println!(
+            "density:           {} per cm2 requested",
+            plan.density_per_cm2
+        );
         println!("layout time:       {layout_ms:.0} ms");
     }
 }
@@ -358,7 +425,11 @@ fn round2(v: f64) -> f64 {
 fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArgs) -> Result<()> {
     use stipple::output::composite;
     let spec = &scene.spec.render;
-    let views = if views.is_empty() { spec.views.clone() } else { views.to_vec() };
+    let views = if views.is_empty() {
+        spec.views.clone()
+    } else {
+        views.to_vec()
+    };
     let t = Instant::now();
     let head = scene.head()?;
     let layout = lay_out(scene, &head)?;
@@ -378,7 +449,12 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
         let settings = composite::frame_settings(scene, &head, hairline, view);
         let tiles = renderer.tile_grid(&settings).count();
         if tiles > 1 {
-            eprintln!("{}: {}x{} renders as {tiles} tiles", view.as_str(), spec.width, spec.height);
+            eprintln!(
+                "{}: {}x{} renders as {tiles} tiles",
+                view.as_str(),
+                spec.width,
+                spec.height
+            );
         }
         let t = Instant::now();
         let need_before = spec.outputs.iter().any(|o| composite::needs(*o).0);
@@ -387,19 +463,42 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
             show_dots: false,
             ..settings
         };
-        let before = need_before.then(|| renderer.render_image(&gpu_scene, &before_settings, depth)).transpose()?;
-        let after = need_after.then(|| renderer.render_image(&gpu_scene, &settings, depth)).transpose()?;
+        let before = need_before
+            .then(|| renderer.render_image(&gpu_scene, &before_settings, depth))
+            .transpose()?;
+        let after = need_after
+            .then(|| renderer.render_image(&gpu_scene, &settings, depth))
+            .transpose()?;
         for output in &spec.outputs {
             let path = out.join(format!("{}-{}.png", view.as_str(), output.as_str()));
-            composite::write_output(&path, *output, view, before.as_ref(), after.as_ref(), spec.disclaimer, &meta)?;
+            composite::write_output(
+                &path,
+                *output,
+                view,
+                before.as_ref(),
+                after.as_ref(),
+                spec.disclaimer,
+                &meta,
+            )?;
             eprintln!("wrote {}", path.display());
         }
-        eprintln!("{}: {:.0} ms", view.as_str(), t.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "{}: {:.0} ms",
+            view.as_str(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
     }
     Ok(())
 }
 
-fn turntable(scene: &Scene, out: &Path, kind: OutputKind, frames: u32, fps: f32, gpu_args: &GpuArgs) -> Result<()> {
+fn turntable(
+    scene: &Scene,
+    out: &Path,
+    kind: OutputKind,
+    frames: u32,
+    fps: f32,
+    gpu_args: &GpuArgs,
+) -> Result<()> {
     let head = scene.head()?;
     let layout = lay_out(scene, &head)?;
     let mut renderer = Renderer::new(gpu(gpu_args)?);
@@ -472,7 +571,10 @@ fn batch(
     println!("{}", report.summary());
     let failed = report.count(stipple::batch::Status::Failed);
     if failed > 0 {
-        bail!("{failed} of {} variants failed (listed above)", report.variants.len());
+        bail!(
+            "{failed} of {} variants failed (listed above)",
+            report.variants.len()
+        );
     }
     Ok(())
 }
@@ -495,7 +597,10 @@ fn info(args: &GpuArgs) -> Result<()> {
     println!("  max_buffer_size:          {}", l.max_buffer_size);
     println!("  max_vertex_buffers:       {}", l.max_vertex_buffers);
     println!("  max_color_attachments:    {}", l.max_color_attachments);
-    println!("  max_storage_buffer_binding_size: {}", l.max_storage_buffer_binding_size);
+    println!(
+        "  max_storage_buffer_binding_size: {}",
+        l.max_storage_buffer_binding_size
+    );
     Ok(())
 }
 
@@ -509,7 +614,10 @@ fn bench(args: &GpuArgs, json: bool, frames: usize, quick: bool) -> Result<()> {
     let mut renderer = Renderer::new(gpu(args)?);
     let report = stipple::bench::run(&mut renderer, &opts, |what| log::info!("bench: {what}"))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("plain JSON"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("plain JSON")
+        );
     } else {
         print!("{}", report.table());
     }

@@ -19,14 +19,26 @@ fn init_then_plan_json() {
     let dir = temp_dir("cli-init");
     let scene = dir.join("scene.toml");
     let out = stipple().args(["init"]).arg(&scene).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Refuses to overwrite.
     let again = stipple().args(["init"]).arg(&scene).output().unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
-    let out = stipple().args(["plan", "--json"]).arg(&scene).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = stipple()
+        .args(["plan", "--json"])
+        .arg(&scene)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let dots = v["dots_total"].as_u64().expect("dots_total");
     let area = v["treated_area_cm2"].as_f64().expect("treated_area_cm2");
@@ -41,20 +53,35 @@ fn bad_scene_fails_cleanly_and_writes_nothing() {
     let scene = dir.join("bad.toml");
     std::fs::write(&scene, "[client]\nskin = \"#c68e6b\"\n[plan]\nshade = 7\n").unwrap();
     let out_dir = dir.join("renders");
-    let out = stipple().arg("render").arg(&scene).arg("--out").arg(&out_dir).output().unwrap();
+    let out = stipple()
+        .arg("render")
+        .arg(&scene)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml") && err.contains("`plan.shade`"), "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("`plan.shade`"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out_dir.exists(), "nothing may be written for a bad scene");
 }
 
 #[test]
 fn missing_scene_file_is_a_clear_error() {
-    let out = stipple().args(["plan", "/no/such/scene.toml"]).output().unwrap();
+    let out = stipple()
+        .args(["plan", "/no/such/scene.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/no/such/scene.toml") && err.contains("cannot read"), "{err}");
+    assert!(
+        err.contains("/no/such/scene.toml") && err.contains("cannot read"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -67,7 +94,13 @@ fn huge_frame_is_refused_before_the_driver() {
     )
     .unwrap();
     let out_dir = dir.join("renders");
-    let out = stipple().arg("render").arg(&scene).arg("--out").arg(&out_dir).output().unwrap();
+    let out = stipple()
+        .arg("render")
+        .arg(&scene)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("allows at most"), "{err}");
@@ -84,8 +117,18 @@ fn render_writes_pngs() {
     )
     .unwrap();
     let out_dir = dir.join("renders");
-    let out = stipple().arg("render").arg(&scene).arg("--out").arg(&out_dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = stipple()
+        .arg("render")
+        .arg(&scene)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for name in ["front-before", "front-after", "top-before", "top-after"] {
         let img = image::open(out_dir.join(format!("{name}.png"))).expect(name);
         assert_eq!(img.width(), 96);

@@ -33,7 +33,11 @@ fn prepare(r: &Renderer, head: &Head, dots: &[Dot]) -> GpuScene {
 fn untonemap(y: [f64; 3]) -> [f64; 3] {
     let y_min = y[0].min(y[1]).min(y[2]);
     // Above x = 0.08 the tonemapper subtracts 0.04; below, it maps x to 6.25 x^2.
-    let x_min = if y_min >= 0.04 { y_min + 0.04 } else { (y_min / 6.25).sqrt() };
+    let x_min = if y_min >= 0.04 {
+        y_min + 0.04
+    } else {
+        (y_min / 6.25).sqrt()
+    };
     let offset = x_min - y_min;
     y.map(|c| c + offset)
 }
@@ -70,13 +74,20 @@ fn single_dots_and_pigment_map_agree_on_average() {
     let bare = r.render(&gpu, &s).unwrap();
     // The upper half of the close-up is inside the hairline.
     let patch = |_x: u32, y: u32| y < 100;
-    let (ln, lf, lb) = (mean_luminance(&near, patch), mean_luminance(&far, patch), mean_luminance(&bare, patch));
+    let (ln, lf, lb) = (
+        mean_luminance(&near, patch),
+        mean_luminance(&far, patch),
+        mean_luminance(&bare, patch),
+    );
     let (dn, df) = (lb - ln, lb - lf);
     eprintln!("bare {lb:.4}, single dots {ln:.4} (-{dn:.4}), map {lf:.4} (-{df:.4})");
     assert!(dn > 0.02 * lb, "dots must visibly darken the scalp: {dn}");
     // Within 10%: the map is magnified ten times here, so its texels saturate where dots
     // cluster; from arm's length on, where it is actually used, the match is closer.
-    assert!((dn - df).abs() < 0.1 * dn, "paths disagree: darkening {dn:.4} vs {df:.4}");
+    assert!(
+        (dn - df).abs() < 0.1 * dn,
+        "paths disagree: darkening {dn:.4} vs {df:.4}"
+    );
 }
 
 /// Pigment only where the plan puts it: the face below the hairline is untouched.
@@ -97,12 +108,24 @@ fn pigment_only_on_treated_scalp() {
     };
     let (_, top_y) = to_px(head.landmarks.top_of_head);
     let (gx, glabella_y) = to_px(head.landmarks.glabella);
-    let crown = |x: u32, y: u32| (y as f32) > top_y + 4.0 && (y as f32) < top_y + 18.0 && (x as f32 - gx).abs() < 20.0;
-    let face = |x: u32, y: u32| (y as f32) > glabella_y + 5.0 && (y as f32) < glabella_y + 60.0 && (x as f32 - gx).abs() < 40.0;
+    let crown = |x: u32, y: u32| {
+        (y as f32) > top_y + 4.0 && (y as f32) < top_y + 18.0 && (x as f32 - gx).abs() < 20.0
+    };
+    let face = |x: u32, y: u32| {
+        (y as f32) > glabella_y + 5.0
+            && (y as f32) < glabella_y + 60.0
+            && (x as f32 - gx).abs() < 40.0
+    };
     let crown_drop = mean_luminance(&before, crown) - mean_luminance(&after, crown);
-    assert!(crown_drop > 0.01, "the treated crown must darken: {crown_drop}");
+    assert!(
+        crown_drop > 0.01,
+        "the treated crown must darken: {crown_drop}"
+    );
     let face_diff = mean_luminance(&before, face) - mean_luminance(&after, face);
-    assert!(face_diff.abs() < 1e-4, "the face must not change: {face_diff}");
+    assert!(
+        face_diff.abs() < 1e-4,
+        "the face must not change: {face_diff}"
+    );
 }
 
 #[test]
@@ -123,14 +146,19 @@ fn huge_frame_is_a_clear_error() {
     let gpu = prepare(&r, head, &[]);
     let mut s = settings(head, ViewName::Front, 16384, None);
     s.supersample = 2;
-    let e = r.render(&gpu, &s).expect_err("beyond the adapter's texture limit").to_string();
+    let e = r
+        .render(&gpu, &s)
+        .expect_err("beyond the adapter's texture limit")
+        .to_string();
     assert!(e.contains("allows at most"), "{e}");
 }
 
 /// The Lee Perry-Smith scan: loads, gets a plan, renders a head with pigment on the scalp.
 #[test]
 fn real_scan_renders_with_pigment_on_the_scalp() {
-    let Some(meshes) = common::shared_meshes() else { return };
+    let Some(meshes) = common::shared_meshes() else {
+        return;
+    };
     let path = meshes.join("lee_perry_smith").join("LeePerrySmith.obj");
     let text = format!(
         "[client]\nskin = \"#c99a7c\"\n[client.head]\nmesh = {:?}\nscale_to_mm = 46.0\n",
@@ -148,10 +176,16 @@ fn real_scan_renders_with_pigment_on_the_scalp() {
     let before = r.render(&gpu, &s).unwrap();
     let bg = *before.get_pixel(0, 0);
     let head_px = before.pixels().filter(|p| **p != bg).count();
-    assert!(head_px > 200 * 200 / 4, "the head should fill the top view: {head_px} px");
+    assert!(
+        head_px > 200 * 200 / 4,
+        "the head should fill the top view: {head_px} px"
+    );
     let centre = |x: u32, y: u32| (x as i32 - 100).abs() < 25 && (y as i32 - 100).abs() < 25;
     let drop = mean_luminance(&before, centre) - mean_luminance(&after, centre);
-    assert!(drop > 0.01, "pigment should darken the crown of the scan: {drop}");
+    assert!(
+        drop > 0.01,
+        "pigment should darken the crown of the scan: {drop}"
+    );
     if std::env::var("STIPPLE_KEEP_RENDERS").is_ok() {
         let dir = common::failure_dir();
         std::fs::create_dir_all(&dir).unwrap();

@@ -3,8 +3,8 @@
 
 mod common;
 
-use stipple::render::camera::{Camera, ViewName};
 use stipple::render::FrameSettings;
+use stipple::render::camera::{Camera, ViewName};
 use stipple::scene::Scene;
 
 const SIZE: u32 = 320;
@@ -15,7 +15,14 @@ fn render(view: ViewName, show_dots: bool) -> image::RgbaImage {
     let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let gpu_scene = renderer.prepare(head, &layout.dots, 512).expect("prepare");
     let settings = FrameSettings {
-        camera: Camera::for_view(head, view, 85.0, 1.0, None, layout.region.as_ref().map(|r| r.mid_frontal_point())),
+        camera: Camera::for_view(
+            head,
+            view,
+            85.0,
+            1.0,
+            None,
+            layout.region.as_ref().map(|r| r.mid_frontal_point()),
+        ),
         lighting: scene.lighting(),
         skin: scene.skin(),
         width: SIZE,
@@ -50,5 +57,8 @@ fn top_after() {
 /// Close enough that single dots are drawn by the decal pass.
 #[test]
 fn hairline_closeup_after() {
-    common::assert_snapshot("hairline-closeup-after", &render(ViewName::HairlineCloseup, true));
+    common::assert_snapshot(
+        "hairline-closeup-after",
+        &render(ViewName::HairlineCloseup, true),
+    );
 }

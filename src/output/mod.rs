@@ -13,20 +13,35 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     #[error("{path}: cannot write: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: cannot encode PNG: {source}")]
-    Encode { path: PathBuf, source: image::ImageError },
+    Encode {
+        path: PathBuf,
+        source: image::ImageError,
+    },
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> Result<(), OutputError> {
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let io = |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("output");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -45,10 +60,13 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::
 pub fn write_png(path: &Path, image: &image::RgbaImage) -> Result<(), OutputError> {
     let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
     let mut encoded = Vec::new();
-    rgb.write_to(&mut std::io::Cursor::new(&mut encoded), image::ImageFormat::Png)
-        .map_err(|source| OutputError::Encode {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    rgb.write_to(
+        &mut std::io::Cursor::new(&mut encoded),
+        image::ImageFormat::Png,
+    )
+    .map_err(|source| OutputError::Encode {
+        path: path.to_path_buf(),
+        source,
+    })?;
     write_atomic(path, |f| f.write_all(&encoded))
 }

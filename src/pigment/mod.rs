@@ -44,7 +44,8 @@ impl DotAppearance {
     /// darkens the skin by `darkening` over this much area in all, at any viewing distance.
     pub fn footprint_mm2(&self, diameter_mm: f32) -> f32 {
         let r = 0.5 * diameter_mm;
-        std::f32::consts::PI * (r * r + HALO_STRENGTH * 2.0 * self.halo_sigma_mm * self.halo_sigma_mm)
+        std::f32::consts::PI
+            * (r * r + HALO_STRENGTH * 2.0 * self.halo_sigma_mm * self.halo_sigma_mm)
     }
 }
 

@@ -102,7 +102,12 @@ impl Camera {
 
     pub fn projection(&self) -> Mat4 {
         // wgpu's clip space: depth 0..1, +Y up (the Direct3D convention).
-        let full = glam::camera::rh::proj::directx::perspective(self.vertical_fov_rad, self.aspect, self.near_mm, self.far_mm);
+        let full = glam::camera::rh::proj::directx::perspective(
+            self.vertical_fov_rad,
+            self.aspect,
+            self.near_mm,
+            self.far_mm,
+        );
         match &self.sub_frame {
             Some(s) => s.crop_matrix() * full,
             None => full,
@@ -117,7 +122,9 @@ impl Camera {
     /// `height_px` tall, whose pixels are those of the full frame).
     pub fn pixel_angle_rad(&self, height_px: u32) -> f32 {
         match &self.sub_frame {
-            Some(s) => self.vertical_fov_rad * s.height as f32 / (s.full_height as f32 * height_px as f32),
+            Some(s) => {
+                self.vertical_fov_rad * s.height as f32 / (s.full_height as f32 * height_px as f32)
+            }
             None => self.vertical_fov_rad / height_px as f32,
         }
     }
@@ -155,8 +162,18 @@ impl Camera {
             ViewName::Back => (Vec3::NEG_Z, Vec3::Y, frame_center, fit),
             ViewName::Left => (Vec3::X, Vec3::Y, frame_center, fit),
             ViewName::Right => (Vec3::NEG_X, Vec3::Y, frame_center, fit),
-            ViewName::FrontLeft => (Vec3::new(0.7, 0.15, 0.7).normalize(), Vec3::Y, frame_center, fit),
-            ViewName::FrontRight => (Vec3::new(-0.7, 0.15, 0.7).normalize(), Vec3::Y, frame_center, fit),
+            ViewName::FrontLeft => (
+                Vec3::new(0.7, 0.15, 0.7).normalize(),
+                Vec3::Y,
+                frame_center,
+                fit,
+            ),
+            ViewName::FrontRight => (
+                Vec3::new(-0.7, 0.15, 0.7).normalize(),
+                Vec3::Y,
+                frame_center,
+                fit,
+            ),
             ViewName::Top => {
                 let c = center + Vec3::new(0.0, 0.3 * skull_r, 0.0);
                 // Face at the top of the frame, as a practitioner looks down at a client.

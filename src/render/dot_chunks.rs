@@ -53,8 +53,13 @@ impl DotChunks {
             let members = || order[start..end].iter().map(|&i| &dots[i as usize]);
             let n = end - start;
             let center = members().map(|d| d.position_mm).sum::<Vec3>() / n as f32;
-            let radius = members().map(|d| (d.position_mm - center).length()).fold(0.0, f32::max);
-            let normal = members().map(|d| d.normal).sum::<Vec3>().normalize_or(Vec3::Y);
+            let radius = members()
+                .map(|d| (d.position_mm - center).length())
+                .fold(0.0, f32::max);
+            let normal = members()
+                .map(|d| d.normal)
+                .sum::<Vec3>()
+                .normalize_or(Vec3::Y);
             let cone_cos = members().map(|d| d.normal.dot(normal)).fold(1.0, f32::min);
             chunks.push(DotChunk {
                 range: start as u32..end as u32,
@@ -71,13 +76,21 @@ impl DotChunks {
     /// Instance ranges worth drawing from `eye_mm` through `view_proj` (wgpu clip space).
     /// `margin_mm` covers each dot's own extent (its halo and pixel footprint).
     pub fn visible_ranges(&self, view_proj: Mat4, eye_mm: Vec3, margin_mm: f32) -> Vec<Range<u32>> {
-        let (r0, r1, r2, r3) = (view_proj.row(0), view_proj.row(1), view_proj.row(2), view_proj.row(3));
+        let (r0, r1, r2, r3) = (
+            view_proj.row(0),
+            view_proj.row(1),
+            view_proj.row(2),
+            view_proj.row(3),
+        );
         let planes: [Vec4; 6] = [r3 + r0, r3 - r0, r3 + r1, r3 - r1, r2, r3 - r2]
             .map(|p| p / p.truncate().length().max(1e-12));
         let mut ranges: Vec<Range<u32>> = Vec::new();
         for c in &self.chunks {
             let r = c.radius_mm + margin_mm;
-            if planes.iter().any(|p| p.truncate().dot(c.center_mm) + p.w < -r) {
+            if planes
+                .iter()
+                .any(|p| p.truncate().dot(c.center_mm) + p.w < -r)
+            {
                 continue;
             }
             // Facing away: every normal in the cone points from the eye, even allowing for the
@@ -144,8 +157,11 @@ mod tests {
         let proj = glam::camera::rh::proj::directx::perspective(0.28, 1.0, 5.0, 500.0);
         let vp = proj * view;
         let ranges = chunks.visible_ranges(vp, eye, 1.0);
-        let drawn: std::collections::HashSet<u32> =
-            ranges.iter().flat_map(|r| r.clone()).map(|i| chunks.order[i as usize]).collect();
+        let drawn: std::collections::HashSet<u32> = ranges
+            .iter()
+            .flat_map(|r| r.clone())
+            .map(|i| chunks.order[i as usize])
+            .collect();
         // Every dot that projects inside the frame and faces the camera is kept.
         for (i, d) in dots.iter().enumerate() {
             let c = vp.project_point3(d.position_mm);
@@ -154,6 +170,11 @@ mod tests {
                 assert!(drawn.contains(&(i as u32)), "visible dot {i} culled");
             }
         }
-        assert!(drawn.len() < dots.len() / 20, "{} of {} drawn", drawn.len(), dots.len());
+        assert!(
+            drawn.len() < dots.len() / 20,
+            "{} of {} drawn",
+            drawn.len(),
+            dots.len()
+        );
     }
 }

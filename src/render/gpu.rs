@@ -53,7 +53,9 @@ impl AdapterRequest {
             }
         }
         if self.name_contains.is_none() {
-            self.name_contains = std::env::var("STIPPLE_ADAPTER").ok().filter(|s| !s.is_empty());
+            self.name_contains = std::env::var("STIPPLE_ADAPTER")
+                .ok()
+                .filter(|s| !s.is_empty());
         }
         Ok(self)
     }
@@ -87,7 +89,9 @@ impl AdapterSummary {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
-            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
         }
     }
 }
@@ -126,7 +130,8 @@ fn rank(info: &wgpu::AdapterInfo) -> u32 {
     };
     // GL adapters report llvmpipe as `Other` on some drivers: name-sniff software renderers.
     let name = info.name.to_ascii_lowercase();
-    let software = name.contains("llvmpipe") || name.contains("lavapipe") || name.contains("softpipe");
+    let software =
+        name.contains("llvmpipe") || name.contains("lavapipe") || name.contains("softpipe");
     let base = if software { base.max(4) } else { base };
     base + u32::from(info.backend == wgpu::Backend::Gl)
 }
@@ -145,9 +150,13 @@ impl GpuContext {
     /// Every adapter found on the requested backends, best first.
     pub fn list(request: &AdapterRequest) -> Vec<AdapterSummary> {
         let instance = Self::instance(request.backend.backends());
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(request.backend.backends()));
+        let mut adapters =
+            pollster::block_on(instance.enumerate_adapters(request.backend.backends()));
         adapters.sort_by_key(|a| rank(&a.get_info()));
-        adapters.iter().map(|a| AdapterSummary::of(&a.get_info())).collect()
+        adapters
+            .iter()
+            .map(|a| AdapterSummary::of(&a.get_info()))
+            .collect()
     }
 
     /// Opens the best adapter that matches `request`. `Auto` looks at Vulkan first and only
@@ -164,7 +173,11 @@ impl GpuContext {
         for &backends in order {
             let instance = Self::instance(backends);
             let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
-            found.extend(adapters.iter().map(|a| AdapterSummary::of(&a.get_info()).to_string()));
+            found.extend(
+                adapters
+                    .iter()
+                    .map(|a| AdapterSummary::of(&a.get_info()).to_string()),
+            );
             if let Some(want) = &request.name_contains {
                 let want = want.to_ascii_lowercase();
                 adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&want));
@@ -230,7 +243,10 @@ impl GpuContext {
 
     /// The first device error since the last call, if any (validation, out of memory).
     pub fn take_error(&self) -> Option<String> {
-        self.device_error.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.device_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     pub fn limits(&self) -> wgpu::Limits {

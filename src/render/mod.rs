@@ -61,15 +61,23 @@ pub enum RenderError {
         need: u64,
         max: u64,
     },
-    #[error("{dots} dots need a {bytes} byte buffer, but this adapter ({adapter}) allows at most {max} bytes")]
+    #[error(
+        "{dots} dots need a {bytes} byte buffer, but this adapter ({adapter}) allows at most {max} bytes"
+    )]
     TooManyDots {
         dots: usize,
         bytes: u64,
         max: u64,
         adapter: String,
     },
-    #[error("a frame must be at least 1x1 pixels and supersample 1-4, got {width}x{height} at {supersample}")]
-    BadSize { width: u32, height: u32, supersample: u32 },
+    #[error(
+        "a frame must be at least 1x1 pixels and supersample 1-4, got {width}x{height} at {supersample}"
+    )]
+    BadSize {
+        width: u32,
+        height: u32,
+        supersample: u32,
+    },
     #[error("reading the frame back from the GPU failed: {0}")]
     Readback(String),
     #[error("the GPU device reported an error on {adapter}: {message}")]
@@ -132,14 +140,21 @@ pub(crate) fn shader_module(device: &wgpu::Device, label: &str, body: &str) -> w
     plain_shader_module(device, label, &format!("{COMMON_WGSL}\n{body}"))
 }
 
-pub(crate) fn plain_shader_module(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ShaderModule {
+pub(crate) fn plain_shader_module(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+) -> wgpu::ShaderModule {
     device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(label),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     })
 }
 
-pub(crate) fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType) -> wgpu::BindGroupLayoutEntry {
+pub(crate) fn texture_entry(
+    binding: u32,
+    sample_type: wgpu::TextureSampleType,
+) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::FRAGMENT,
@@ -356,7 +371,11 @@ impl Renderer {
         for (level, faces) in map.levels.iter().enumerate() {
             let size = (map.size >> level).max(1);
             for (face, texels) in faces.iter().enumerate() {
-                let half: Vec<half::f16> = texels.iter().flatten().map(|v| half::f16::from_f32(*v)).collect();
+                let half: Vec<half::f16> = texels
+                    .iter()
+                    .flatten()
+                    .map(|v| half::f16::from_f32(*v))
+                    .collect();
                 self.gpu.queue.write_texture(
                     wgpu::TexelCopyTextureInfo {
                         texture: &texture,
@@ -403,7 +422,12 @@ impl Renderer {
     }
 
     /// Uploads a head and its dots, and splats the dots into the pigment map.
-    pub fn prepare(&self, head: &Head, dots: &[Dot], pigment_map_size: u32) -> Result<GpuScene, RenderError> {
+    pub fn prepare(
+        &self,
+        head: &Head,
+        dots: &[Dot],
+        pigment_map_size: u32,
+    ) -> Result<GpuScene, RenderError> {
         let device = &self.gpu.device;
         let limits = self.gpu.limits();
         let dot_bytes = (dots.len() * std::mem::size_of::<GpuDot>()) as u64;
@@ -421,7 +445,12 @@ impl Renderer {
             .map(|i| SkinVertex {
                 position_mm: mesh.positions_mm[i].to_array(),
                 normal: mesh.normals[i].to_array(),
-                tint: mesh.albedo_tint.get(i).copied().unwrap_or(Vec3::ONE).to_array(),
+                tint: mesh
+                    .albedo_tint
+                    .get(i)
+                    .copied()
+                    .unwrap_or(Vec3::ONE)
+                    .to_array(),
             })
             .collect();
         let vertices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -491,7 +520,8 @@ impl Renderer {
             return false;
         }
         let cam = &settings.camera;
-        let nearest = ((cam.eye_mm - scene.pigment_origin_mm).length() - scene.dots_max_radius_mm).max(cam.near_mm);
+        let nearest = ((cam.eye_mm - scene.pigment_origin_mm).length() - scene.dots_max_radius_mm)
+            .max(cam.near_mm);
         let pixel_mm = nearest * cam.pixel_angle_rad(settings.height * settings.supersample);
         let texel_mm = scene.dots_max_radius_mm * scene.texel_angle;
         pixel_mm < 0.8 * texel_mm
@@ -522,7 +552,11 @@ impl Renderer {
     }
 
     /// Renders one frame and reads it back as 8-bit sRGB RGBA.
-    pub fn render(&mut self, scene: &GpuScene, settings: &FrameSettings) -> Result<image::RgbaImage, RenderError> {
+    pub fn render(
+        &mut self,
+        scene: &GpuScene,
+        settings: &FrameSettings,
+    ) -> Result<image::RgbaImage, RenderError> {
         match self.render_image(scene, settings, BitDepth::Eight)? {
             FrameImage::Eight(image) => Ok(image),
             other => Ok(other.to_rgba8()),
@@ -531,7 +565,11 @@ impl Renderer {
 
     /// Renders one frame and reads it back as 16-bit sRGB RGBA (the tonemapped frame before
     /// the 8-bit store, encoded on the CPU).
-    pub fn render16(&mut self, scene: &GpuScene, settings: &FrameSettings) -> Result<Rgba16Image, RenderError> {
+    pub fn render16(
+        &mut self,
+        scene: &GpuScene,
+        settings: &FrameSettings,
+    ) -> Result<Rgba16Image, RenderError> {
         match self.render_image(scene, settings, BitDepth::Sixteen)? {
             FrameImage::Sixteen(image) => Ok(image),
             FrameImage::Eight(_) => Err(RenderError::Readback("expected a 16-bit frame".into())),
@@ -540,7 +578,12 @@ impl Renderer {
 
     /// Renders one frame at `depth` bits; frames larger than one render target are rendered
     /// as tiles and stitched ([`tiles`]).
-    pub fn render_image(&mut self, scene: &GpuScene, settings: &FrameSettings, depth: BitDepth) -> Result<FrameImage, RenderError> {
+    pub fn render_image(
+        &mut self,
+        scene: &GpuScene,
+        settings: &FrameSettings,
+        depth: BitDepth,
+    ) -> Result<FrameImage, RenderError> {
         self.check_size(settings)?;
         self.check_device()?;
         let grid = self.tile_grid(settings);
@@ -576,7 +619,12 @@ impl Renderer {
     }
 
     /// One render target's worth of frame (the whole frame, or one tile of it).
-    fn render_tile(&mut self, scene: &GpuScene, settings: &FrameSettings, depth: BitDepth) -> Result<FrameImage, RenderError> {
+    fn render_tile(
+        &mut self,
+        scene: &GpuScene,
+        settings: &FrameSettings,
+        depth: BitDepth,
+    ) -> Result<FrameImage, RenderError> {
         self.pass_timer.begin();
         let (w, h, ss) = (settings.width, settings.height, settings.supersample);
         if !self
@@ -619,20 +667,30 @@ impl Renderer {
         };
         tiles::apply_sub_frame(&mut uniforms, cam, ss);
         let gpu = &self.gpu;
-        gpu.queue.write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniforms));
+        gpu.queue
+            .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniforms));
         let targets = self.targets.as_ref().expect("targets were just made");
         let mut encoder = gpu
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
         let pigment = if settings.show_dots {
             &scene.pigment
         } else {
             &scene.no_pigment
         };
-        if self.passes.shadow.update(&gpu.queue, light, exposure, scene.bounds_mm) {
-            self.passes
-                .shadow
-                .record(&mut encoder, &scene.vertices, &scene.indices, scene.index_count);
+        if self
+            .passes
+            .shadow
+            .update(&gpu.queue, light, exposure, scene.bounds_mm)
+        {
+            self.passes.shadow.record(
+                &mut encoder,
+                &scene.vertices,
+                &scene.indices,
+                scene.index_count,
+            );
             readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shadow");
         }
         self.passes.surface.record(
@@ -649,15 +707,22 @@ impl Renderer {
             if let Some(dots) = &scene.dots {
                 // Margin: the widest a dot's quad can be (halo and blur at a glancing angle).
                 let ranges = scene.chunks.visible_ranges(view_proj, cam.eye_mm, 3.0);
-                self.passes
-                    .dots
-                    .record(&mut encoder, targets, &self.frame_bind_group, dots, &ranges);
+                self.passes.dots.record(
+                    &mut encoder,
+                    targets,
+                    &self.frame_bind_group,
+                    dots,
+                    &ranges,
+                );
             }
             readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "dots");
         }
-        self.passes
-            .shade
-            .record(&mut encoder, targets, &self.frame_bind_group, &self.passes.shadow.light_bind_group);
+        self.passes.shade.record(
+            &mut encoder,
+            targets,
+            &self.frame_bind_group,
+            &self.passes.shadow.light_bind_group,
+        );
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade");
         self.passes.resolve.record(&mut encoder, targets);
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");

@@ -22,9 +22,17 @@ pub struct PigmentMap {
 pub fn cube_face_uv(d: Vec3) -> (usize, Vec2) {
     let a = d.abs();
     let (face, ma, sc, tc) = if a.x >= a.y && a.x >= a.z {
-        if d.x > 0.0 { (0, a.x, -d.z, -d.y) } else { (1, a.x, d.z, -d.y) }
+        if d.x > 0.0 {
+            (0, a.x, -d.z, -d.y)
+        } else {
+            (1, a.x, d.z, -d.y)
+        }
     } else if a.y >= a.z {
-        if d.y > 0.0 { (2, a.y, d.x, d.z) } else { (3, a.y, d.x, -d.z) }
+        if d.y > 0.0 {
+            (2, a.y, d.x, d.z)
+        } else {
+            (3, a.y, d.x, -d.z)
+        }
     } else if d.z > 0.0 {
         (4, a.z, d.x, -d.y)
     } else {
@@ -99,7 +107,11 @@ impl PigmentMap {
             levels.push(next);
             s = h;
         }
-        PigmentMap { size, center_mm, levels }
+        PigmentMap {
+            size,
+            center_mm,
+            levels,
+        }
     }
 
     /// An empty map: the "before" view.

@@ -10,7 +10,11 @@ pub struct ResolvePass {
 
 impl ResolvePass {
     pub fn new(device: &wgpu::Device) -> Self {
-        let module = plain_shader_module(device, "resolve", include_str!("../../shaders/resolve.wgsl"));
+        let module = plain_shader_module(
+            device,
+            "resolve",
+            include_str!("../../shaders/resolve.wgsl"),
+        );
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("resolve"),
             entries: &[
@@ -27,7 +31,8 @@ impl ResolvePass {
                 },
             ],
         });
-        let pipeline = super::fullscreen_pipeline(device, "resolve", &module, &[Some(&layout)], OUTPUT_FORMAT);
+        let pipeline =
+            super::fullscreen_pipeline(device, "resolve", &module, &[Some(&layout)], OUTPUT_FORMAT);
         Self { pipeline, layout }
     }
 

@@ -11,8 +11,16 @@ pub struct ShadePass {
 impl ShadePass {
     /// `light_layout`: group 2, the other lights, the key's shadow map and the white balance
     /// ([`super::shadow_pass::ShadowPass::light_layout`]).
-    pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout, light_layout: &wgpu::BindGroupLayout) -> Self {
-        let source = concat!(include_str!("../../shaders/shadow_light.wgsl"), "\n", include_str!("../../shaders/shade.wgsl"));
+    pub fn new(
+        device: &wgpu::Device,
+        frame_layout: &wgpu::BindGroupLayout,
+        light_layout: &wgpu::BindGroupLayout,
+    ) -> Self {
+        let source = concat!(
+            include_str!("../../shaders/shadow_light.wgsl"),
+            "\n",
+            include_str!("../../shaders/shade.wgsl")
+        );
         let module = shader_module(device, "shade", source);
         let unfiltered = wgpu::TextureSampleType::Float { filterable: false };
         let gbuffer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -28,7 +36,11 @@ impl ShadePass {
             device,
             "shade",
             &module,
-            &[Some(frame_layout), Some(&gbuffer_layout), Some(light_layout)],
+            &[
+                Some(frame_layout),
+                Some(&gbuffer_layout),
+                Some(light_layout),
+            ],
             HDR_FORMAT,
         );
         Self {

@@ -1,7 +1,7 @@
 //! Pass 1 (`shaders/surface.wgsl`): the head mesh into the G-buffer, with far-field pigment.
 
 use super::targets::{FrameTargets, GBUFFER_FORMATS};
-use super::{shader_module, DEPTH_FORMAT};
+use super::{DEPTH_FORMAT, shader_module};
 
 pub struct SurfacePass {
     pipeline: wgpu::RenderPipeline,
@@ -19,7 +19,11 @@ pub struct SkinVertex {
 
 impl SurfacePass {
     pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout) -> Self {
-        let module = shader_module(device, "surface", include_str!("../../shaders/surface.wgsl"));
+        let module = shader_module(
+            device,
+            "surface",
+            include_str!("../../shaders/surface.wgsl"),
+        );
         let pigment_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("pigment map"),
             entries: &[
@@ -120,7 +124,11 @@ impl SurfacePass {
                     view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: clear(if i == 3 { f32::to_bits(1.0) as f64 } else { 0.0 }),
+                    ops: clear(if i == 3 {
+                        f32::to_bits(1.0) as f64
+                    } else {
+                        0.0
+                    }),
                 })
             })
             .collect();

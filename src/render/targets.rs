@@ -8,7 +8,12 @@ pub const PIGMENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float
 /// The surface's depth again, as the bits of an f32 in a colour target: later passes read it,
 /// OpenGL cannot `textureLoad` a depth texture, and R32Float is not renderable everywhere.
 pub const SURFACE_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
-pub const GBUFFER_FORMATS: [wgpu::TextureFormat; 4] = [NORMAL_FORMAT, TINT_FORMAT, PIGMENT_FORMAT, SURFACE_DEPTH_FORMAT];
+pub const GBUFFER_FORMATS: [wgpu::TextureFormat; 4] = [
+    NORMAL_FORMAT,
+    TINT_FORMAT,
+    PIGMENT_FORMAT,
+    SURFACE_DEPTH_FORMAT,
+];
 /// Tonemapped, still linear, at the supersampled size.
 pub const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 /// What is written to PNG: sRGB-encoded by the hardware on store.
@@ -35,7 +40,13 @@ pub struct FrameTargets {
     pub resolve_bind_group: wgpu::BindGroup,
 }
 
-fn target(device: &wgpu::Device, label: &str, w: u32, h: u32, format: wgpu::TextureFormat) -> wgpu::Texture {
+fn target(
+    device: &wgpu::Device,
+    label: &str,
+    w: u32,
+    h: u32,
+    format: wgpu::TextureFormat,
+) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d {
@@ -61,7 +72,12 @@ fn tex(binding: u32, view: &wgpu::TextureView) -> wgpu::BindGroupEntry<'_> {
 
 impl FrameTargets {
     pub fn gbuffer_views(&self) -> [&wgpu::TextureView; 4] {
-        [&self.normal_view, &self.tint_view, &self.pigment_view, &self.surface_depth_view]
+        [
+            &self.normal_view,
+            &self.tint_view,
+            &self.pigment_view,
+            &self.surface_depth_view,
+        ]
     }
 
     pub fn new(
@@ -74,7 +90,13 @@ impl FrameTargets {
         let (sw, sh) = (width * supersample, height * supersample);
         let view = |t: &wgpu::Texture| t.create_view(&Default::default());
         let depth_view = view(&target(device, "depth", sw, sh, DEPTH_FORMAT));
-        let surface_depth_view = view(&target(device, "surface depth", sw, sh, SURFACE_DEPTH_FORMAT));
+        let surface_depth_view = view(&target(
+            device,
+            "surface depth",
+            sw,
+            sh,
+            SURFACE_DEPTH_FORMAT,
+        ));
         let normal_view = view(&target(device, "normal", sw, sh, NORMAL_FORMAT));
         let tint_view = view(&target(device, "tint", sw, sh, TINT_FORMAT));
         let pigment_view = view(&target(device, "pigment", sw, sh, PIGMENT_FORMAT));

@@ -6,8 +6,8 @@
 
 use crate::head::Head;
 use crate::plan::{Hairline, Plan};
-use crate::render::camera::ViewName;
 use crate::render::SkinLook;
+use crate::render::camera::ViewName;
 use glam::Vec3;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,10 @@ pub const DEFAULT_SCENE_TOML: &str = include_str!("../../assets/scenes/default.t
 #[derive(Debug, thiserror::Error)]
 pub enum SceneError {
     #[error("{file}: cannot read: {source}")]
-    Read { file: PathBuf, source: std::io::Error },
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{file}: {message}")]
     Parse { file: PathBuf, message: String },
     #[error("{file}: `{key}`: expected {expected}")]
@@ -224,7 +227,11 @@ pub fn parse_srgb_hex(s: &str) -> Option<Vec3> {
     if h.len() != 6 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
-    let c = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok().map(|v| srgb_to_linear(v as f32 / 255.0));
+    let c = |i: usize| {
+        u8::from_str_radix(&h[i..i + 2], 16)
+            .ok()
+            .map(|v| srgb_to_linear(v as f32 / 255.0))
+    };
     Some(Vec3::new(c(0)?, c(2)?, c(4)?))
 }
 
@@ -247,7 +254,8 @@ impl Scene {
 
     /// The built-in scene; paths in it resolve against the current directory.
     pub fn builtin() -> Scene {
-        Self::parse(DEFAULT_SCENE_TOML, Path::new("<built-in scene>")).expect("the built-in scene is valid")
+        Self::parse(DEFAULT_SCENE_TOML, Path::new("<built-in scene>"))
+            .expect("the built-in scene is valid")
     }
 
     pub fn parse(text: &str, file: &Path) -> Result<Scene, SceneError> {
@@ -281,25 +289,48 @@ impl Scene {
             }
         };
         if parse_srgb_hex(&s.client.skin).is_none() {
-            return Err(self.invalid("client.skin", format!("an sRGB colour like \"#d7a486\", got {:?}", s.client.skin)));
+            return Err(self.invalid(
+                "client.skin",
+                format!("an sRGB colour like \"#d7a486\", got {:?}", s.client.skin),
+            ));
         }
         if parse_srgb_hex(&s.client.hair).is_none() {
-            return Err(self.invalid("client.hair", format!("an sRGB colour like \"#2b2522\", got {:?}", s.client.hair)));
+            return Err(self.invalid(
+                "client.hair",
+                format!("an sRGB colour like \"#2b2522\", got {:?}", s.client.hair),
+            ));
         }
         range("client.matte", s.client.matte, 0.0, 1.0, "a number")?;
         let head = &s.client.head;
-        if head.mesh.is_none() && (head.units.is_some() || head.scale_to_mm.is_some() || head.up.is_some() || head.landmarks.is_some()) {
-            return Err(self.invalid("client.head.mesh", "a mesh path when units, scale_to_mm, up or landmarks are given"));
+        if head.mesh.is_none()
+            && (head.units.is_some()
+                || head.scale_to_mm.is_some()
+                || head.up.is_some()
+                || head.landmarks.is_some())
+        {
+            return Err(self.invalid(
+                "client.head.mesh",
+                "a mesh path when units, scale_to_mm, up or landmarks are given",
+            ));
         }
         if head.mesh.is_some() && head.procedural.is_some() {
-            return Err(self.invalid("client.head.procedural", "no procedural parameters when a mesh is given"));
+            return Err(self.invalid(
+                "client.head.procedural",
+                "no procedural parameters when a mesh is given",
+            ));
         }
         if head.units.is_some() && head.scale_to_mm.is_some() {
-            return Err(self.invalid("client.head.scale_to_mm", "either `units` or `scale_to_mm`, not both"));
+            return Err(self.invalid(
+                "client.head.scale_to_mm",
+                "either `units` or `scale_to_mm`, not both",
+            ));
         }
         if let Some(u) = &head.units {
             if !matches!(u.as_str(), "mm" | "cm" | "m") {
-                return Err(self.invalid("client.head.units", format!("\"mm\", \"cm\" or \"m\", got {u:?}")));
+                return Err(self.invalid(
+                    "client.head.units",
+                    format!("\"mm\", \"cm\" or \"m\", got {u:?}"),
+                ));
             }
         }
         if let Some(f) = head.scale_to_mm {
@@ -311,31 +342,103 @@ impl Scene {
             }
         }
         if let Some(p) = &head.procedural {
-            range("client.head.procedural.length_mm", p.length_mm, 140.0, 260.0, "a length in mm")?;
-            range("client.head.procedural.width_mm", p.width_mm, 110.0, 200.0, "a width in mm")?;
-            range("client.head.procedural.height_mm", p.height_mm, 170.0, 290.0, "a height in mm")?;
+            range(
+                "client.head.procedural.length_mm",
+                p.length_mm,
+                140.0,
+                260.0,
+                "a length in mm",
+            )?;
+            range(
+                "client.head.procedural.width_mm",
+                p.width_mm,
+                110.0,
+                200.0,
+                "a width in mm",
+            )?;
+            range(
+                "client.head.procedural.height_mm",
+                p.height_mm,
+                170.0,
+                290.0,
+                "a height in mm",
+            )?;
             if !(3..=8).contains(&p.subdivisions) {
-                return Err(self.invalid("client.head.procedural.subdivisions", format!("3 to 8, got {}", p.subdivisions)));
+                return Err(self.invalid(
+                    "client.head.procedural.subdivisions",
+                    format!("3 to 8, got {}", p.subdivisions),
+                ));
             }
         }
         let p = &s.plan;
         // Far above any real plan (about 100/cm2), but 1,000,000-dot stress scenes need it.
-        range("plan.density_per_cm2", p.density_per_cm2, 1.0, 2500.0, "impressions per cm2")?;
-        range("plan.dot_diameter_mm[0]", p.dot_diameter_mm[0], 0.03, 1.5, "a diameter in mm")?;
-        range("plan.dot_diameter_mm[1]", p.dot_diameter_mm[1], p.dot_diameter_mm[0], 1.5, "a diameter in mm, at least the minimum,")?;
+        range(
+            "plan.density_per_cm2",
+            p.density_per_cm2,
+            1.0,
+            2500.0,
+            "impressions per cm2",
+        )?;
+        range(
+            "plan.dot_diameter_mm[0]",
+            p.dot_diameter_mm[0],
+            0.03,
+            1.5,
+            "a diameter in mm",
+        )?;
+        range(
+            "plan.dot_diameter_mm[1]",
+            p.dot_diameter_mm[1],
+            p.dot_diameter_mm[0],
+            1.5,
+            "a diameter in mm, at least the minimum,",
+        )?;
         range("plan.depth_mm", p.depth_mm, 0.1, 2.0, "a depth in mm")?;
         range("plan.shade", p.shade, 0.01, 1.0, "a pigment concentration")?;
         let h = &p.hairline;
-        range("plan.hairline.height_cm", h.height_cm, 5.0, 14.0, "a height above the glabella in cm (7-10 is usual)")?;
-        range("plan.hairline.transition_mm", h.transition_mm, 1.0, 40.0, "a width in mm")?;
-        range("plan.hairline.temple_recession_mm", h.temple_recession_mm, 0.0, 60.0, "a distance in mm")?;
-        range("plan.hairline.irregularity_mm", h.irregularity_mm, 0.0, 10.0, "an amplitude in mm")?;
+        range(
+            "plan.hairline.height_cm",
+            h.height_cm,
+            5.0,
+            14.0,
+            "a height above the glabella in cm (7-10 is usual)",
+        )?;
+        range(
+            "plan.hairline.transition_mm",
+            h.transition_mm,
+            1.0,
+            40.0,
+            "a width in mm",
+        )?;
+        range(
+            "plan.hairline.temple_recession_mm",
+            h.temple_recession_mm,
+            0.0,
+            60.0,
+            "a distance in mm",
+        )?;
+        range(
+            "plan.hairline.irregularity_mm",
+            h.irregularity_mm,
+            0.0,
+            10.0,
+            "an amplitude in mm",
+        )?;
         let r = &s.render;
         if !(1..=16384).contains(&r.width) || !(1..=16384).contains(&r.height) {
-            return Err(self.invalid("render.width", format!("width and height of 1 to 16384 pixels, got {}x{}", r.width, r.height)));
+            return Err(self.invalid(
+                "render.width",
+                format!(
+                    "width and height of 1 to 16384 pixels, got {}x{}",
+                    r.width, r.height
+                ),
+            ));
         }
         if !(1..=4).contains(&r.supersample) {
-            return Err(self.invalid("render.supersample", format!("1 to 4, got {}", r.supersample)));
+            return Err(self.invalid(
+                "render.supersample",
+                format!("1 to 4, got {}", r.supersample),
+            ));
         }
         if r.views.is_empty() {
             return Err(self.invalid("render.views", "at least one view"));
@@ -343,15 +446,30 @@ impl Scene {
         if r.outputs.is_empty() {
             return Err(self.invalid("render.outputs", "at least one of \"before\", \"after\""));
         }
-        range("render.focal_length_mm", r.focal_length_mm, 10.0, 600.0, "a focal length in mm")?;
+        range(
+            "render.focal_length_mm",
+            r.focal_length_mm,
+            10.0,
+            600.0,
+            "a focal length in mm",
+        )?;
         if let Some(d) = r.distance_mm {
-            range("render.distance_mm", d, 30.0, 20000.0, "a camera distance in mm")?;
+            range(
+                "render.distance_mm",
+                d,
+                30.0,
+                20000.0,
+                "a camera distance in mm",
+            )?;
         }
         if let Err(e) = self.lighting_options().build() {
             return Err(self.invalid(&format!("render.{}", e.key), e.expected));
         }
         if !(16..=4096).contains(&r.pigment_map_size) || !r.pigment_map_size.is_power_of_two() {
-            return Err(self.invalid("render.pigment_map_size", format!("a power of two from 16 to 4096, got {}", r.pigment_map_size)));
+            return Err(self.invalid(
+                "render.pigment_map_size",
+                format!("a power of two from 16 to 4096, got {}", r.pigment_map_size),
+            ));
         }
         if !matches!(r.bit_depth, 8 | 16) {
             return Err(self.invalid("render.bit_depth", format!("8 or 16, got {}", r.bit_depth)));

@@ -22,7 +22,11 @@ pub fn renderer() -> &'static Mutex<Renderer> {
         };
         // STIPPLE_BACKEND=gl checks the references against llvmpipe's OpenGL front end.
         let prefer_gl = std::env::var("STIPPLE_BACKEND").is_ok_and(|b| b == "gl");
-        let (first, second) = if prefer_gl { (gl, vulkan) } else { (vulkan, gl) };
+        let (first, second) = if prefer_gl {
+            (gl, vulkan)
+        } else {
+            (vulkan, gl)
+        };
         let ctx = GpuContext::new(&first)
             .or_else(|_| GpuContext::new(&second))
             .unwrap_or_else(|e| panic!("tests need Mesa's llvmpipe (run scripts/setup.sh): {e}"));

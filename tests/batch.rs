@@ -1,22 +1,15 @@
 //! `stipple batch`: variants from a manifest, shards, resuming, failures, the contact sheet.
 //! Tiny frames (96 px), a 64 px pigment map and a few hundred dots keep it fast.
 
+mod common;
+
+use common::{stipple, temp_dir};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use stipple::batch::{Batch, Shard, set_dotted};
 use stipple::output::png::{keys, read_png};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn stipple() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_stipple"))
-}
 
 const BASE_SCENE: &str = r##"
 [client]

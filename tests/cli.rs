@@ -1,18 +1,8 @@
 //! The command line end to end: exit codes, messages, files written (and not written).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn stipple() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_stipple"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{stipple, temp_dir};
 
 #[test]
 fn init_then_plan_json() {

@@ -3,8 +3,9 @@
 
 mod common;
 
+use common::{stipple, temp_dir};
+
 use std::path::PathBuf;
-use std::process::Command;
 use stipple::head::Head;
 use stipple::layout::DotLayout;
 use stipple::output::png::{PngMeta, keys, read_png, write_png};
@@ -12,17 +13,6 @@ use stipple::render::camera::{Camera, ViewName};
 use stipple::render::tiles::TileGrid;
 use stipple::render::{BitDepth, FrameImage, FrameSettings, GpuScene, Renderer};
 use stipple::scene::Scene;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn stipple() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_stipple"))
-}
 
 fn settings(
     head: &Head,

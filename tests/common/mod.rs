@@ -46,6 +46,19 @@ pub fn default_head_and_layout() -> &'static (Head, DotLayout) {
     })
 }
 
+/// A fresh, empty folder under cargo's temporary directory for integration tests.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The `stipple` binary built for these tests.
+pub fn stipple() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stipple"))
+}
+
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -87,26 +87,20 @@ pub fn rasterize(text: &str, px: f32) -> (u32, u32, Vec<f32>) {
 /// blended over the image (anti-aliased, in sRGB like most text renderers). Pixels outside the
 /// image are skipped.
 pub fn draw_text(img: &mut RgbaImage, x: f32, y: f32, px: f32, color: Rgba<u8>, text: &str) {
-    let scaled = font().as_scaled(PxScale::from(px));
-    let baseline = y + scaled.ascent();
-    let mut caret = x;
-    let mut prev = None;
-    for c in text.chars() {
-        let id = scaled.glyph_id(c);
-        if let Some(p) = prev {
-            caret += scaled.kern(p, id);
-        }
-        let glyph = id.with_scale_and_position(px, point(caret, baseline));
-        caret += scaled.h_advance(id);
-        prev = Some(id);
-        let Some(outline) = font().outline_glyph(glyph) else {
-            continue;
-        };
-        let b = outline.px_bounds();
-        outline.draw(|gx, gy, coverage| {
-            let (px_x, px_y) = (b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64);
-            if px_x < 0 || px_y < 0 || px_x >= img.width() as i64 || px_y >= img.height() as i64 {
-                return;
+    // Whole-pixel placement: labels sit on pixel rows, so sub-pixel offsets buy nothing.
+    let (w, h, cov) = rasterize(text, px);
+    let (ox, oy) = (x.round() as i64, y.round() as i64);
+    for ty in 0..h {
+        for tx in 0..w {
+            let coverage = cov[(ty * w + tx) as usize];
+            let (px_x, px_y) = (ox + tx as i64, oy + ty as i64);
+            if coverage <= 0.0
+                || px_x < 0
+                || px_y < 0
+                || px_x >= img.width() as i64
+                || px_y >= img.height() as i64
+            {
+                continue;
             }
             let a = coverage.clamp(0.0, 1.0) * color[3] as f32 / 255.0;
             let dst = img.get_pixel_mut(px_x as u32, px_y as u32);
@@ -114,7 +108,7 @@ pub fn draw_text(img: &mut RgbaImage, x: f32, y: f32, px: f32, color: Rgba<u8>, 
                 dst[k] = (dst[k] as f32 * (1.0 - a) + color[k] as f32 * a).round() as u8;
             }
             dst[3] = dst[3].max((a * 255.0).round() as u8);
-        });
+        }
     }
 }
 

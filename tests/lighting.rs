@@ -96,22 +96,9 @@ fn delta_e_from_neutral(rgb: [f64; 3]) -> f64 {
     ciede2000(lab, [lab[0], 0.0, 0.0])
 }
 
-/// Undoes Khronos PBR Neutral below its highlight compression (as in tests/render.rs): the
-/// exposed linear value before display mapping.
-fn untonemap(y: [f64; 3]) -> [f64; 3] {
-    let y_min = y[0].min(y[1]).min(y[2]);
-    let x_min = if y_min >= 0.04 {
-        y_min + 0.04
-    } else {
-        (y_min / 6.25).sqrt()
-    };
-    let offset = x_min - y_min;
-    y.map(|c| c + offset)
-}
-
 /// Exposed linear luminance of an sRGB 8-bit colour.
 fn exposed_luminance(rgb: [f64; 3]) -> f64 {
-    let c = untonemap(rgb.map(|v| srgb_to_linear((v / 255.0) as f32) as f64));
+    let c = common::untonemap(rgb.map(|v| srgb_to_linear((v / 255.0) as f32) as f64));
     0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
 }
 

@@ -28,20 +28,6 @@ fn prepare(r: &Renderer, head: &Head, dots: &[Dot]) -> GpuScene {
     r.prepare(head, dots, 512).expect("prepare")
 }
 
-/// Undoes Khronos PBR Neutral below its highlight compression (the shader's tonemapper): the
-/// exposed linear radiance a pixel had before display mapping.
-fn untonemap(y: [f64; 3]) -> [f64; 3] {
-    let y_min = y[0].min(y[1]).min(y[2]);
-    // Above x = 0.08 the tonemapper subtracts 0.04; below, it maps x to 6.25 x^2.
-    let x_min = if y_min >= 0.04 {
-        y_min + 0.04
-    } else {
-        (y_min / 6.25).sqrt()
-    };
-    let offset = x_min - y_min;
-    y.map(|c| c + offset)
-}
-
 /// Mean exposed radiance (luminance) of the pixels where `inside` holds. Each pixel is taken
 /// back through sRGB and the tonemapper first: a camera averages light before it maps it to
 /// the display, so that is where a dotted patch and a smooth one of equal pigment must agree.
@@ -50,7 +36,7 @@ fn mean_luminance(img: &image::RgbaImage, inside: impl Fn(u32, u32) -> bool) -> 
     let (mut acc, mut n) = (0.0, 0.0);
     for (x, y, p) in img.enumerate_pixels() {
         if inside(x, y) {
-            let c = untonemap([lin(p[0]), lin(p[1]), lin(p[2])]);
+            let c = common::untonemap([lin(p[0]), lin(p[1]), lin(p[2])]);
             acc += 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
             n += 1.0;
         }

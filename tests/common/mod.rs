@@ -170,3 +170,17 @@ pub fn mean_rgb(img: &image::RgbaImage, region: impl Fn(u32, u32) -> bool) -> [f
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Undoes Khronos PBR Neutral (the shader's tonemapper) below its highlight compression: the
+/// exposed linear radiance a pixel had before display mapping. Above x = 0.08 the tonemapper
+/// subtracts 0.04; below, it maps x to 6.25 x^2.
+pub fn untonemap(y: [f64; 3]) -> [f64; 3] {
+    let y_min = y[0].min(y[1]).min(y[2]);
+    let x_min = if y_min >= 0.04 {
+        y_min + 0.04
+    } else {
+        (y_min / 6.25).sqrt()
+    };
+    let offset = x_min - y_min;
+    y.map(|c| c + offset)
+}

@@ -7,6 +7,8 @@
 //! pigment takes less blue than red out of the remitted light (the Tyndall effect in the brief).
 //! The deeper the pigment, the stronger the veil: lighter, cooler, softer-edged.
 
+pub mod ageing;
+
 use glam::Vec3;
 
 /// Optical density of undiluted carbon black in a healed impression (shade 1 → 95% opaque).

@@ -1,8 +1,10 @@
 //! A treatment plan: where pigment goes (the treated region bounded by a hairline) and what
 //! each impression is like (density, dot size, depth, shade).
 
+pub mod condition;
 pub mod hairline;
 
+pub use condition::{BaldScalp, ScalpState};
 pub use hairline::{Hairline, HeadFrame, TreatedRegion};
 
 /// Far above any treatment (about 100/cm² is usual; real scalps have 60-120 follicular

@@ -24,6 +24,10 @@ pub const MAX_HAIRLINE_HEIGHT_MM: f32 = 130.0;
 pub const MAX_TRANSITION_MM: f32 = 40.0;
 pub const MAX_TEMPLE_RECESSION_MM: f32 = 50.0;
 pub const MAX_IRREGULARITY_MM: f32 = 10.0;
+pub const MAX_WIDOWS_PEAK_MM: f32 = 20.0;
+pub const MAX_TEMPLE_POINT_MM: f32 = 25.0;
+/// Half-width (mm along the hairline) of a widow's peak.
+const WIDOWS_PEAK_HALF_WIDTH_MM: f32 = 14.0;
 /// The natural fringe kept around the ear: the boundary runs this far above the ear top.
 pub const EAR_CLEARANCE_MM: f32 = 15.0;
 /// Half the front-to-back span over which the boundary stays at ear-clearance height, so the
@@ -70,6 +74,13 @@ pub struct Hairline {
     pub temple_recession_mm: f32,
     /// Amplitude of the hand-drawn irregularity of the edge.
     pub irregularity_mm: f32,
+    /// How the line runs from the mid-frontal point to the corners.
+    pub shape: HairlineShape,
+    /// Depth of a widow's peak: the midline dips this far toward the brows (0 = none). The
+    /// mid-frontal height is measured to the line without it.
+    pub widows_peak_mm: f32,
+    /// Temporal point: this far lateral of the frontotemporal corner (the brief: about 1 cm).
+    pub temple_point_mm: f32,
 }
 
 impl Default for Hairline {
@@ -79,6 +90,88 @@ impl Default for Hairline {
             transition_mm: 12.0,
             temple_recession_mm: 15.0,
             irregularity_mm: 2.5,
+            shape: HairlineShape::Rounded,
+            widows_peak_mm: 0.0,
+            temple_point_mm: TEMPLE_POINT_OFFSET_MM,
+        }
+    }
+}
+
+/// The run of the frontal hairline between the mid-frontal point and the corners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HairlineShape {
+    /// Level across the forehead, turning back only near the corners (youthful, bold).
+    Straight,
+    /// A gentle arc from the midline to the corners.
+    Rounded,
+    /// Receding early toward the temples: the "M" of a mature hairline.
+    Mature,
+}
+
+impl HairlineShape {
+    pub fn parse(s: &str) -> Option<HairlineShape> {
+        match s {
+            "straight" => Some(HairlineShape::Straight),
+            "rounded" => Some(HairlineShape::Rounded),
+            "mature" => Some(HairlineShape::Mature),
+            _ => None,
+        }
+    }
+
+    /// (share of the corner's azimuth, share of the corner's setback) of the knot that shapes
+    /// the line between the mid-frontal point and each corner.
+    fn knot(self) -> (f32, f32) {
+        match self {
+            HairlineShape::Straight => (0.7, 0.08),
+            HairlineShape::Rounded => (0.5, 0.25),
+            HairlineShape::Mature => (0.45, 0.55),
+        }
+    }
+}
+
+/// Named starting points for a hairline design; any key given beside a preset overrides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HairlinePreset {
+    /// Low, straight, little recession, a crisp but still soft edge: a man in his twenties.
+    Juvenile,
+    /// Higher, set back at the temples: age-appropriate from the forties (the brief's usual
+    /// advice against "too low").
+    Mature,
+    /// A wide, very irregular transition: for clients who want the edge to read as thinning
+    /// hair, never as a line.
+    Soft,
+    /// High and deeply recessed: a natural Norwood II-III look, for older clients.
+    Receded,
+}
+
+impl HairlinePreset {
+    pub fn parse(s: &str) -> Option<HairlinePreset> {
+        match s {
+            "juvenile" => Some(HairlinePreset::Juvenile),
+            "mature" => Some(HairlinePreset::Mature),
+            "soft" => Some(HairlinePreset::Soft),
+            "receded" => Some(HairlinePreset::Receded),
+            _ => None,
+        }
+    }
+
+    pub const NAMES: &'static str = "juvenile, mature, soft or receded";
+
+    pub fn hairline(self) -> Hairline {
+        let (height, transition, recession, irregularity, shape, peak) = match self {
+            HairlinePreset::Juvenile => (72.0, 8.0, 8.0, 2.0, HairlineShape::Straight, 0.0),
+            HairlinePreset::Mature => (85.0, 12.0, 24.0, 2.5, HairlineShape::Mature, 0.0),
+            HairlinePreset::Soft => (80.0, 22.0, 15.0, 4.0, HairlineShape::Rounded, 0.0),
+            HairlinePreset::Receded => (95.0, 14.0, 34.0, 3.0, HairlineShape::Mature, 0.0),
+        };
+        Hairline {
+            height_above_glabella_mm: height,
+            transition_mm: transition,
+            temple_recession_mm: recession,
+            irregularity_mm: irregularity,
+            shape,
+            widows_peak_mm: peak,
+            temple_point_mm: TEMPLE_POINT_OFFSET_MM,
         }
     }
 }
@@ -95,12 +188,22 @@ impl Hairline {
             ("hairline.transition_mm", self.transition_mm),
             ("hairline.temple_recession_mm", self.temple_recession_mm),
             ("hairline.irregularity_mm", self.irregularity_mm),
+            ("hairline.widows_peak_mm", self.widows_peak_mm),
+            ("hairline.temple_point_mm", self.temple_point_mm),
         ] {
             if !value.is_finite() {
                 return Err(PlanError::NotFinite { field, value });
             }
         }
         let h = self.height_above_glabella_mm;
+        // A widow's peak brings the midline down: its tip must clear the brows too.
+        let tip = h - self.widows_peak_mm;
+        if tip < MIN_HAIRLINE_HEIGHT_MM {
+            return Err(PlanError::HairlineTooLow {
+                height_mm: tip,
+                min_mm: MIN_HAIRLINE_HEIGHT_MM,
+            });
+        }
         if h < MIN_HAIRLINE_HEIGHT_MM {
             return Err(PlanError::HairlineTooLow {
                 height_mm: h,
@@ -128,6 +231,16 @@ impl Hairline {
                 "hairline.irregularity_mm",
                 self.irregularity_mm,
                 MAX_IRREGULARITY_MM,
+            ),
+            (
+                "hairline.widows_peak_mm",
+                self.widows_peak_mm,
+                MAX_WIDOWS_PEAK_MM,
+            ),
+            (
+                "hairline.temple_point_mm",
+                self.temple_point_mm,
+                MAX_TEMPLE_POINT_MM,
             ),
         ] {
             if !(0.0..=max_mm).contains(&value) {
@@ -323,7 +436,7 @@ impl TreatedRegion {
             // past halfway to the ear.)
             let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
             let offset =
-                TEMPLE_POINT_OFFSET_MM / caster.horizontal_radius(az_corner, el_temple, r_mid);
+                hairline.temple_point_mm / caster.horizontal_radius(az_corner, el_temple, r_mid);
             let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
             knots.extend([
                 (names[0], az_corner, el_corner),
@@ -357,9 +470,15 @@ impl TreatedRegion {
         }
         let az_nape = wrap_angle(az_occ);
         knots.push(("nape", az_nape, el_nape));
+        // The shape knots between the mid-frontal point and each corner (14 left, 15 right).
+        let (share_az, share_el) = hairline.shape.knot();
+        for (name, corner) in [("left front", 1usize), ("right front", 7)] {
+            let (az_c, el_c) = (knots[corner].1, knots[corner].2);
+            knots.push((name, share_az * az_c, el_mid + share_el * (el_c - el_mid)));
+        }
 
         // Design order around the head, right nape side to left nape side through the face.
-        let mut order: Vec<usize> = vec![12, 11, 10, 9, 8, 7, 0, 1, 2, 3, 4, 5, 6];
+        let mut order: Vec<usize> = vec![12, 11, 10, 9, 8, 7, 15, 0, 14, 1, 2, 3, 4, 5, 6];
         if let Some(w) = order
             .windows(2)
             .find(|w| knots[w[0]].1 >= knots[w[1]].1 - 1e-3)
@@ -423,9 +542,13 @@ impl TreatedRegion {
         let noise_mid = noise.eval(arc[mid_k] / length);
         let boundary: Vec<f32> = (0..TABLE_SIZE)
             .map(|k| {
-                let d = (arc[k] - arc[mid_k]).abs();
-                let d = d.min(length - d) / MID_FRONTAL_PIN_MM;
-                let offset_mm = noise.eval(arc[k] / length) - noise_mid * (-d * d).exp();
+                let along = (arc[k] - arc[mid_k]).abs();
+                let along = along.min(length - along);
+                let d = along / MID_FRONTAL_PIN_MM;
+                let mut offset_mm = noise.eval(arc[k] / length) - noise_mid * (-d * d).exp();
+                // Widow's peak: a smooth V toward the brows, centred on the midline.
+                let v = (1.0 - along / WIDOWS_PEAK_HALF_WIDTH_MM).max(0.0);
+                offset_mm -= hairline.widows_peak_mm * v * v * (3.0 - 2.0 * v);
                 smooth[k] + offset_mm * steepness[k] / mm_per_rad[k]
             })
             .collect();
@@ -547,6 +670,21 @@ impl TreatedRegion {
         let i = (f.max(0.0) as usize).min(TABLE_SIZE - 1);
         let t = f - i as f32;
         self.boundary[i] + t * (self.boundary[i + 1] - self.boundary[i])
+    }
+
+    /// Distance (mm along the skin, approximately) of `p` behind the hairline, measured over
+    /// the top of the head along the meridian through its azimuth: negative in front of the
+    /// line, growing past the vertex down the back. For zones and hair-loss patterns that are
+    /// set back from the hairline by more than the distance field reaches.
+    pub fn meridian_distance_mm(&self, p: Vec3) -> f32 {
+        let (az, el) = self.frame.angles(p);
+        let r = (p - self.frame.center).length();
+        if az.abs() > FRAC_PI_2 {
+            // Behind the ears' meridian: continue over the vertex from the front line.
+            let front_az = if az > 0.0 { PI - az } else { -PI - az };
+            return (PI - el - self.boundary_elevation(front_az)) * r;
+        }
+        (el - self.boundary_elevation(az)) * r
     }
 
     /// The hairline (weight 0.5) as a closed loop of surface points, for overlays.

@@ -12,10 +12,14 @@
 //! ones fill the gaps, so contiguous ranges of that order make plausible sessions.
 
 mod alias;
+mod dress;
+pub mod figures;
 mod spatial_hash;
 
+pub use figures::{PlanFigures, SessionFigures, ZoneFigures, plan_figures};
+
 use crate::head::{Head, TriMesh};
-use crate::plan::{Plan, PlanError, TreatedRegion};
+use crate::plan::{BaldScalp, Needle, Plan, PlanError, ScalpState, TreatedRegion, TreatmentMap};
 use alias::AliasTable;
 use glam::Vec3;
 use rand::{Rng, RngExt, SeedableRng};
@@ -36,6 +40,8 @@ pub struct Dot {
     pub shade: f32,
     /// Treatment session that placed it, from 1.
     pub session: u8,
+    /// The needle that made it (its footprint).
+    pub needle: Needle,
 }
 
 /// The dots of a plan and the area they cover.
@@ -151,9 +157,9 @@ const MAX_QUADRATURE_SUBDIVISIONS: usize = 6;
 /// 1/√3: a triangle's points are within (longest edge)/√3 of its nearest vertex.
 const FRAC_1_SQRT_3: f32 = 0.577_350_3;
 /// Shade multiplier at the outer edge of the transition zone: lighter dots at the hairline.
-const EDGE_SHADE: f32 = 0.6;
+pub(crate) const EDGE_SHADE: f32 = 0.6;
 /// Relative depth jitter: hand work is never exactly at one depth.
-const DEPTH_JITTER: f32 = 0.1;
+pub(crate) const DEPTH_JITTER: f32 = 0.1;
 
 /// Arrival times within a batch run over [0, TIME_SCALE).
 const TIME_SCALE: f64 = (1u64 << 62) as f64;
@@ -165,13 +171,51 @@ const PARALLEL_MIN: usize = 16_384;
 const PARALLEL_MIN_COLOR: usize = 2_048;
 const MAX_THREADS: usize = 8;
 
-/// Lays the plan's dots out over the treated region of `head` (validates the plan first).
+/// Lays the plan's dots out over the treated region of `head` (validates the plan first), for
+/// a client with no hair left to blend into and no scars.
 pub fn lay_out(head: &Head, plan: &Plan) -> Result<DotLayout, LayoutError> {
-    plan.validate()?;
-    let region = TreatedRegion::new(head, &plan.hairline, plan.seed)?;
-    let mut layout = lay_out_in(&head.mesh, &region, plan)?;
-    layout.region = Some(region);
+    lay_out_on(head, plan, &BaldScalp)
+}
+
+/// Lays the plan's dots out on `head` for a client whose scalp is `scalp`: zones set the
+/// density and the dots' look, hair left on the scalp thins the pigment out (blend), and each
+/// session takes the next run of dots in acceptance order, so later sessions fill the gaps.
+pub fn lay_out_on(
+    head: &Head,
+    plan: &Plan,
+    scalp: &dyn ScalpState,
+) -> Result<DotLayout, LayoutError> {
+    let map = TreatmentMap::new(head, plan, scalp)?;
+    // Dots are placed at the densest zone's density where the weight is 1; every other
+    // zone's weight is its share of that.
+    let placing = Plan {
+        density_per_cm2: map.zones().max_density_per_cm2(),
+        ..plan.clone()
+    };
+    let mut layout = if map.is_plain() {
+        lay_out_in(&head.mesh, map.region(), &placing)?
+    } else {
+        lay_out_in(&head.mesh, &map, &placing)?
+    };
+    dress::dress(&mut layout.dots, &map, plan);
+    layout.region = Some(map.into_region());
     Ok(layout)
+}
+
+impl Region for TreatmentMap<'_> {
+    #[inline]
+    fn weight(&self, p: Vec3) -> f32 {
+        TreatmentMap::weight(self, p)
+    }
+    /// Hair, scars and zones vary inside the hairline, so only the outside is known
+    /// without sampling.
+    #[inline]
+    fn clearance_mm(&self, p: Vec3) -> f32 {
+        self.region().clearance_mm(p).min(0.0)
+    }
+    fn transition_mm(&self) -> Option<f32> {
+        Some(self.region().transition_mm().min(6.0))
+    }
 }
 
 const DEEP: u8 = 2;
@@ -537,6 +581,7 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
                 depth_mm: plan.depth_mm * (1.0 + DEPTH_JITTER * (2.0 * s_depth - 1.0)),
                 shade: plan.shade * (EDGE_SHADE + (1.0 - EDGE_SHADE) * m.weight),
                 session: 1,
+                needle: plan.needle,
             });
         }
     };

@@ -129,6 +129,7 @@ mod tests {
                     depth_mm: 0.35,
                     shade: 0.7,
                     session: 1,
+                    needle: Default::default(),
                 }
             })
             .collect()

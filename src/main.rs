@@ -53,6 +53,9 @@ enum Command {
         /// Render only these views (default: the scene's).
         #[arg(long = "view", value_enum)]
         views: Vec<ViewArg>,
+        /// Show the state after this session (1-4; default: after the last).
+        #[arg(long)]
+        session: Option<u8>,
         #[command(flatten)]
         look: OutputArgs,
     },
@@ -252,17 +255,18 @@ fn gpu(args: &GpuArgs) -> Result<GpuContext> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo { out, look } => {
-            render_scene(&look.apply(Scene::builtin()), &out, &[], &cli.gpu)
+            render_scene(&look.apply(Scene::builtin()), &out, &[], None, &cli.gpu)
         }
         Command::Render {
             scene,
             out,
             views,
+            session,
             look,
         } => {
             let scene = look.apply(Scene::load(&scene)?);
             let views: Vec<ViewName> = views.into_iter().map(Into::into).collect();
-            render_scene(&scene, &out, &views, &cli.gpu)
+            render_scene(&scene, &out, &views, session, &cli.gpu)
         }
         Command::Turntable {
             scene,
@@ -301,11 +305,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Plan { scene, json } => {
             let scene = Scene::load(&scene)?;
             let head = scene.head()?;
-            let t = Instant::now();
-            let layout = lay_out(&scene, &head)?;
-            let ms = t.elapsed().as_secs_f64() * 1e3;
-            print_plan(&scene, &layout, ms, json);
-            Ok(())
+            print_plan(&scene, &head, json)
         }
         Command::Init { file, force } => {
             if file.exists() && !force {
@@ -383,46 +383,100 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn lay_out(scene: &Scene, head: &Head) -> Result<DotLayout> {
-    let plan = scene.plan();
-    layout::lay_out(head, &plan).with_context(|| format!("{}: `plan`", scene.file.display()))
+    Ok(scene.lay_out(head)?.0)
 }
 
-fn print_plan(scene: &Scene, layout: &DotLayout, layout_ms: f64, json: bool) {
+fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
     let plan = scene.plan();
-    let treated_cm2 = layout.treated_area_mm2 / 100.0;
-    let effective_cm2 = layout.effective_area_mm2 / 100.0;
+    let t = Instant::now();
+    let (layout, condition) = scene.lay_out(head)?;
+    let layout_ms = t.elapsed().as_secs_f64() * 1e3;
+    let figures = layout::plan_figures(head, &plan, &condition, &layout.dots)
+        .with_context(|| format!("{}: `plan`", scene.file.display()))?;
     if json {
+        let zones: Vec<_> = figures
+            .zones
+            .iter()
+            .map(|z| {
+                serde_json::json!({
+                    "name": z.name,
+                    "area_cm2": round2(z.area_cm2),
+                    "effective_area_cm2": round2(z.effective_area_cm2),
+                    "requested_density_per_cm2": z.requested_density_per_cm2,
+                    "realized_density_per_cm2": round2(z.realized_density_per_cm2),
+                    "dots": z.dots,
+                    "dots_per_session": z.dots_per_session,
+                })
+            })
+            .collect();
+        let sessions: Vec<_> = figures
+            .sessions
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "index": s.index,
+                    "dots": s.dots,
+                    "needle_hours": round2(s.needle_hours),
+                })
+            })
+            .collect();
         let v = serde_json::json!({
             "scene": scene.file.display().to_string(),
-            "dots_total": layout.dots.len(),
-            "treated_area_cm2": round2(treated_cm2),
-            "effective_area_cm2": round2(effective_cm2),
-            "requested_density_per_cm2": plan.density_per_cm2,
-            "realized_density_per_cm2": round2(layout.dots.len() as f64 / effective_cm2.max(1e-9)),
+            "dots_total": figures.dots_total,
+            "treated_area_cm2": round2(figures.treated_area_cm2),
+            "zones": zones,
+            "sessions": sessions,
+            "impressions_per_hour": figures.impressions_per_hour,
+            "needle_hours": round2(figures.needle_hours),
+            "condition": scene.spec.client.condition.pattern,
             "seed": plan.seed,
             "layout_ms": round2(layout_ms),
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("plain JSON"));
-    } else {
-        println!("scene:             {}", scene.file.display());
-        println!("dots:              {}", layout.dots.len());
-        println!("treated area:      {treated_cm2:.1} cm2 (inside the hairline)");
-        println!(
-            "effective area:    {effective_cm2:.1} cm2 (transition zone counted by its density)"
-        );
-        println!(
-            "density:           {} per cm2 requested",
-            plan.density_per_cm2
-        );
-        println!("layout time:       {layout_ms:.0} ms");
+        return Ok(());
     }
+    println!("scene:        {}", scene.file.display());
+    println!("condition:    {}", scene.spec.client.condition.pattern);
+    println!(
+        "treated:      {:.1} cm2, {} impressions, {:.1} needle hours at {}/h",
+        figures.treated_area_cm2,
+        figures.dots_total,
+        figures.needle_hours,
+        figures.impressions_per_hour
+    );
+    println!();
+    println!(
+        "{:<10} {:>9} {:>11} {:>11} {:>9}",
+        "zone", "area cm2", "asked /cm2", "got /cm2", "dots"
+    );
+    for z in &figures.zones {
+        println!(
+            "{:<10} {:>9.1} {:>11.0} {:>11.1} {:>9}",
+            z.name, z.area_cm2, z.requested_density_per_cm2, z.realized_density_per_cm2, z.dots
+        );
+    }
+    println!();
+    for s in &figures.sessions {
+        println!(
+            "session {}:    {} impressions, {:.1} needle hours",
+            s.index, s.dots, s.needle_hours
+        );
+    }
+    println!("layout time:  {layout_ms:.0} ms");
+    Ok(())
 }
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArgs) -> Result<()> {
+fn render_scene(
+    scene: &Scene,
+    out: &Path,
+    views: &[ViewName],
+    session: Option<u8>,
+    gpu_args: &GpuArgs,
+) -> Result<()> {
     use stipple::output::composite;
     let spec = &scene.spec.render;
     let views = if views.is_empty() {
@@ -432,12 +486,26 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
     };
     let t = Instant::now();
     let head = scene.head()?;
-    let layout = lay_out(scene, &head)?;
+    let mut layout = lay_out(scene, &head)?;
+    let sessions = scene.plan().sessions.len() as u8;
+    if let Some(s) = session {
+        if !(1..=sessions).contains(&s) {
+            bail!(
+                "--session {s}: {} plans {sessions} session(s); expected 1 to {sessions}",
+                scene.file.display()
+            );
+        }
+        // The state after session s: its dots and every earlier session's.
+        layout.dots.retain(|d| d.session <= s);
+    }
     eprintln!(
-        "plan: {} dots over {:.1} cm2 ({:.0} ms)",
+        "plan: {} dots over {:.1} cm2 ({:.0} ms){}",
         layout.dots.len(),
         layout.treated_area_mm2 / 100.0,
-        t.elapsed().as_secs_f64() * 1e3
+        t.elapsed().as_secs_f64() * 1e3,
+        session.map_or(String::new(), |s| format!(
+            ", after session {s} of {sessions}"
+        ))
     );
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);

@@ -270,8 +270,7 @@ impl Runner<'_> {
                 h
             }
         };
-        let layout = crate::layout::lay_out(&head, &scene.plan())
-            .map_err(|e| format!("`plan`: {}", error_chain(&e)))?;
+        let (layout, _condition) = scene.lay_out(&head).map_err(|e| error_chain(&e))?;
         let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
         let gpu = self
             .renderer

@@ -5,10 +5,13 @@
 //! them into the plain domain structs the later stages use.
 
 use crate::head::Head;
-use crate::plan::{Hairline, Plan};
+use crate::plan::Plan;
+
+mod plan_spec;
 use crate::render::SkinLook;
 use crate::render::camera::ViewName;
 use glam::Vec3;
+pub use plan_spec::{ConditionSpec, HairlineSpec, PlanSpec, SessionSpec, ZoneSpec};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -56,6 +59,9 @@ pub struct ClientSpec {
     pub matte: f32,
     #[serde(default)]
     pub head: HeadSpec,
+    /// Hair loss and scars; absent: a bald, unscarred scalp.
+    #[serde(default)]
+    pub condition: ConditionSpec,
 }
 
 fn default_hair() -> String {
@@ -92,52 +98,6 @@ pub struct LandmarkSpec {
     pub occiput: Option<[f32; 3]>,
     pub ear_left: Option<[f32; 3]>,
     pub ear_right: Option<[f32; 3]>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PlanSpec {
-    pub seed: u64,
-    pub density_per_cm2: f32,
-    pub dot_diameter_mm: [f32; 2],
-    pub depth_mm: f32,
-    pub shade: f32,
-    pub hairline: HairlineSpec,
-}
-
-impl Default for PlanSpec {
-    fn default() -> Self {
-        let p = Plan::default();
-        Self {
-            seed: p.seed,
-            density_per_cm2: p.density_per_cm2,
-            dot_diameter_mm: p.dot_diameter_mm,
-            depth_mm: p.depth_mm,
-            shade: p.shade,
-            hairline: HairlineSpec::default(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HairlineSpec {
-    pub height_cm: f32,
-    pub transition_mm: f32,
-    pub temple_recession_mm: f32,
-    pub irregularity_mm: f32,
-}
-
-impl Default for HairlineSpec {
-    fn default() -> Self {
-        let h = Hairline::default();
-        Self {
-            height_cm: h.height_above_glabella_mm / 10.0,
-            transition_mm: h.transition_mm,
-            temple_recession_mm: h.temple_recession_mm,
-            irregularity_mm: h.irregularity_mm,
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -370,60 +330,12 @@ impl Scene {
                 ));
             }
         }
-        let p = &s.plan;
-        // Far above any real plan (about 100/cm2), but 1,000,000-dot stress scenes need it.
-        range(
-            "plan.density_per_cm2",
-            p.density_per_cm2,
-            1.0,
-            2500.0,
-            "impressions per cm2",
-        )?;
-        range(
-            "plan.dot_diameter_mm[0]",
-            p.dot_diameter_mm[0],
-            0.03,
-            1.5,
-            "a diameter in mm",
-        )?;
-        range(
-            "plan.dot_diameter_mm[1]",
-            p.dot_diameter_mm[1],
-            p.dot_diameter_mm[0],
-            1.5,
-            "a diameter in mm, at least the minimum,",
-        )?;
-        range("plan.depth_mm", p.depth_mm, 0.1, 2.0, "a depth in mm")?;
-        range("plan.shade", p.shade, 0.01, 1.0, "a pigment concentration")?;
-        let h = &p.hairline;
-        range(
-            "plan.hairline.height_cm",
-            h.height_cm,
-            5.0,
-            14.0,
-            "a height above the glabella in cm (7-10 is usual)",
-        )?;
-        range(
-            "plan.hairline.transition_mm",
-            h.transition_mm,
-            1.0,
-            40.0,
-            "a width in mm",
-        )?;
-        range(
-            "plan.hairline.temple_recession_mm",
-            h.temple_recession_mm,
-            0.0,
-            60.0,
-            "a distance in mm",
-        )?;
-        range(
-            "plan.hairline.irregularity_mm",
-            h.irregularity_mm,
-            0.0,
-            10.0,
-            "an amplitude in mm",
-        )?;
+        if let Err((key, expected)) = s.plan.validate().and(s.client.condition.validate()) {
+            return Err(self.invalid(&key, expected));
+        }
+        if let Err(e) = self.plan().validate() {
+            return Err(self.invalid("plan", format!("a plan that can be carried out: {e}")));
+        }
         let r = &s.render;
         if !(1..=16384).contains(&r.width) || !(1..=16384).contains(&r.height) {
             return Err(self.invalid(
@@ -478,20 +390,40 @@ impl Scene {
     }
 
     pub fn plan(&self) -> Plan {
-        let p = &self.spec.plan;
-        Plan {
-            seed: p.seed,
-            density_per_cm2: p.density_per_cm2,
-            dot_diameter_mm: p.dot_diameter_mm,
-            depth_mm: p.depth_mm,
-            shade: p.shade,
-            hairline: Hairline {
-                height_above_glabella_mm: p.hairline.height_cm * 10.0,
-                transition_mm: p.hairline.transition_mm,
-                temple_recession_mm: p.hairline.temple_recession_mm,
-                irregularity_mm: p.hairline.irregularity_mm,
+        self.spec.plan.plan()
+    }
+
+    /// The client's hair loss and scars, before they are measured on a head.
+    pub fn hair_loss(&self) -> crate::plan::HairLoss {
+        self.spec.client.condition.hair_loss()
+    }
+
+    /// The plan's dots on `head` for this client (their hair loss, scars and zones), with
+    /// the condition measured on the head.
+    pub fn lay_out(
+        &self,
+        head: &Head,
+    ) -> Result<(crate::layout::DotLayout, crate::plan::ScalpCondition), SceneError> {
+        let condition = self.condition(head)?;
+        let layout = crate::layout::lay_out_on(head, &self.plan(), &condition).map_err(|e| {
+            SceneError::Invalid {
+                file: self.file.clone(),
+                key: "plan".into(),
+                expected: format!("a plan that can be laid out on this head: {e}"),
+            }
+        })?;
+        Ok((layout, condition))
+    }
+
+    /// The client's condition measured on their head.
+    pub fn condition(&self, head: &Head) -> Result<crate::plan::ScalpCondition, SceneError> {
+        crate::plan::ScalpCondition::new(head, &self.hair_loss(), self.spec.plan.seed).map_err(
+            |e| SceneError::Invalid {
+                file: self.file.clone(),
+                key: "client.condition".into(),
+                expected: format!("a condition that fits this head: {e}"),
             },
-        }
+        )
     }
 
     pub fn skin(&self) -> SkinLook {

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: one software renderer, snapshot comparison by FLIP.
 #![allow(dead_code)]
 
+pub mod sphere;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use stipple::head::Head;

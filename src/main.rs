@@ -205,6 +205,7 @@ enum ViewArg {
     FrontLeft,
     FrontRight,
     HairlineCloseup,
+    Macro,
 }
 
 impl From<ViewArg> for ViewName {
@@ -218,6 +219,7 @@ impl From<ViewArg> for ViewName {
             ViewArg::FrontLeft => ViewName::FrontLeft,
             ViewArg::FrontRight => ViewName::FrontRight,
             ViewArg::HairlineCloseup => ViewName::HairlineCloseup,
+            ViewArg::Macro => ViewName::Macro,
         }
     }
 }

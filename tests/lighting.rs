@@ -174,10 +174,7 @@ fn card_colour(lighting: &Lighting, albedo: Vec3) -> [f64; 3] {
     let settings = FrameSettings {
         camera,
         lighting: *lighting,
-        skin: SkinLook {
-            albedo_linear: albedo,
-            roughness: 1.0,
-        },
+        skin: SkinLook::new(albedo, 1.0),
         width: CARD_PX,
         height: CARD_PX,
         supersample: 1,

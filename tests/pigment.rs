@@ -355,3 +355,181 @@ fn aged_work_is_lighter_and_bluer_as_the_model_predicts() {
         "aged {l5:.2?} vs predicted {p5:.2?}"
     );
 }
+
+/// Blob detector on a macro render's darkening (1 - after / before, luminance): local maxima
+/// at least `min_sep_px` apart, then each blob's diameter as twice the radius where its radial
+/// profile falls steepest (the core's edge; the halo's slope is far gentler).
+fn detect_blobs(
+    after: &image::RgbaImage,
+    before: &image::RgbaImage,
+    min_sep_px: f64,
+) -> Vec<(f64, f64, f64)> {
+    let (w, h) = after.dimensions();
+    let lum = |img: &image::RgbaImage, x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        let l = srgb8_to_linear([p[0] as f64, p[1] as f64, p[2] as f64]);
+        0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]
+    };
+    let dark: Vec<f64> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| 1.0 - lum(after, x, y) / lum(before, x, y).max(1e-6))
+        .collect();
+    let at = |x: i64, y: i64| {
+        dark[(y.clamp(0, h as i64 - 1) * w as i64 + x.clamp(0, w as i64 - 1)) as usize]
+    };
+    let mut peaks: Vec<(f64, i64, i64)> = Vec::new();
+    let r = min_sep_px.ceil() as i64;
+    for y in 0..h as i64 {
+        for x in 0..w as i64 {
+            let v = at(x, y);
+            if v < 0.3 {
+                continue;
+            }
+            let mut is_max = true;
+            'n: for dy in -r..=r {
+                for dx in -r..=r {
+                    if (dx * dx + dy * dy) as f64 <= min_sep_px * min_sep_px
+                        && (dx, dy) != (0, 0)
+                        && (at(x + dx, y + dy) > v
+                            || (at(x + dx, y + dy) == v && (dy, dx) < (0, 0)))
+                    {
+                        is_max = false;
+                        break 'n;
+                    }
+                }
+            }
+            if is_max {
+                peaks.push((v, x, y));
+            }
+        }
+    }
+    peaks
+        .into_iter()
+        .map(|(_, px, py)| {
+            // Centroid of the plateau round the peak, then the radial profile in quarter pixels.
+            let bins = (4.0 * min_sep_px) as usize;
+            let mut sum = vec![0.0; bins];
+            let mut n = vec![0.0; bins];
+            let (mut cx, mut cy, mut cw) = (0.0, 0.0, 0.0);
+            let peak = at(px, py);
+            for dy in -3..=3 {
+                for dx in -3..=3 {
+                    let v = at(px + dx, py + dy);
+                    if v > 0.9 * peak {
+                        cx += (px + dx) as f64 * v;
+                        cy += (py + dy) as f64 * v;
+                        cw += v;
+                    }
+                }
+            }
+            let (cx, cy) = (cx / cw, cy / cw);
+            for dy in -r..=r {
+                for dx in -r..=r {
+                    let (x, y) = (px + dx, py + dy);
+                    let d = ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt();
+                    let b = (d * 4.0) as usize;
+                    if b < bins {
+                        sum[b] += at(x, y);
+                        n[b] += 1.0;
+                    }
+                }
+            }
+            let prof: Vec<f64> = (0..bins)
+                .map(|i| if n[i] > 0.0 { sum[i] / n[i] } else { f64::NAN })
+                .collect();
+            let mut best = (0.0, 0.0);
+            for i in 2..bins.saturating_sub(2) {
+                let g = (prof[i - 2] - prof[i + 2]) / 1.0;
+                if g.is_finite() && g > best.0 {
+                    best = (g, (i as f64 + 0.5) / 4.0);
+                }
+            }
+            (cx, cy, 2.0 * best.1)
+        })
+        .collect()
+}
+
+/// In a macro render at a known mm per pixel, a blob detector counts the plan's dots in the
+/// window within 5% and measures their diameters within 10% of the plan for shallow dots; dots
+/// placed at 1 mm measure as much larger as the model says (WELL_PLACED_DEPTH_MM, SPREAD).
+#[test]
+fn blob_detector_finds_the_planned_dots_at_their_planned_size() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = treated_focus();
+    let (width_mm, size) = (8.0f32, 320u32);
+    let mm_per_px = (width_mm / size as f32) as f64;
+    let camera = Camera::macro_view(focus, normal, width_mm, 1.0);
+    let view = camera.view();
+    let l = uniform_light();
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-II").unwrap();
+    let before = render(&prepare(&[], 16), camera, l, albedo, size, false);
+    for depth_mm in [0.35f32, 1.0] {
+        let dots: Vec<Dot> = layout
+            .dots
+            .iter()
+            .filter(|d| (d.position_mm - focus).length() < 12.0)
+            // Shade 0.3: at the plan's 0.7 a dense dot's core plus its own halo exceed a
+            // darkening of 1 and clamp, which widens the measured core by about 20% (a known
+            // limit of the additive dot model, see the report).
+            .map(|d| Dot {
+                depth_mm,
+                shade: 0.3,
+                ..*d
+            })
+            .collect();
+        let after = render(&prepare(&dots, 256), camera, l, albedo, size, true);
+        let blobs = detect_blobs(&after, &before, 0.3 / mm_per_px);
+        // Planned dots in the window's interior (a margin keeps edge dots out of both counts).
+        let margin = 0.5 * width_mm - 0.4;
+        let to_px = |p: Vec3| {
+            let q = view.transform_point3(p);
+            (
+                (q.x / width_mm + 0.5) as f64 * size as f64,
+                (0.5 - q.y / width_mm) as f64 * size as f64,
+            )
+        };
+        let inside = |x: f64, y: f64| {
+            let m = (0.5 * width_mm - margin) as f64 / mm_per_px;
+            x > m && y > m && x < size as f64 - m && y < size as f64 - m
+        };
+        let planned: Vec<(f64, f64, f32)> = dots
+            .iter()
+            .map(|d| {
+                let (x, y) = to_px(d.position_mm);
+                let a = stipple::pigment::appearance(d.shade, d.depth_mm);
+                (x, y, a.apparent_diameter_mm(d.diameter_mm))
+            })
+            .filter(|(x, y, _)| inside(*x, *y))
+            .collect();
+        let found: Vec<_> = blobs.iter().filter(|(x, y, _)| inside(*x, *y)).collect();
+        let count_err = (found.len() as f64 - planned.len() as f64).abs() / planned.len() as f64;
+        // Match each planned dot to the nearest blob; compare diameters.
+        let mut ratios = Vec::new();
+        for (x, y, d) in &planned {
+            if let Some(b) = found
+                .iter()
+                .min_by(|a, b| ((a.0 - x).hypot(a.1 - y)).total_cmp(&(b.0 - x).hypot(b.1 - y)))
+                && (b.0 - x).hypot(b.1 - y) < 3.0
+            {
+                ratios.push(b.2 * mm_per_px / *d as f64);
+            }
+        }
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        eprintln!(
+            "depth {depth_mm} mm: {} planned, {} found ({:.1}%), {} matched, diameter measured/planned median {median:.3} mean {mean:.3}",
+            planned.len(),
+            found.len(),
+            100.0 * count_err,
+            ratios.len()
+        );
+        assert!(planned.len() >= 20, "too few dots in the window");
+        assert!(count_err <= 0.05, "count off by {:.1}%", 100.0 * count_err);
+        assert!(ratios.len() as f64 >= 0.9 * planned.len() as f64);
+        assert!(
+            (median - 1.0).abs() <= 0.10 && (mean - 1.0).abs() <= 0.10,
+            "diameters off: median {median:.3}, mean {mean:.3}"
+        );
+    }
+}

@@ -29,6 +29,12 @@ struct Frame {
     // a still renders as tiles: add it to @builtin(position).xy for anything keyed to the pixel
     // (noise, dithering) so that tiles stitch seamlessly.
     pixel_origin: vec4<f32>,
+    // x: pore and fine-bump detail (1 = on); y: redness of freshly treated skin (0-1);
+    // z: 1 when the scalp map holds a condition (hair, scars).
+    skin_detail: vec4<f32>,
+    // rgb: darkening by hair at full native density (stubble above the skin and hair seen
+    // through it, see src/skin/mod.rs Stubble::darkening); w: stubble coverage.
+    hair: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -47,4 +53,19 @@ fn world_from_depth(pixel: vec2<f32>, depth: f32) -> vec3<f32> {
     let ndc = vec2<f32>(pixel.x / frame.viewport.x * 2.0 - 1.0, 1.0 - pixel.y / frame.viewport.y * 2.0);
     let h = frame.inv_view_proj * vec4<f32>(ndc, depth, 1.0);
     return h.xyz / h.w;
+}
+
+// A well-mixed 32-bit integer hash (Jarzynski and Olano 2020, PCG-based): deterministic noise.
+fn hash_u32(v: u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+fn hash3(c: vec3<i32>) -> u32 {
+    return hash_u32(bitcast<u32>(c.x) ^ hash_u32(bitcast<u32>(c.y) ^ hash_u32(bitcast<u32>(c.z))));
+}
+
+fn unit_float(h: u32) -> f32 {
+    return f32(h >> 8u) / 16777216.0;
 }

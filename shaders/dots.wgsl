@@ -17,6 +17,9 @@ struct DotIn {
     @location(0) center_radius: vec4<f32>,
     @location(1) normal_edge: vec4<f32>,
     @location(2) darkening: vec4<f32>,
+    // The needle's footprint (src/pigment/mod.rs NeedleHand::shape): x: elongation (2nd
+    // harmonic), y: trefoil (3rd), z: raggedness (5th, 7th), w: per-dot size jitter.
+    @location(3) footprint: vec4<f32>,
 };
 
 struct DotOut {
@@ -26,6 +29,7 @@ struct DotOut {
     // x: radius, y: edge half-width, z: pixel footprint sigma on the skin, w: halo sigma (mm).
     @location(2) @interpolate(flat) shape: vec4<f32>,
     @location(3) @interpolate(flat) darkening: vec3<f32>,
+    @location(4) @interpolate(flat) footprint: vec4<f32>,
 };
 
 const CORNERS = array<vec2<f32>, 6>(
@@ -61,6 +65,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     out.normal = n;
     out.shape = vec4<f32>(d.center_radius.w, d.normal_edge.w, sigma, halo);
     out.darkening = d.darkening.rgb;
+    out.footprint = d.footprint;
     return out;
 }
 
@@ -78,8 +83,22 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     if abs(h) > 0.3 + in.shape.z {
         discard;
     }
-    let s = length(d - h * in.normal);
-    let r = in.shape.x;
+    let t = d - h * in.normal;
+    let s = length(t);
+    // The needle's footprint: the radius varies round the dot by a few harmonics whose phases
+    // are random per dot (hashed from its position), normalised to keep the planned area.
+    let n = in.normal;
+    let t1 = normalize(select(cross(n, vec3<f32>(0.0, 1.0, 0.0)), cross(n, vec3<f32>(1.0, 0.0, 0.0)), abs(n.y) > 0.9));
+    let t2 = cross(n, t1);
+    let phi = atan2(dot(t, t2), dot(t, t1));
+    let seed = hash_u32(bitcast<u32>(in.center.x) ^ hash_u32(bitcast<u32>(in.center.y) ^ hash_u32(bitcast<u32>(in.center.z))));
+    let ph = vec4<f32>(unit_float(seed), unit_float(hash_u32(seed)), unit_float(hash_u32(seed + 1u)), unit_float(hash_u32(seed + 2u))) * 6.2831853;
+    let jitter = unit_float(hash_u32(seed + 3u)) * 2.0 - 1.0;
+    let a = in.footprint;
+    let wobble = 1.0 + a.x * cos(2.0 * phi + ph.x) + a.y * cos(3.0 * phi + ph.y)
+        + a.z * (0.6 * cos(5.0 * phi + ph.z) + 0.4 * cos(7.0 * phi + ph.w));
+    let area_norm = sqrt(1.0 + 0.5 * (a.x * a.x + a.y * a.y + 0.52 * a.z * a.z)) * sqrt(1.0 + a.w * a.w / 3.0);
+    let r = in.shape.x * wobble * (1.0 + a.w * jitter) / area_norm;
     let sigma = in.shape.z;
     // Crisp disc with a soft edge for close views ...
     let e = max(in.shape.y, sigma);

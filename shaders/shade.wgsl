@@ -1,7 +1,9 @@
 // Pass 3: light the skin from the G-buffer and tonemap.
 //
-// Skin: a wrapped diffuse term (a cheap stand-in for light scattering under the skin, which
-// softens the terminator) plus two GGX lobes for the sheen of a shaved scalp, lit by a
+// Skin: a wrapped diffuse term (the softness of the source and of the skin), corrected per
+// colour by pre-integrated subsurface scattering (Penner 2011; the table is built on the CPU
+// from d'Eon's sum-of-Gaussians skin profile, src/skin/mod.rs, and sampled by the curvature the
+// surface pass measured), plus two GGX lobes for the sheen of a shaved scalp, lit by a
 // key light with its shadow map, up to three fill lights and a sky/ground ambient (group 2 and
 // its helpers: shadow_light.wgsl, prepended). Larger (softer) sources wrap further and spread
 // their highlight. Then the camera's white balance, and the tonemapper: Khronos PBR Neutral.
@@ -10,6 +12,18 @@
 @group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
 @group(1) @binding(2) var tint_tex: texture_2d<f32>;
 @group(1) @binding(3) var pigment_tex: texture_2d<f32>;
+@group(1) @binding(4) var skin_lut: texture_2d<f32>;
+@group(1) @binding(5) var skin_lut_sampler: sampler;
+// Curvature (1/mm) of the table's last row (src/skin/mod.rs LUT_MAX_CURVATURE_PER_MM).
+const LUT_MAX_CURVATURE: f32 = 0.25;
+
+// Pre-integrated diffuse falloff per colour at cosine `ndl` on skin of `curvature`.
+fn preintegrated(ndl: f32, curvature: f32) -> vec3<f32> {
+    let size = vec2<f32>(textureDimensions(skin_lut));
+    let t = vec2<f32>(clamp(ndl, -1.0, 1.0) * 0.5 + 0.5, clamp(curvature / LUT_MAX_CURVATURE, 0.0, 1.0));
+    let uv = (t * (size - 1.0) + 0.5) / size;
+    return textureSampleLevel(skin_lut, skin_lut_sampler, uv, 0.0).rgb;
+}
 
 const PI: f32 = 3.14159265;
 // Wrap factor of the diffuse term.
@@ -69,21 +83,28 @@ fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let n = normalize(textureLoad(normal_far_tex, px, 0).xyz);
     let v = normalize(frame.camera_pos.xyz - p);
     let l = frame.light_dir.xyz;
-    let tint = textureLoad(tint_tex, px, 0).rgb;
-    let darkening = clamp(textureLoad(pigment_tex, px, 0).rgb, vec3<f32>(0.0), vec3<f32>(1.0));
+    let tint_rough = textureLoad(tint_tex, px, 0);
+    let tint = tint_rough.rgb;
+    let roughness = clamp(frame.skin.a + tint_rough.a, 0.08, 1.0);
+    let pigment_curv = textureLoad(pigment_tex, px, 0);
+    let darkening = clamp(pigment_curv.rgb, vec3<f32>(0.0), vec3<f32>(1.0));
     let albedo = frame.skin.rgb * tint * (1.0 - darkening);
 
     // light_dir.w: the key light's softness (sine of its angular radius).
     let softness = frame.light_dir.w;
     let visibility = key_visibility(p, n, l, pos.xy + frame.pixel_origin.xy);
-    let wrapped = soft_diffuse(dot(n, l), softness) * visibility;
+    // The scattering's change to Lambert (red bleeding past the terminator of tight curves) on
+    // top of the wrapped falloff: flat skin is exactly the wrapped diffuse.
+    let ndl = dot(n, l);
+    let scattering = preintegrated(ndl, pigment_curv.a) - vec3<f32>(max(ndl, 0.0));
+    let wrapped = max(vec3<f32>(soft_diffuse(ndl, softness)) + scattering, vec3<f32>(0.0)) * visibility;
     let hemi = 0.5 + 0.5 * n.y;
     let ambient = mix(frame.ground_color.rgb, frame.sky_color.rgb, hemi);
-    let fills = fill_lights(n, v, frame.skin.a);
+    let fills = fill_lights(n, v, roughness);
     // Lambert: radiance = albedo / pi x irradiance.
     let diffuse = albedo / PI * (frame.light_color.rgb * wrapped + fills.irradiance + ambient);
     // A directional light's radiance is BRDF x illuminance x cos; ggx_specular includes the cos.
-    let key_specular = skin_specular(n, v, l, soft_roughness(frame.skin.a, softness)) * visibility;
+    let key_specular = skin_specular(n, v, l, soft_roughness(roughness, softness)) * visibility;
     let specular = frame.light_color.rgb * key_specular + fills.specular;
     return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + specular)), 1.0);
 }

@@ -1,7 +1,11 @@
-// Pass 1: the head mesh into the G-buffer, with the far-field pigment from the pigment map.
+// Pass 1: the head mesh into the G-buffer, with the far-field pigment from the pigment map, the
+// client's condition from the scalp map (hair under and above the skin, scars), the redness of
+// fresh work and the skin's fine detail (pores, fine bumps).
 
 @group(1) @binding(0) var pigment_map: texture_cube<f32>;
 @group(1) @binding(1) var pigment_sampler: sampler;
+// r: native hair fraction (0 bald - 1 full), g: scar tissue (0-1). src/render/scalp_map.rs.
+@group(1) @binding(2) var scalp_map: texture_cube<f32>;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -27,15 +31,57 @@ fn vs_main(v: VertexIn) -> VertexOut {
 }
 
 struct GBuffer {
-    // xyz: unit normal; w: far weight of the pigment at this pixel.
+    // xyz: unit normal (with fine detail); w: far weight of the pigment at this pixel.
     @location(0) normal_far: vec4<f32>,
-    // rgb: albedo tint (1 = plain skin).
+    // rgb: albedo tint (1 = plain skin; scars above 1, paler); a: roughness change.
     @location(1) tint: vec4<f32>,
-    // rgb: pigment darkening accumulated so far (the near dot pass adds to it).
+    // rgb: darkening accumulated so far (pigment, hair; the near dot pass adds to it);
+    // a: curvature of the skin (1/mm), for the pre-integrated scattering.
     @location(2) pigment: vec4<f32>,
     // The fragment's depth, for passes that reconstruct the skin point.
     @location(3) depth_bits: u32,
 };
+
+// Pores: follicle openings as shallow pits, one per cell of a jittered 3D grid (the skin is a 2D
+// slice through it, which gives about one pore per mm², the follicle density of a scalp).
+const PORE_CELL_MM: f32 = 0.5;
+const PORE_SIGMA_MM: f32 = 0.035;
+// Depth of a pore's pit (mm) and how much its floor darkens the albedo.
+const PORE_PIT_MM: f32 = 0.012;
+const PORE_DARKENING: f32 = 0.35;
+// Mean of the pore field over the skin: (2 pi)^1.5 sigma^3 / cell^3. Subtracted, so pores move
+// the local albedo, never the average: a region reads the same with or without them.
+const PORE_MEAN: f32 = 15.7496 * PORE_SIGMA_MM * PORE_SIGMA_MM * PORE_SIGMA_MM / (PORE_CELL_MM * PORE_CELL_MM * PORE_CELL_MM);
+// Roughness added where the pores are too small to draw (their slopes still scatter the sheen).
+const PORE_ROUGHNESS: f32 = 0.04;
+// Scar tissue: paler (less melanin, fewer vessels), smoother and shinier, no pores, no hair.
+const SCAR_TINT: vec3<f32> = vec3<f32>(1.16, 1.1, 1.1);
+const SCAR_ROUGHNESS: f32 = -0.18;
+// Erythema of freshly treated skin at full redness: blood shows through, blue and green drop.
+const ERYTHEMA_TINT: vec3<f32> = vec3<f32>(1.0, 0.74, 0.76);
+// Width (mm) over which the redness spreads round the treated area.
+const ERYTHEMA_MM: f32 = 4.0;
+
+// Sum of Gaussian pits round `p` (x) and its gradient (yzw).
+fn pores(p: vec3<f32>) -> vec4<f32> {
+    let q = p / PORE_CELL_MM;
+    let base = vec3<i32>(floor(q));
+    var acc = vec4<f32>(0.0);
+    for (var z = -1; z <= 1; z++) {
+        for (var y = -1; y <= 1; y++) {
+            for (var x = -1; x <= 1; x++) {
+                let c = base + vec3<i32>(x, y, z);
+                let h = hash3(c);
+                let jitter = vec3<f32>(unit_float(h), unit_float(hash_u32(h)), unit_float(hash_u32(h + 1u)));
+                let f = (vec3<f32>(c) + jitter) * PORE_CELL_MM;
+                let d = p - f;
+                let g = exp(-dot(d, d) / (2.0 * PORE_SIGMA_MM * PORE_SIGMA_MM));
+                acc += vec4<f32>(g, -d / (PORE_SIGMA_MM * PORE_SIGMA_MM) * g);
+            }
+        }
+    }
+    return acc;
+}
 
 @fragment
 fn fs_main(in: VertexOut) -> GBuffer {
@@ -43,13 +89,45 @@ fn fs_main(in: VertexOut) -> GBuffer {
     // Sampled before any branch: implicit derivatives pick the mip that averages what the pixel
     // covers.
     let far_pigment = textureSample(pigment_map, pigment_sampler, rel);
-    let pixel_mm = max(length(dpdx(in.world)), length(dpdy(in.world)));
+    let scalp = textureSample(scalp_map, pigment_sampler, rel);
+    let dpx = dpdx(in.world);
+    let dpy = dpdy(in.world);
+    let pixel_mm = max(length(dpx), length(dpy));
+    // Curvature of the skin (1/mm): how fast the interpolated normal turns per mm.
+    let curvature = max(length(dpdx(in.normal)) / max(length(dpx), 1e-6), length(dpdy(in.normal)) / max(length(dpy), 1e-6));
     let texel_mm = length(rel) * frame.pigment_origin.w;
     let far = far_weight(pixel_mm, texel_mm);
+    // Redness round freshly treated skin: the pigment map's coverage blurred over a few mm.
+    let blur_level = log2(max(ERYTHEMA_MM / max(texel_mm, 1e-4), 1.0));
+    let treated = textureSampleLevel(pigment_map, pigment_sampler, rel, blur_level).a;
+    let redness = frame.skin_detail.y * smoothstep(0.005, 0.04, treated);
+
+    var n = normalize(in.normal);
+    var tint = in.tint * mix(vec3<f32>(1.0), ERYTHEMA_TINT, redness);
+    var roughness_change = 0.0;
+    var scar = 0.0;
+    var hair = 0.0;
+    if frame.skin_detail.z > 0.5 {
+        scar = scalp.g;
+        hair = scalp.r * (1.0 - scar);
+        tint *= mix(vec3<f32>(1.0), SCAR_TINT, scar);
+        roughness_change += SCAR_ROUGHNESS * scar;
+    }
+    // Pores are drawn only while they span a few pixels and fade out before they could alias;
+    // their mean is subtracted, so fading them changes detail, never the average colour.
+    let detail = frame.skin_detail.x * (1.0 - scar) * (1.0 - smoothstep(0.5, 1.0, pixel_mm / (4.0 * PORE_SIGMA_MM)));
+    if detail > 0.0 {
+        let pz = pores(in.world);
+        tint *= 1.0 - PORE_DARKENING * detail * (pz.x - PORE_MEAN);
+        let grad = -PORE_PIT_MM * pz.yzw * detail;
+        n = normalize(n - (grad - dot(grad, n) * n));
+    }
+    roughness_change += PORE_ROUGHNESS * (1.0 - detail) * (1.0 - scar);
+
     var g: GBuffer;
-    g.normal_far = vec4<f32>(normalize(in.normal), far);
-    g.tint = vec4<f32>(in.tint, 1.0);
-    g.pigment = vec4<f32>(far_pigment.rgb * far, 0.0);
+    g.normal_far = vec4<f32>(n, far);
+    g.tint = vec4<f32>(tint, roughness_change);
+    g.pigment = vec4<f32>(far_pigment.rgb * far + frame.hair.rgb * hair, curvature);
     g.depth_bits = bitcast<u32>(in.clip.z);
     return g;
 }

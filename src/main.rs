@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use stipple::head::Head;
 use stipple::layout::{self, DotLayout};
+use stipple::plan::ScalpCondition;
 use stipple::render::camera::ViewName;
 use stipple::render::{AdapterRequest, BackendChoice, FrameSettings, GpuContext, Renderer};
 use stipple::scene::{OutputKind, Scene};
@@ -208,6 +209,7 @@ enum ViewArg {
     FrontLeft,
     FrontRight,
     HairlineCloseup,
+    Macro,
 }
 
 impl From<ViewArg> for ViewName {
@@ -221,6 +223,7 @@ impl From<ViewArg> for ViewName {
             ViewArg::FrontLeft => ViewName::FrontLeft,
             ViewArg::FrontRight => ViewName::FrontRight,
             ViewArg::HairlineCloseup => ViewName::HairlineCloseup,
+            ViewArg::Macro => ViewName::Macro,
         }
     }
 }
@@ -347,7 +350,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let scene = Scene::load(&scene)?;
             let head = scene.head()?;
-            let layout = lay_out(&scene, &head)?;
+            let (layout, condition) = lay_out(&scene, &head)?;
             let options = stipple::output::sheet::LightingSheetOptions {
                 view: view.map_or(scene.spec.render.views[0], Into::into),
                 tile_px: tile.clamp(16, 4096),
@@ -363,6 +366,7 @@ fn run(cli: Cli) -> Result<()> {
                 &scene,
                 &head,
                 &layout,
+                &condition,
                 &options,
             )?;
             stipple::output::write_png(&out, &sheet)?;
@@ -382,8 +386,8 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn lay_out(scene: &Scene, head: &Head) -> Result<DotLayout> {
-    Ok(scene.lay_out(head)?.0)
+fn lay_out(scene: &Scene, head: &Head) -> Result<(DotLayout, ScalpCondition)> {
+    Ok(scene.lay_out(head)?)
 }
 
 fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
@@ -486,7 +490,7 @@ fn render_scene(
     };
     let t = Instant::now();
     let head = scene.head()?;
-    let mut layout = lay_out(scene, &head)?;
+    let (mut layout, condition) = lay_out(scene, &head)?;
     let sessions = scene.plan().sessions.len() as u8;
     if let Some(s) = session {
         if !(1..=sessions).contains(&s) {
@@ -509,9 +513,28 @@ fn render_scene(
     );
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);
-    let gpu_scene = renderer.prepare(&head, &layout.dots, spec.pigment_map_size)?;
+    let gpu_scene = renderer.prepare_with(
+        &head,
+        &layout.dots,
+        spec.pigment_map_size,
+        &scene.surface_options(&condition),
+    )?;
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
     let depth = composite::bit_depth(scene);
+    // The ageing timeline: one prepared scene per year asked for (the dots aged, the pigment
+    // map splatted again), rendered as VIEW-after-yearNN.png.
+    let ageing = scene.ageing();
+    let mut timeline = Vec::new();
+    for years in &scene.spec.ageing.years {
+        let dots = stipple::pigment::ageing::aged_dots(&layout.dots, *years, &ageing);
+        let prepared = renderer.prepare_with(
+            &head,
+            &dots,
+            spec.pigment_map_size,
+            &scene.surface_options(&condition),
+        )?;
+        timeline.push((*years, prepared));
+    }
     let meta = stipple::output::png::PngMeta::for_scene(scene);
     for view in views {
         let settings = composite::frame_settings(scene, &head, hairline, view);
@@ -550,6 +573,26 @@ fn render_scene(
             )?;
             eprintln!("wrote {}", path.display());
         }
+        for (years, prepared) in &timeline {
+            let mut aged = settings;
+            aged.skin.redness = ageing.redness(*years);
+            let image = renderer.render_image(prepared, &aged, depth)?;
+            let path = out.join(format!(
+                "{}-after-{}.png",
+                view.as_str(),
+                year_label(*years)
+            ));
+            composite::write_output(
+                &path,
+                OutputKind::After,
+                view,
+                None,
+                Some(&image),
+                spec.disclaimer,
+                &meta,
+            )?;
+            eprintln!("wrote {}", path.display());
+        }
         eprintln!(
             "{}: {:.0} ms",
             view.as_str(),
@@ -557,6 +600,17 @@ fn render_scene(
         );
     }
     Ok(())
+}
+
+/// "year05", or "year0.5" / "day03" for fractions (fresh work is counted in days).
+fn year_label(years: f32) -> String {
+    if years.fract() == 0.0 {
+        format!("year{:02}", years as u32)
+    } else if years < 0.1 {
+        format!("day{:02}", (years * 365.25).round() as u32)
+    } else {
+        format!("year{years}")
+    }
 }
 
 fn turntable(
@@ -568,10 +622,15 @@ fn turntable(
     gpu_args: &GpuArgs,
 ) -> Result<()> {
     let head = scene.head()?;
-    let layout = lay_out(scene, &head)?;
+    let (layout, condition) = lay_out(scene, &head)?;
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);
-    let gpu_scene = renderer.prepare(&head, &layout.dots, scene.spec.render.pigment_map_size)?;
+    let gpu_scene = renderer.prepare_with(
+        &head,
+        &layout.dots,
+        scene.spec.render.pigment_map_size,
+        &scene.surface_options(&condition),
+    )?;
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
     let bar = indicatif::ProgressBar::new(frames.max(1) as u64);
     let done = stipple::output::turntable::render_turntable(

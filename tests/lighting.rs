@@ -174,10 +174,7 @@ fn card_colour(lighting: &Lighting, albedo: Vec3) -> [f64; 3] {
     let settings = FrameSettings {
         camera,
         lighting: *lighting,
-        skin: SkinLook {
-            albedo_linear: albedo,
-            roughness: 1.0,
-        },
+        skin: SkinLook::new(albedo, 1.0),
         width: CARD_PX,
         height: CARD_PX,
         supersample: 1,
@@ -713,9 +710,15 @@ fn lighting_sheet_shows_every_preset_differently() {
         columns: 4,
         show_dots: true,
     };
-    let sheet =
-        stipple::output::sheet::lighting_sheet(&mut renderer, &scene, head, layout, &options)
-            .expect("sheet");
+    let sheet = stipple::output::sheet::lighting_sheet(
+        &mut renderer,
+        &scene,
+        head,
+        layout,
+        &stipple::plan::BaldScalp,
+        &options,
+    )
+    .expect("sheet");
     let n = presets().len() as u32;
     let gap = stipple::output::sheet::SheetStyle::default().gap;
     assert_eq!(sheet.width(), 4 * 96 + 5 * gap);

@@ -120,14 +120,15 @@ fn tiled_still_matches_untiled_render() {
                 .save(dir.join(format!("untiled-{}.png", view.as_str())))
                 .unwrap();
         }
-        // The sub-frustum's matrix rounds differently in the last bits: a level here and there,
-        // never a visible step (a seam or a shifted edge would be tens of levels).
+        // The sub-frustum's matrix rounds differently in the last bits: a level here and there
+        // (more of them since pores fade by screen-space derivatives), never a visible step (a
+        // seam or a shifted edge would be tens of levels).
         assert!(
-            max8 <= 2 && differ8 < 0.002,
+            max8 <= 2 && differ8 < 0.01,
             "{view:?}: tiled differs from untiled: max {max8}, {differ8}"
         );
         assert!(
-            max16 <= 257 && mean16 < 1.0,
+            max16 <= 257 && mean16 < 2.0,
             "{view:?}: 16-bit tiled differs: max {max16}, mean {mean16}"
         );
     }

@@ -270,11 +270,16 @@ impl Runner<'_> {
                 h
             }
         };
-        let (layout, _condition) = scene.lay_out(&head).map_err(|e| error_chain(&e))?;
+        let (layout, condition) = scene.lay_out(&head).map_err(|e| error_chain(&e))?;
         let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
         let gpu = self
             .renderer
-            .prepare(&head, &layout.dots, scene.spec.render.pigment_map_size)
+            .prepare_with(
+                &head,
+                &layout.dots,
+                scene.spec.render.pigment_map_size,
+                &scene.surface_options(&condition),
+            )
             .map_err(|e| error_chain(&e))?;
         self.prepared = Some(Prepared {
             key,

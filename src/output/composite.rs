@@ -66,15 +66,19 @@ pub fn frame_settings(
 ) -> FrameSettings {
     let spec = &scene.spec.render;
     let aspect = spec.width as f32 / spec.height as f32;
+    let mut camera = Camera::for_view(
+        head,
+        view,
+        spec.focal_length_mm,
+        aspect,
+        spec.distance_mm,
+        hairline,
+    );
+    if camera.ortho_height_mm.is_some() {
+        camera.ortho_height_mm = Some(spec.macro_width_mm / aspect);
+    }
     FrameSettings {
-        camera: Camera::for_view(
-            head,
-            view,
-            spec.focal_length_mm,
-            aspect,
-            spec.distance_mm,
-            hairline,
-        ),
+        camera,
         lighting: scene.lighting(),
         skin: scene.skin(),
         width: spec.width,

@@ -255,10 +255,16 @@ pub fn lighting_sheet(
     scene: &Scene,
     head: &Head,
     layout: &DotLayout,
+    scalp: &dyn crate::plan::ScalpState,
     options: &LightingSheetOptions,
 ) -> Result<RgbaImage, SheetError> {
     let spec = &scene.spec.render;
-    let gpu_scene = renderer.prepare(head, &layout.dots, spec.pigment_map_size)?;
+    let gpu_scene = renderer.prepare_with(
+        head,
+        &layout.dots,
+        spec.pigment_map_size,
+        &scene.surface_options(scalp),
+    )?;
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
     let camera = Camera::for_view(
         head,

@@ -22,10 +22,16 @@ pub enum ViewName {
     FrontRight,
     /// Close-up of the front hairline, near enough to see single dots.
     HairlineCloseup,
+    /// Orthographic macro view straight down onto the treated scalp behind the hairline, a
+    /// given width of skin across (`render.macro_width_mm`, default [`DEFAULT_MACRO_WIDTH_MM`]).
+    Macro,
 }
 
+/// Width of skin (mm) across a macro view unless the scene says otherwise.
+pub const DEFAULT_MACRO_WIDTH_MM: f32 = 10.0;
+
 impl ViewName {
-    pub const ALL: [ViewName; 8] = [
+    pub const ALL: [ViewName; 9] = [
         ViewName::Front,
         ViewName::Left,
         ViewName::Right,
@@ -34,6 +40,7 @@ impl ViewName {
         ViewName::FrontLeft,
         ViewName::FrontRight,
         ViewName::HairlineCloseup,
+        ViewName::Macro,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +53,7 @@ impl ViewName {
             ViewName::FrontLeft => "front-left",
             ViewName::FrontRight => "front-right",
             ViewName::HairlineCloseup => "hairline-closeup",
+            ViewName::Macro => "macro",
         }
     }
 }
@@ -62,6 +70,9 @@ pub struct Camera {
     pub far_mm: f32,
     /// Render only this part of the frame (tiled stills); None: the whole frame.
     pub sub_frame: Option<SubFrame>,
+    /// Orthographic with this much of the scene (mm) from the bottom to the top of the frame;
+    /// None: perspective with `vertical_fov_rad`.
+    pub ortho_height_mm: Option<f32>,
 }
 
 /// A rectangle of a `full_width` x `full_height` frame, in output pixels (y down). A camera
@@ -102,12 +113,25 @@ impl Camera {
 
     pub fn projection(&self) -> Mat4 {
         // wgpu's clip space: depth 0..1, +Y up (the Direct3D convention).
-        let full = glam::camera::rh::proj::directx::perspective(
-            self.vertical_fov_rad,
-            self.aspect,
-            self.near_mm,
-            self.far_mm,
-        );
+        let full = match self.ortho_height_mm {
+            Some(h) => {
+                let (hh, hw) = (0.5 * h, 0.5 * h * self.aspect);
+                glam::camera::rh::proj::directx::orthographic(
+                    -hw,
+                    hw,
+                    -hh,
+                    hh,
+                    self.near_mm,
+                    self.far_mm,
+                )
+            }
+            None => glam::camera::rh::proj::directx::perspective(
+                self.vertical_fov_rad,
+                self.aspect,
+                self.near_mm,
+                self.far_mm,
+            ),
+        };
         match &self.sub_frame {
             Some(s) => s.crop_matrix() * full,
             None => full,
@@ -120,12 +144,17 @@ impl Camera {
 
     /// Angle one pixel subtends, for a frame `height_px` tall (with a sub-frame: for a tile
     /// `height_px` tall, whose pixels are those of the full frame).
+    ///
+    /// An orthographic camera's pixels are the same size everywhere; the passes measure a
+    /// pixel on the skin as distance x angle, so its angle is taken at the target's distance.
     pub fn pixel_angle_rad(&self, height_px: u32) -> f32 {
+        let fov = match self.ortho_height_mm {
+            Some(h) => h / (self.eye_mm - self.target_mm).length().max(1e-3),
+            None => self.vertical_fov_rad,
+        };
         match &self.sub_frame {
-            Some(s) => {
-                self.vertical_fov_rad * s.height as f32 / (s.full_height as f32 * height_px as f32)
-            }
-            None => self.vertical_fov_rad / height_px as f32,
+            Some(s) => fov * s.height as f32 / (s.full_height as f32 * height_px as f32),
+            None => fov / height_px as f32,
         }
     }
 
@@ -133,6 +162,27 @@ impl Camera {
     pub fn with_sub_frame(mut self, sub: SubFrame) -> Camera {
         self.sub_frame = Some(sub);
         self
+    }
+
+    /// An orthographic macro camera looking straight down the skin's normal `normal` onto
+    /// `focus_mm` (a point on the skin), `width_mm` of skin across the frame.
+    pub fn macro_view(focus_mm: Vec3, normal: Vec3, width_mm: f32, aspect: f32) -> Camera {
+        let look = normal.normalize_or(Vec3::Y);
+        let up = Vec3::NEG_Z.reject_from(look).normalize_or(Vec3::X);
+        // Far enough that nothing of the head is behind the near plane, close enough for depth
+        // precision.
+        let distance = 150.0;
+        Camera {
+            eye_mm: focus_mm + look * distance,
+            target_mm: focus_mm,
+            up,
+            vertical_fov_rad: 2.0 * (0.5 * width_mm / aspect / distance).atan(),
+            aspect,
+            near_mm: 50.0,
+            far_mm: distance + 400.0,
+            sub_frame: None,
+            ortho_height_mm: Some(width_mm / aspect),
+        }
     }
 
     /// A named view framing the head, with a lens of `focal_length_mm`.
@@ -179,6 +229,16 @@ impl Camera {
                 // Face at the top of the frame, as a practitioner looks down at a client.
                 (Vec3::Y, Vec3::Z, c, 1.1 * skull_r / (0.5 * fov).sin())
             }
+            ViewName::Macro => {
+                // Into the treated area, 30% of the way from the mid-frontal point to the top.
+                let hair = hairline_mm.unwrap_or(top);
+                let dir = (hair - center)
+                    .normalize_or(Vec3::Y)
+                    .lerp((top - center).normalize_or(Vec3::Y), 0.3)
+                    .normalize();
+                let r = (hair - center).length().max((top - center).length());
+                return Camera::macro_view(center + dir * r, dir, DEFAULT_MACRO_WIDTH_MM, aspect);
+            }
             ViewName::HairlineCloseup => {
                 // Straight down onto the mid-frontal point, near enough to see single dots:
                 // about 20 mm of skin across the frame with an 85 mm lens.
@@ -200,6 +260,7 @@ impl Camera {
             near_mm: (distance - head_r - (target - center).length()).max(5.0),
             far_mm: distance + head_r + (target - center).length() + 200.0,
             sub_frame: None,
+            ortho_height_mm: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::shader_module;
 use super::targets::{FrameTargets, PIGMENT_FORMAT};
 
-/// One dot as the GPU sees it: 48 bytes, explicit padding.
+/// One dot as the GPU sees it: 64 bytes, no padding needed.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct GpuDot {
@@ -14,6 +14,8 @@ pub struct GpuDot {
     pub edge_mm: f32,
     pub darkening: [f32; 3],
     pub halo_sigma_mm: f32,
+    /// The needle's footprint harmonics (`NeedleHand::shape`).
+    pub footprint: [f32; 4],
 }
 
 pub struct DotsPass {
@@ -36,7 +38,7 @@ impl DotsPass {
             bind_group_layouts: &[Some(frame_layout), Some(&gbuffer_layout)],
             immediate_size: 0,
         });
-        let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4];
+        let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32x4];
         // Darkening adds up where dots overlap, exactly as the pigment map sums them.
         let additive = wgpu::BlendComponent {
             src_factor: wgpu::BlendFactor::One,

@@ -17,6 +17,7 @@ pub mod gpu;
 pub mod pigment_map;
 pub mod readback;
 pub mod resolve_pass;
+pub mod scalp_map;
 pub mod shade_pass;
 pub mod shadow_pass;
 pub mod surface_pass;
@@ -27,6 +28,8 @@ use crate::head::Head;
 use crate::layout::Dot;
 use crate::lighting::Lighting;
 use crate::pigment;
+use crate::plan::condition::{BaldScalp, ScalpState};
+use crate::skin::Stubble;
 use camera::Camera;
 use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
@@ -35,6 +38,7 @@ pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuErro
 use pigment_map::PigmentMap;
 pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};
 use resolve_pass::ResolvePass;
+use scalp_map::ScalpMap;
 use shade_pass::ShadePass;
 use shadow_pass::ShadowPass;
 use surface_pass::{SkinVertex, SurfacePass};
@@ -90,6 +94,43 @@ pub struct SkinLook {
     pub albedo_linear: Vec3,
     /// GGX roughness: 0.35 reads as a freshly shaved, slightly oily scalp; 0.6 as matte.
     pub roughness: f32,
+    /// Redness of freshly treated skin, 0-1 ([`crate::pigment::ageing::AgeingModel::redness`]).
+    pub redness: f32,
+}
+
+impl SkinLook {
+    /// Skin of this albedo and roughness, healed (no redness).
+    pub fn new(albedo_linear: Vec3, roughness: f32) -> Self {
+        Self {
+            albedo_linear,
+            roughness,
+            redness: 0.0,
+        }
+    }
+}
+
+/// What `Renderer::prepare_with` needs besides the head and the dots. Plain data.
+#[derive(Clone, Copy)]
+pub struct SurfaceOptions<'a> {
+    /// Native hair and scars (baked into the scalp map).
+    pub scalp: &'a dyn ScalpState,
+    /// Stubble where there is hair.
+    pub stubble: Stubble,
+    /// Hair colour, linear sRGB (stubble, and hair under the skin).
+    pub hair_linear: Vec3,
+    /// How the needle was driven (with each dot's needle, its footprint's shape).
+    pub needle: pigment::NeedleHand,
+}
+
+impl Default for SurfaceOptions<'_> {
+    fn default() -> Self {
+        Self {
+            scalp: &BaldScalp,
+            stubble: Stubble::default(),
+            hair_linear: Vec3::new(0.024, 0.018, 0.016),
+            needle: pigment::NeedleHand::default(),
+        }
+    }
 }
 
 /// Everything a frame needs besides the prepared scene. Plain data.
@@ -127,6 +168,8 @@ struct FrameUniforms {
     background_bottom: [f32; 4],
     pigment_model: [f32; 4],
     pixel_origin: [f32; 4],
+    skin_detail: [f32; 4],
+    hair: [f32; 4],
 }
 
 fn v4(v: Vec3, w: f32) -> [f32; 4] {
@@ -258,6 +301,10 @@ pub struct GpuScene {
     bounds_mm: (Vec3, Vec3),
     /// The dots' spatial chunks, in the order of the dot buffer.
     chunks: DotChunks,
+    /// Whether the scalp has any hair or scar (else the scalp map is one empty texel).
+    has_condition: bool,
+    stubble: Stubble,
+    hair_linear: Vec3,
 }
 
 impl GpuScene {
@@ -331,7 +378,7 @@ impl Renderer {
         let passes = Passes {
             surface: SurfacePass::new(device, &frame_layout),
             dots: DotsPass::new(device, &frame_layout),
-            shade: ShadePass::new(device, &frame_layout, &shadow.light_layout),
+            shade: ShadePass::new(device, &gpu.queue, &frame_layout, &shadow.light_layout),
             shadow,
             resolve: ResolvePass::new(device),
         };
@@ -352,24 +399,30 @@ impl Renderer {
         &self.frame_layout
     }
 
-    fn upload_pigment_map(&self, map: &PigmentMap) -> wgpu::BindGroup {
+    /// Uploads a cube map with its mips (RGBA f16) and returns its cube view.
+    fn upload_cube(
+        &self,
+        label: &str,
+        size: u32,
+        levels: &[[Vec<[f32; 4]>; 6]],
+    ) -> wgpu::TextureView {
         let device = &self.gpu.device;
         let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("pigment map"),
+            label: Some(label),
             size: wgpu::Extent3d {
-                width: map.size,
-                height: map.size,
+                width: size,
+                height: size,
                 depth_or_array_layers: 6,
             },
-            mip_level_count: map.levels.len() as u32,
+            mip_level_count: levels.len() as u32,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: wgpu::TextureFormat::Rgba16Float,
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
-        for (level, faces) in map.levels.iter().enumerate() {
-            let size = (map.size >> level).max(1);
+        for (level, faces) in levels.iter().enumerate() {
+            let size = (size >> level).max(1);
             for (face, texels) in faces.iter().enumerate() {
                 let half: Vec<half::f16> = texels
                     .iter()
@@ -401,32 +454,58 @@ impl Renderer {
                 );
             }
         }
-        let view = texture.create_view(&wgpu::TextureViewDescriptor {
+        texture.create_view(&wgpu::TextureViewDescriptor {
             dimension: Some(wgpu::TextureViewDimension::Cube),
             ..Default::default()
-        });
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("pigment map"),
-            layout: &self.passes.surface.pigment_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
-            ],
         })
     }
 
-    /// Uploads a head and its dots, and splats the dots into the pigment map.
+    /// The surface pass's group 1: the pigment map and the scalp map.
+    fn surface_maps(
+        &self,
+        pigment: &wgpu::TextureView,
+        scalp: &wgpu::TextureView,
+    ) -> wgpu::BindGroup {
+        self.gpu
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("pigment and scalp maps"),
+                layout: &self.passes.surface.pigment_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(pigment),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::Sampler(&self.sampler),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(scalp),
+                    },
+                ],
+            })
+    }
+
+    /// Uploads a head and its dots, and splats the dots into the pigment map: a bald scalp
+    /// with no scars, default stubble settings and needle.
     pub fn prepare(
         &self,
         head: &Head,
         dots: &[Dot],
         pigment_map_size: u32,
+    ) -> Result<GpuScene, RenderError> {
+        self.prepare_with(head, dots, pigment_map_size, &SurfaceOptions::default())
+    }
+
+    /// [`Renderer::prepare`] for a scalp with a condition (hair, scars), stubble and a needle.
+    pub fn prepare_with(
+        &self,
+        head: &Head,
+        dots: &[Dot],
+        pigment_map_size: u32,
+        options: &SurfaceOptions,
     ) -> Result<GpuScene, RenderError> {
         let device = &self.gpu.device;
         let limits = self.gpu.limits();
@@ -466,6 +545,8 @@ impl Renderer {
         let origin = head.cranium_center();
         // Sorted into spatial chunks so close-ups draw only the dots in view.
         let chunks = DotChunks::build(dots, origin);
+        // Footprint harmonics per needle (1 or 3 points), driven by the same hand.
+        let footprints = [1u8, 3].map(|points| options.needle.shape(points));
         let gpu_dots: Vec<GpuDot> = chunks
             .order
             .iter()
@@ -474,11 +555,12 @@ impl Renderer {
                 let look = pigment::appearance(d.shade, d.depth_mm);
                 GpuDot {
                     center_mm: d.position_mm.to_array(),
-                    radius_mm: 0.5 * d.diameter_mm,
+                    radius_mm: 0.5 * look.apparent_diameter_mm(d.diameter_mm),
                     normal: d.normal.to_array(),
                     edge_mm: look.edge_mm,
                     darkening: look.darkening.to_array(),
                     halo_sigma_mm: look.halo_sigma_mm,
+                    footprint: footprints[usize::from(d.needle.points >= 3)],
                 }
             })
             .collect();
@@ -490,8 +572,22 @@ impl Renderer {
             })
         });
         let map = PigmentMap::build(dots, origin, map_size);
-        let pigment = self.upload_pigment_map(&map);
-        let no_pigment = self.upload_pigment_map(&PigmentMap::empty(origin));
+        let pigment_view = self.upload_cube("pigment map", map.size, &map.levels);
+        let empty = PigmentMap::empty(origin);
+        let empty_view = self.upload_cube("no pigment", empty.size, &empty.levels);
+        // A bald scalp with no scars (the default) skips the bake: one empty texel.
+        let has_condition = mesh
+            .positions_mm
+            .iter()
+            .any(|p| options.scalp.hair_fraction(*p) > 0.0 || options.scalp.scar_tissue(*p) > 0.0);
+        let scalp = if has_condition {
+            ScalpMap::build(mesh, origin, options.scalp, scalp_map::SCALP_MAP_SIZE)
+        } else {
+            ScalpMap::bald()
+        };
+        let scalp_view = self.upload_cube("scalp map", scalp.size, &scalp.levels);
+        let pigment = self.surface_maps(&pigment_view, &scalp_view);
+        let no_pigment = self.surface_maps(&empty_view, &scalp_view);
         let dots_max_radius_mm = dots
             .iter()
             .map(|d| (d.position_mm - origin).length())
@@ -510,6 +606,9 @@ impl Renderer {
             dots_max_radius_mm,
             bounds_mm: mesh.bounds(),
             chunks,
+            has_condition,
+            stubble: options.stubble,
+            hair_linear: options.hair_linear,
         })
     }
 
@@ -664,6 +763,18 @@ impl Renderer {
             background_bottom: v4(backdrop * 0.7, 1.0),
             pigment_model: [pigment::HALO_STRENGTH, 0.0, 0.0, 0.0],
             pixel_origin: [0.0; 4],
+            skin_detail: [
+                1.0,
+                settings.skin.redness.clamp(0.0, 1.0),
+                if scene.has_condition { 1.0 } else { 0.0 },
+                0.0,
+            ],
+            hair: v4(
+                scene
+                    .stubble
+                    .darkening(settings.skin.albedo_linear, scene.hair_linear),
+                scene.stubble.coverage(),
+            ),
         };
         tiles::apply_sub_frame(&mut uniforms, cam, ss);
         let gpu = &self.gpu;

@@ -6,6 +6,9 @@ use super::targets::{FrameTargets, HDR_FORMAT};
 pub struct ShadePass {
     pipeline: wgpu::RenderPipeline,
     pub gbuffer_layout: wgpu::BindGroupLayout,
+    /// The pre-integrated skin table ([`crate::skin::preintegrated_table`]) and its sampler.
+    pub lut_view: wgpu::TextureView,
+    pub lut_sampler: wgpu::Sampler,
 }
 
 impl ShadePass {
@@ -13,6 +16,7 @@ impl ShadePass {
     /// ([`super::shadow_pass::ShadowPass::light_layout`]).
     pub fn new(
         device: &wgpu::Device,
+        queue: &wgpu::Queue,
         frame_layout: &wgpu::BindGroupLayout,
         light_layout: &wgpu::BindGroupLayout,
     ) -> Self {
@@ -30,7 +34,47 @@ impl ShadePass {
                 super::texture_entry(1, unfiltered),
                 super::texture_entry(2, unfiltered),
                 super::texture_entry(3, unfiltered),
+                super::texture_entry(4, wgpu::TextureSampleType::Float { filterable: true }),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 5,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
             ],
+        });
+        let lut = crate::skin::preintegrated_table();
+        let half: Vec<half::f16> = lut
+            .iter()
+            .flatten()
+            .map(|v| half::f16::from_f32(*v))
+            .collect();
+        let texture = wgpu::util::DeviceExt::create_texture_with_data(
+            device,
+            queue,
+            &wgpu::TextureDescriptor {
+                label: Some("pre-integrated skin"),
+                size: wgpu::Extent3d {
+                    width: crate::skin::LUT_COS_STEPS as u32,
+                    height: crate::skin::LUT_CURVATURE_STEPS as u32,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba16Float,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            },
+            wgpu::util::TextureDataOrder::LayerMajor,
+            bytemuck::cast_slice(&half),
+        );
+        let lut_view = texture.create_view(&Default::default());
+        let lut_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("pre-integrated skin"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
         });
         let pipeline = super::fullscreen_pipeline(
             device,
@@ -46,6 +90,8 @@ impl ShadePass {
         Self {
             pipeline,
             gbuffer_layout,
+            lut_view,
+            lut_sampler,
         }
     }
 

@@ -2,7 +2,9 @@
 
 pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 pub const NORMAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
-pub const TINT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+/// Float: scar tissue and erythema tint skin above 1 (paler) as well as below; A carries the
+/// roughness change (pore detail faded out, smoother scars).
+pub const TINT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 /// Float so that overlapping dots add up without clamping or banding.
 pub const PIGMENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 /// The surface's depth again, as the bits of an f32 in a colour target: later passes read it,
@@ -153,6 +155,11 @@ impl FrameTargets {
                 tex(1, &normal_view),
                 tex(2, &tint_view),
                 tex(3, &pigment_view),
+                tex(4, &passes.shade.lut_view),
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: wgpu::BindingResource::Sampler(&passes.shade.lut_sampler),
+                },
             ],
         });
         let factor = wgpu::util::DeviceExt::create_buffer_init(

@@ -45,12 +45,76 @@ pub struct SceneFile {
     pub plan: PlanSpec,
     #[serde(default)]
     pub render: RenderSpec,
+    /// The needle the practitioner uses (`[needle]`).
+    #[serde(default)]
+    pub needle: NeedleSpec,
+    /// How the work ages (`[ageing]`), and the timeline to render.
+    #[serde(default)]
+    pub ageing: AgeingSpec,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NeedleSpec {
+    pub angle_deg: f32,
+    pub pressure: f32,
+}
+
+impl Default for NeedleSpec {
+    fn default() -> Self {
+        let n = crate::pigment::NeedleHand::default();
+        Self {
+            angle_deg: n.angle_deg,
+            pressure: n.pressure,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgeingSpec {
+    /// Years after the last session to render, one image each (empty: the healed result only).
+    pub years: Vec<f32>,
+    /// 0 = always covered, 1 = bare-headed outdoors most days.
+    pub sun_exposure: f32,
+    /// A touch-up session every this many years (absent: none).
+    pub touch_up_every_years: Option<f32>,
+}
+
+impl Default for AgeingSpec {
+    fn default() -> Self {
+        let m = crate::pigment::ageing::AgeingModel::default();
+        Self {
+            years: Vec::new(),
+            sun_exposure: m.sun_exposure,
+            touch_up_every_years: m.touch_up_every_years,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StubbleSpec {
+    pub length_mm: f32,
+    pub density_per_cm2: f32,
+    pub shaft_diameter_mm: f32,
+}
+
+impl Default for StubbleSpec {
+    fn default() -> Self {
+        let s = crate::skin::Stubble::default();
+        Self {
+            length_mm: s.length_mm,
+            density_per_cm2: s.density_per_cm2,
+            shaft_diameter_mm: s.shaft_diameter_mm,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
-    /// sRGB hex, e.g. "#d7a486".
+    /// sRGB hex, e.g. "#d7a486", or a Fitzpatrick preset, "fitzpatrick-I" to "fitzpatrick-VI".
     pub skin: String,
     #[serde(default = "default_hair")]
     pub hair: String,
@@ -62,6 +126,9 @@ pub struct ClientSpec {
     /// Hair loss and scars; absent: a bald, unscarred scalp.
     #[serde(default)]
     pub condition: ConditionSpec,
+    /// Stubble where the client has hair (`[client.stubble]`).
+    #[serde(default)]
+    pub stubble: StubbleSpec,
 }
 
 fn default_hair() -> String {
@@ -148,6 +215,8 @@ pub struct RenderSpec {
     pub disclaimer: bool,
     /// Bits per channel of the PNGs: 8, or 16 for print and grading.
     pub bit_depth: u8,
+    /// Width of skin (mm) across the `macro` view.
+    pub macro_width_mm: f32,
 }
 
 impl Default for RenderSpec {
@@ -170,6 +239,7 @@ impl Default for RenderSpec {
             pigment_map_size: crate::render::DEFAULT_PIGMENT_MAP_SIZE,
             disclaimer: true,
             bit_depth: 8,
+            macro_width_mm: crate::render::camera::DEFAULT_MACRO_WIDTH_MM,
         }
     }
 }
@@ -193,6 +263,11 @@ pub fn parse_srgb_hex(s: &str) -> Option<Vec3> {
             .map(|v| srgb_to_linear(v as f32 / 255.0))
     };
     Some(Vec3::new(c(0)?, c(2)?, c(4)?))
+}
+
+/// A skin colour: sRGB hex or a Fitzpatrick preset, to linear RGB.
+pub fn parse_skin(s: &str) -> Option<Vec3> {
+    parse_srgb_hex(s).or_else(|| crate::skin::fitzpatrick_albedo(&s.to_ascii_lowercase()))
 }
 
 pub fn srgb_to_linear(c: f32) -> f32 {
@@ -248,10 +323,13 @@ impl Scene {
                 Err(self.invalid(key, format!("{what} between {lo} and {hi}, got {v}")))
             }
         };
-        if parse_srgb_hex(&s.client.skin).is_none() {
+        if parse_skin(&s.client.skin).is_none() {
             return Err(self.invalid(
                 "client.skin",
-                format!("an sRGB colour like \"#d7a486\", got {:?}", s.client.skin),
+                format!(
+                    "an sRGB colour like \"#d7a486\" or a preset \"fitzpatrick-I\" to \"fitzpatrick-VI\", got {:?}",
+                    s.client.skin
+                ),
             ));
         }
         if parse_srgb_hex(&s.client.hair).is_none() {
@@ -386,6 +464,67 @@ impl Scene {
         if !matches!(r.bit_depth, 8 | 16) {
             return Err(self.invalid("render.bit_depth", format!("8 or 16, got {}", r.bit_depth)));
         }
+        range(
+            "render.macro_width_mm",
+            r.macro_width_mm,
+            1.0,
+            100.0,
+            "a width of skin in mm",
+        )?;
+        let st = &s.client.stubble;
+        range(
+            "client.stubble.length_mm",
+            st.length_mm,
+            0.0,
+            3.0,
+            "a stubble length in mm",
+        )?;
+        range(
+            "client.stubble.density_per_cm2",
+            st.density_per_cm2,
+            0.0,
+            400.0,
+            "hairs per cm2 (120-260 is usual)",
+        )?;
+        range(
+            "client.stubble.shaft_diameter_mm",
+            st.shaft_diameter_mm,
+            0.02,
+            0.2,
+            "a hair diameter in mm (0.067-0.12 is usual)",
+        )?;
+        let n = &s.needle;
+        range(
+            "needle.angle_deg",
+            n.angle_deg,
+            0.0,
+            60.0,
+            "an angle from the normal in degrees",
+        )?;
+        range("needle.pressure", n.pressure, 0.0, 1.0, "a number")?;
+        let a = &s.ageing;
+        range("ageing.sun_exposure", a.sun_exposure, 0.0, 1.0, "a number")?;
+        if let Some(t) = a.touch_up_every_years {
+            range(
+                "ageing.touch_up_every_years",
+                t,
+                0.5,
+                50.0,
+                "years between touch-ups",
+            )?;
+        }
+        if a.years.len() > 32 {
+            return Err(self.invalid("ageing.years", "at most 32 points of the timeline"));
+        }
+        for (i, y) in a.years.iter().enumerate() {
+            range(
+                &format!("ageing.years[{i}]"),
+                *y,
+                0.0,
+                50.0,
+                "years after the last session",
+            )?;
+        }
         Ok(())
     }
 
@@ -415,6 +554,21 @@ impl Scene {
         Ok((layout, condition))
     }
 
+    /// Everything `Renderer::prepare_with` needs from the scene besides the head and dots:
+    /// the client's condition (`scalp`, from [`Scene::condition`]), stubble, hair colour and
+    /// the practitioner's hand.
+    pub fn surface_options<'a>(
+        &self,
+        scalp: &'a dyn crate::plan::ScalpState,
+    ) -> crate::render::SurfaceOptions<'a> {
+        crate::render::SurfaceOptions {
+            scalp,
+            stubble: self.stubble(),
+            hair_linear: self.hair_linear(),
+            needle: self.needle_hand(),
+        }
+    }
+
     /// The client's condition measured on their head.
     pub fn condition(&self, head: &Head) -> Result<crate::plan::ScalpCondition, SceneError> {
         crate::plan::ScalpCondition::new(head, &self.hair_loss(), self.spec.plan.seed).map_err(
@@ -427,9 +581,40 @@ impl Scene {
     }
 
     pub fn skin(&self) -> SkinLook {
-        SkinLook {
-            albedo_linear: parse_srgb_hex(&self.spec.client.skin).expect("validated"),
-            roughness: 0.32 + 0.4 * self.spec.client.matte,
+        SkinLook::new(
+            parse_skin(&self.spec.client.skin).expect("validated"),
+            0.32 + 0.4 * self.spec.client.matte,
+        )
+    }
+
+    /// The hair colour, linear sRGB.
+    pub fn hair_linear(&self) -> Vec3 {
+        parse_srgb_hex(&self.spec.client.hair).expect("validated")
+    }
+
+    pub fn stubble(&self) -> crate::skin::Stubble {
+        let s = &self.spec.client.stubble;
+        crate::skin::Stubble {
+            length_mm: s.length_mm,
+            density_per_cm2: s.density_per_cm2,
+            shaft_diameter_mm: s.shaft_diameter_mm,
+        }
+    }
+
+    /// The practitioner's hand (`[needle]`); the needle itself is the plan's, per zone.
+    pub fn needle_hand(&self) -> crate::pigment::NeedleHand {
+        let n = &self.spec.needle;
+        crate::pigment::NeedleHand {
+            angle_deg: n.angle_deg,
+            pressure: n.pressure,
+        }
+    }
+
+    pub fn ageing(&self) -> crate::pigment::ageing::AgeingModel {
+        let a = &self.spec.ageing;
+        crate::pigment::ageing::AgeingModel {
+            sun_exposure: a.sun_exposure,
+            touch_up_every_years: a.touch_up_every_years,
         }
     }
 

@@ -335,15 +335,28 @@ fn hair_loss_patterns_leave_hair_where_the_scales_say() {
         let d = frame.direction(az.to_radians(), el.to_radians());
         frame.center + head.mesh.raycast(frame.center, d).unwrap() * d
     };
-    let hair = |pattern: &str, p: Vec3| {
+    // Each condition measured on the head once.
+    let conditions: std::collections::HashMap<String, ScalpCondition> = [
+        "none",
+        "totalis",
+        "norwood-3v",
+        "ludwig-1",
+        "ludwig-2",
+        "ludwig-3",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain((1..=7).map(|s| format!("norwood-{s}")))
+    .map(|name| {
         let loss = stipple::plan::HairLoss {
-            pattern: stipple::plan::HairLossPattern::parse(pattern).unwrap(),
+            pattern: stipple::plan::HairLossPattern::parse(&name).unwrap(),
             ..Default::default()
         };
-        ScalpCondition::new(&head, &loss, 1)
-            .unwrap()
-            .hair_fraction(p)
-    };
+        let c = ScalpCondition::new(&head, &loss, 1).unwrap();
+        (name, c)
+    })
+    .collect();
+    let hair = |pattern: &str, p: Vec3| conditions[pattern].hair_fraction(p);
     let vertex = at(0.0, 89.0);
     let temple = at(40.0, 58.0);
     let crown = at(180.0, 62.0);

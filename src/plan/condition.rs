@@ -450,7 +450,13 @@ impl ScalpCondition {
                     }
                     None => 0.0,
                 };
-                front.max(crown).max(top)
+                if s.fringe_side_mm.is_some() {
+                    // Front and crown have merged: everything above the horseshoe is bald,
+                    // and the fringe runs forward level into the temples and sideburns.
+                    top
+                } else {
+                    front.max(crown)
+                }
             }
         }
     }
@@ -525,6 +531,11 @@ impl ScalpState for ScalpCondition {
     }
 
     fn native_hair_fraction(&self, p: Vec3) -> f32 {
+        // Nothing to blend into: like a bald scalp, the plan's hairline alone bounds the
+        // treatment (and the layout takes its fast path).
+        if self.bald_everywhere() {
+            return 1.0;
+        }
         self.native.weight(p)
     }
 

@@ -15,3 +15,4 @@ pub mod pigment;
 pub mod plan;
 pub mod render;
 pub mod scene;
+pub mod viewer;

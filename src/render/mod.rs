@@ -15,6 +15,7 @@ pub mod dot_chunks;
 pub mod dots_pass;
 pub mod gpu;
 pub mod pigment_map;
+pub mod present;
 pub mod readback;
 pub mod resolve_pass;
 pub mod shade_pass;
@@ -625,6 +626,18 @@ impl Renderer {
         settings: &FrameSettings,
         depth: BitDepth,
     ) -> Result<FrameImage, RenderError> {
+        let encoder = self.encode_frame(scene, settings);
+        let targets = self
+            .targets
+            .as_ref()
+            .expect("encode_frame made the targets");
+        readback::finish(&self.gpu, targets, encoder, depth, &mut self.pass_timer)
+    }
+
+    /// Records the five passes of one frame into the frame targets (made or remade for its
+    /// size) and returns the encoder, ready for the caller to add a readback
+    /// ([`Renderer::render_tile`]) or a copy to the screen ([`present`]).
+    fn encode_frame(&mut self, scene: &GpuScene, settings: &FrameSettings) -> wgpu::CommandEncoder {
         self.pass_timer.begin();
         let (w, h, ss) = (settings.width, settings.height, settings.supersample);
         if !self
@@ -726,6 +739,6 @@ impl Renderer {
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade");
         self.passes.resolve.record(&mut encoder, targets);
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
-        readback::finish(&self.gpu, targets, encoder, depth, &mut self.pass_timer)
+        encoder
     }
 }

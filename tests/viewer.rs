@@ -18,9 +18,8 @@ const W: u32 = 400;
 const H: u32 = 300;
 
 fn installed(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 /// A process killed when the test ends, passed or not.
@@ -43,7 +42,14 @@ fn start_xvfb() -> (Killed, String) {
         }
         let mut child = Killed(
             Command::new("Xvfb")
-                .args([&format!(":{n}"), "-screen", "0", "640x480x24", "-nolisten", "tcp"])
+                .args([
+                    &format!(":{n}"),
+                    "-screen",
+                    "0",
+                    "640x480x24",
+                    "-nolisten",
+                    "tcp",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -107,7 +113,10 @@ fn wait_for(rx: &Receiver<String>, prefix: &str, seen: &mut Vec<String>) -> Stri
             Err(_) => break,
         }
     }
-    panic!("the viewer never said {prefix:?}; it said:\n{}", seen.join("\n"));
+    panic!(
+        "the viewer never said {prefix:?}; it said:\n{}",
+        seen.join("\n")
+    );
 }
 
 /// Sends real X input with xdotool.
@@ -196,7 +205,10 @@ fn assert_head_visible(img: &RgbaImage, what: &str) {
     for (x, y) in [(3, 3), (W - 4, 3)] {
         let [r, g, b, _] = img.get_pixel(x, y).0;
         let grey = r.abs_diff(g) < 14 && g.abs_diff(b) < 14 && r > 20 && r < 200;
-        assert!(grey, "{what}: corner ({x}, {y}) is not backdrop grey: {r} {g} {b}");
+        assert!(
+            grey,
+            "{what}: corner ({x}, {y}) is not backdrop grey: {r} {g} {b}"
+        );
     }
 }
 
@@ -217,7 +229,9 @@ fn mean_difference(a: &RgbaImage, b: &RgbaImage) -> f64 {
 #[test]
 fn viewer_under_xvfb_shows_the_head_and_moves_the_split() {
     if !installed("Xvfb") {
-        println!("SKIPPED: Xvfb is not installed (scripts/setup.sh installs it); the viewer was not tested");
+        println!(
+            "SKIPPED: Xvfb is not installed (scripts/setup.sh installs it); the viewer was not tested"
+        );
         return;
     }
     let real_input = installed("xdotool");
@@ -273,7 +287,10 @@ fn viewer_under_xvfb_shows_the_head_and_moves_the_split() {
     assert_eq!(first.dimensions(), (W, H));
     assert_head_visible(&first, "first screenshot");
     let split0 = split_column(&first).expect("a split line in the first screenshot");
-    assert!(split0.abs_diff(W / 2) <= 2, "the split starts mid-way, at {split0}");
+    assert!(
+        split0.abs_diff(W / 2) <= 2,
+        "the split starts mid-way, at {split0}"
+    );
 
     // Drag the split line three quarters across.
     if let Some(x) = &xdo {
@@ -295,14 +312,20 @@ fn viewer_under_xvfb_shows_the_head_and_moves_the_split() {
     let relit = screenshot(xdo.as_ref(), &mut seen);
     assert_head_visible(&relit, "under the next lighting preset");
     let diff = mean_difference(&dragged, &relit);
-    assert!(diff > 4.0, "switching the lighting changed the head by only {diff:.2} levels");
+    assert!(
+        diff > 4.0,
+        "switching the lighting changed the head by only {diff:.2} levels"
+    );
     assert_eq!(split_column(&relit), Some(split1));
 
     if let Some(x) = &xdo {
         // A broken edit of the scene file keeps the last good scene and says why.
         std::fs::write(&scene, "[plan]\ndensity_per_cm2 = \"lots\"\n").unwrap();
         let msg = wait_for(&rx, "stderr: reload failed", &mut seen);
-        assert!(msg.contains("client.toml"), "the reload error names the file: {msg}");
+        assert!(
+            msg.contains("client.toml"),
+            "the reload error names the file: {msg}"
+        );
         let after_error = screenshot(Some(x), &mut seen);
         assert_head_visible(&after_error, "after a failed reload");
         x.key("q");
@@ -310,10 +333,17 @@ fn viewer_under_xvfb_shows_the_head_and_moves_the_split() {
     let t = Instant::now();
     loop {
         if let Some(status) = viewer.0.try_wait().unwrap() {
-            assert!(status.success(), "the viewer exited with {status}: {}", seen.join("\n"));
+            assert!(
+                status.success(),
+                "the viewer exited with {status}: {}",
+                seen.join("\n")
+            );
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(20), "the viewer did not quit");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the viewer did not quit"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

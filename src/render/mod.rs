@@ -259,6 +259,8 @@ pub struct GpuScene {
     bounds_mm: (Vec3, Vec3),
     /// The dots' spatial chunks, in the order of the dot buffer.
     chunks: DotChunks,
+    /// Unique per prepared scene: tells a kept shadow map whose head it shows.
+    id: u64,
 }
 
 impl GpuScene {
@@ -278,6 +280,11 @@ pub struct Renderer {
     /// Tile size cap for stills (see [`Renderer::set_max_tile_size`]).
     max_tile_px: Option<u32>,
     pass_timer: PassTimer,
+    /// Reuse the shadow map while the scene and the light stay the same (the viewer; see
+    /// [`Renderer::set_keep_shadow_map`]).
+    keep_shadow_map: bool,
+    /// The scene, light and exposure the shadow map was last drawn for.
+    shadow_drawn_for: Option<(u64, Lighting, f32)>,
 }
 
 impl Renderer {
@@ -346,7 +353,17 @@ impl Renderer {
             targets: None,
             max_tile_px: None,
             pass_timer: PassTimer::default(),
+            keep_shadow_map: false,
+            shadow_drawn_for: None,
         }
+    }
+
+    /// Keep the shadow map from frame to frame while the scene and the light are unchanged.
+    /// The map is in the light's space, so turning the camera does not change it; on a
+    /// software rasteriser drawing it is a large share of a small frame. Off by default, so
+    /// stills and the benchmark time every pass of every frame.
+    pub fn set_keep_shadow_map(&mut self, keep: bool) {
+        self.keep_shadow_map = keep;
     }
 
     pub fn frame_layout(&self) -> &wgpu::BindGroupLayout {
@@ -511,6 +528,10 @@ impl Renderer {
             dots_max_radius_mm,
             bounds_mm: mesh.bounds(),
             chunks,
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         })
     }
 
@@ -698,13 +719,17 @@ impl Renderer {
             .shadow
             .update(&gpu.queue, light, exposure, scene.bounds_mm)
         {
-            self.passes.shadow.record(
-                &mut encoder,
-                &scene.vertices,
-                &scene.indices,
-                scene.index_count,
-            );
-            readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shadow");
+            let drawn_for = Some((scene.id, *light, exposure));
+            if !(self.keep_shadow_map && self.shadow_drawn_for == drawn_for) {
+                self.passes.shadow.record(
+                    &mut encoder,
+                    &scene.vertices,
+                    &scene.indices,
+                    scene.index_count,
+                );
+                readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shadow");
+                self.shadow_drawn_for = drawn_for;
+            }
         }
         self.passes.surface.record(
             &mut encoder,

@@ -38,6 +38,9 @@ use winit::window::{Window, WindowId};
 
 /// How long the head must be still before the frame is redrawn at full quality.
 const REFINE_AFTER: Duration = Duration::from_millis(180);
+/// Pixels of a frame drawn while the head moves (about 340 x 260 at 4:3): on llvmpipe the
+/// passes cost roughly in proportion to pixels, and this keeps a turn near 10 frames a second.
+const INTERACTIVE_PIXELS: f32 = 90_000.0;
 /// How often the scene file is checked for changes.
 const WATCH_EVERY: Duration = Duration::from_millis(400);
 
@@ -253,7 +256,11 @@ impl App {
         let presenter = Presenter::new(&gpu);
         let before = FrameTexture::new(&gpu, 1, 1);
         let after = FrameTexture::new(&gpu, 1, 1);
-        let renderer = Renderer::new(gpu);
+        let mut renderer = Renderer::new(gpu);
+        renderer.set_keep_shadow_map(true);
+        if std::env::var_os("STIPPLE_PASS_TIMES").is_some() {
+            renderer.set_pass_timing(true);
+        }
         eprintln!("adapter: {}", renderer.gpu.summary);
         self.gfx = Some(Gfx {
             window,
@@ -293,8 +300,15 @@ impl App {
     fn settings(&self, quality: Quality) -> FrameSettings {
         let (w, h) = self.window_size();
         let (fw, fh, ss) = match quality {
-            // A quarter of the pixels, one sample each: about a tenth of a full frame's work.
-            Quality::Interactive => ((w / 2).max(1), (h / 2).max(1), 1),
+            // A fixed budget of pixels, one sample each, stretched to the window: the cost of
+            // turning the head stays the same however large the window is.
+            Quality::Interactive => {
+                let scale = (INTERACTIVE_PIXELS / (w as f32 * h as f32).max(1.0))
+                    .sqrt()
+                    .clamp(0.2, 1.0);
+                let scaled = |v: u32| ((v as f32 * scale).round() as u32).max(1);
+                (scaled(w), scaled(h), 1)
+            }
             Quality::Full => {
                 let wanted = self.scene.spec.render.supersample.min(2);
                 let ss = self
@@ -366,6 +380,9 @@ impl App {
                     Ok(())
                 }
             });
+        if !g.renderer.pass_times().is_empty() {
+            eprintln!("pass times (ms): {:?}", g.renderer.pass_times());
+        }
         match result {
             Ok(()) => {
                 self.shown = Some(want);

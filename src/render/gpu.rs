@@ -119,12 +119,13 @@ pub struct GpuContext {
 }
 
 type DisplayHandle = Box<dyn wgpu::wgt::WgpuHasDisplayHandle>;
+type MakeSurface = dyn Fn(&wgpu::Instance) -> Result<wgpu::Surface<'static>, String>;
 
 /// A window to draw into: a fresh handle to its display for each instance tried, and its
 /// surface on that instance.
 struct WindowTarget {
     display: Box<dyn Fn() -> DisplayHandle>,
-    surface: Box<dyn Fn(&wgpu::Instance) -> Result<wgpu::Surface<'static>, String>>,
+    surface: Box<MakeSurface>,
 }
 
 /// Lower is better: real GPUs first, then Vulkan on the CPU, then GL on the CPU.

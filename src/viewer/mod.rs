@@ -142,7 +142,7 @@ struct App {
     last_input: Instant,
     shown: Option<Shown>,
     shown_quality: Quality,
-    /// The last frame's time (rendering and putting on screen), ms.
+    /// Time to render the frames on screen (before and after), ms.
     frame_ms: f64,
     error: Option<String>,
     notice: Option<String>,
@@ -343,6 +343,7 @@ impl App {
         if self.shown == Some(want) {
             return;
         }
+        let t = Instant::now();
         let Some(g) = self.gfx.as_mut() else {
             return;
         };
@@ -387,6 +388,7 @@ impl App {
             Ok(()) => {
                 self.shown = Some(want);
                 self.shown_quality = quality;
+                self.frame_ms = t.elapsed().as_secs_f64() * 1e3;
             }
             Err(e) => self.error = Some(format!("rendering failed: {e}")),
         }
@@ -459,7 +461,6 @@ impl App {
             .poll(wgpu::PollType::wait_indefinitely());
         let ms = t.elapsed().as_secs_f64() * 1e3;
         if shown {
-            self.frame_ms = ms;
             if !self.ready && self.shown_quality == Quality::Full {
                 self.ready = true;
                 println!("ready: {w}x{h}");
@@ -551,7 +552,8 @@ impl App {
 
     /// Saves what is on screen, at full quality, atomically.
     fn screenshot(&mut self, path: &Path) {
-        self.update_frames(Quality::Full);
+        // Full quality, with the status line that goes with it, on screen and in the file.
+        self.redraw(Quality::Full);
         let composite = self.composite();
         let size = self.window_size();
         let Some(g) = self.gfx.as_mut() else {
@@ -722,7 +724,7 @@ fn group_thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -32,8 +32,9 @@ impl Drop for Killed {
     }
 }
 
-/// Starts Xvfb on the first free display from :90; returns it and its display name.
-fn start_xvfb() -> (Killed, String) {
+/// Starts Xvfb on the first free display from :90, its framebuffer mapped to a file in
+/// `fb_dir`; returns it and its display name.
+fn start_xvfb(fb_dir: &Path) -> (Killed, String) {
     for n in 90..140 {
         if Path::new(&format!("/tmp/.X{n}-lock")).exists()
             || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
@@ -50,6 +51,8 @@ fn start_xvfb() -> (Killed, String) {
                     "-nolisten",
                     "tcp",
                 ])
+                .arg("-fbdir")
+                .arg(fb_dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -171,6 +174,29 @@ impl Xdo {
     }
 }
 
+/// What the X server shows now, from Xvfb's framebuffer file (XWD format: a big-endian
+/// header, a colour map, then the pixels), cropped to `w` x `h` at the top-left corner, where
+/// the window opens on a server without a window manager.
+fn screen(fb_dir: &Path, w: u32, h: u32) -> RgbaImage {
+    let data = std::fs::read(fb_dir.join("Xvfb_screen0")).expect("Xvfb's framebuffer file");
+    let field = |i: usize| u32::from_be_bytes(data[i * 4..i * 4 + 4].try_into().unwrap());
+    let (header, bits_per_pixel, bytes_per_line) = (field(0), field(11), field(12));
+    let (masks, ncolors, lsb_first) = ([field(14), field(15), field(16)], field(19), field(7) == 0);
+    assert_eq!(bits_per_pixel, 32, "a 24-bit screen stores 32 bits a pixel");
+    let start = header as usize + ncolors as usize * 12;
+    RgbaImage::from_fn(w, h, |x, y| {
+        let i = start + y as usize * bytes_per_line as usize + x as usize * 4;
+        let bytes: [u8; 4] = data[i..i + 4].try_into().unwrap();
+        let v = if lsb_first {
+            u32::from_le_bytes(bytes)
+        } else {
+            u32::from_be_bytes(bytes)
+        };
+        let c = |m: u32| ((v & m) >> m.trailing_zeros()) as u8;
+        image::Rgba([c(masks[0]), c(masks[1]), c(masks[2]), 255])
+    })
+}
+
 /// The column of the split line: the one whose pixels are white over most of the height.
 fn split_column(img: &RgbaImage) -> Option<u32> {
     let (w, h) = img.dimensions();
@@ -240,7 +266,9 @@ fn viewer_under_xvfb_shows_the_head_and_moves_the_split() {
     }
     let dir = temp_dir("viewer");
     let scene = write_scene(&dir);
-    let (_xvfb, display) = start_xvfb();
+    let fb_dir = dir.join("fb");
+    std::fs::create_dir_all(&fb_dir).unwrap();
+    let (_xvfb, display) = start_xvfb(&fb_dir);
     let runtime = dir.join("xdg");
     std::fs::create_dir_all(&runtime).unwrap();
     #[cfg(unix)]
@@ -317,6 +345,27 @@ fn viewer_under_xvfb_shows_the_head_and_moves_the_split() {
         "switching the lighting changed the head by only {diff:.2} levels"
     );
     assert_eq!(split_column(&relit), Some(split1));
+
+    // The window itself shows what the screenshot shows: the frames reach the screen.
+    let t = Instant::now();
+    let on_screen = loop {
+        let s = screen(&fb_dir, W, H);
+        if mean_difference(&s, &relit) < 2.0 || t.elapsed() > Duration::from_secs(10) {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = on_screen.save(dir.join("screen.png"));
+    let diff = mean_difference(&on_screen, &relit);
+    assert!(
+        diff < 2.0,
+        "the window differs from the screenshot by {diff:.2} levels"
+    );
+    assert_eq!(
+        split_column(&on_screen),
+        Some(split1),
+        "the split on screen"
+    );
 
     if let Some(x) = &xdo {
         // A broken edit of the scene file keeps the last good scene and says why.

@@ -1,12 +1,13 @@
 // Viewer only: puts the rendered before and after frames on screen with the before/after split
 // line, and the text overlay (status line, help) on top. The frames may be smaller than the
 // target while the head is being turned (a cheaper frame), so they are sampled, not loaded.
+// The frames are 8-bit sRGB-encoded textures read as plain unorm (no decode).
 
 struct Present {
     // Target width and height (px), split line x (px), split shown (1) or not (0).
     size: vec4<f32>,
     // Split line half-width (px); 1 when the target stores values as they are (a non-sRGB
-    // surface) and the shader must encode, 0 when the target encodes on store.
+    // surface, the usual case), 0 when it encodes on store and the shader must decode.
     style: vec4<f32>,
 };
 
@@ -23,11 +24,6 @@ fn vs_fullscreen(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32>
     return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
 }
 
-fn srgb_encode(c: vec3<f32>) -> vec3<f32> {
-    let c0 = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
-    return select(1.055 * pow(c0, vec3<f32>(1.0 / 2.4)) - 0.055, 12.92 * c0, c0 <= vec3<f32>(0.0031308));
-}
-
 fn srgb_decode(c: vec3<f32>) -> vec3<f32> {
     return select(pow((c + 0.055) / 1.055, vec3<f32>(2.4)), c / 12.92, c <= vec3<f32>(0.04045));
 }
@@ -35,7 +31,8 @@ fn srgb_decode(c: vec3<f32>) -> vec3<f32> {
 @fragment
 fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let uv = pos.xy / present.size.xy;
-    // Linear light: the frames are sRGB textures, decoded on sampling.
+    // sRGB-encoded values, as stored: the frames are composited as encoded pixels, like the
+    // PNGs, which spares a software rasteriser a power function per channel and pixel.
     var c = textureSampleLevel(after_frame, frame_sampler, uv, 0.0).rgb;
     if present.size.w > 0.5 {
         if pos.x < present.size.z {
@@ -45,14 +42,14 @@ fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
         let d = abs(pos.x - present.size.z);
         let half_width = present.style.x;
         if d < half_width + 1.0 {
-            c = vec3<f32>(0.02);
+            c = vec3<f32>(0.1);
         }
         if d < half_width {
             c = vec3<f32>(1.0);
         }
     }
     let text = textureLoad(overlay, vec2<i32>(pos.xy), 0);
-    let encoded = text.rgb + srgb_encode(c) * (1.0 - text.a);
+    let encoded = text.rgb + c * (1.0 - text.a);
     if present.style.y > 0.5 {
         return vec4<f32>(encoded, 1.0);
     }

@@ -4,11 +4,16 @@
 //! (`stipple view`) is its only user; the headless path is untouched.
 
 use super::readback::{copy_to_buffer, map_and_copy};
-use super::targets::OUTPUT_FORMAT;
 use super::{FrameSettings, GpuContext, GpuScene, RenderError, Renderer};
 use std::collections::HashMap;
 
-/// A rendered frame kept on the GPU, in the output format (sRGB, 8 bits).
+/// How a frame is kept for the window: the output's sRGB-encoded bytes, read as they are.
+const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+/// Screenshots store the composite's encoded values as they are, like a non-sRGB window.
+const CAPTURE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// A rendered frame kept on the GPU: the output's bytes (sRGB-encoded, 8 bits), copied into a
+/// plain unorm texture so the present pass composites encoded values without decoding them.
 pub struct FrameTexture {
     texture: wgpu::Texture,
     view: wgpu::TextureView,
@@ -28,7 +33,7 @@ impl FrameTexture {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: OUTPUT_FORMAT,
+            format: FRAME_FORMAT,
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
@@ -305,7 +310,7 @@ impl Presenter {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: OUTPUT_FORMAT,
+            format: CAPTURE_FORMAT,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
@@ -313,7 +318,7 @@ impl Presenter {
         self.draw(
             gpu,
             &view,
-            OUTPUT_FORMAT,
+            CAPTURE_FORMAT,
             (width, height),
             before,
             after,
@@ -354,12 +359,13 @@ impl WindowSurface {
         height: u32,
     ) -> WindowSurface {
         let caps = surface.get_capabilities(&gpu.adapter);
-        // Prefer an sRGB format (the GPU encodes on store); otherwise the shader encodes.
+        // Prefer a plain format: the composite is already sRGB-encoded and goes out as it is
+        // (an sRGB surface works too, at the cost of decoding every pixel).
         let format = caps
             .formats
             .iter()
             .copied()
-            .find(|f| f.is_srgb())
+            .find(|f| !f.is_srgb())
             .or_else(|| caps.formats.first().copied())
             .unwrap_or(wgpu::TextureFormat::Bgra8UnormSrgb);
         let config = wgpu::SurfaceConfiguration {

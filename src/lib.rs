@@ -3,7 +3,8 @@
 //! Data flows one way through the modules: [`scene`] (a client and a plan, from TOML) →
 //! [`head`] (the mesh and its landmarks) → [`plan`] (the treated region) → [`layout`] (dots
 //! on the surface) → [`pigment`] (how a dot looks through skin) and [`lighting`] →
-//! [`render`] (the GPU) → [`output`] (PNG files). Only `render` knows about the GPU.
+//! [`render`] (the GPU) → [`output`] (PNG files) and [`viewer`] (a window). Only `render` and
+//! `viewer` know about the GPU.
 
 pub mod batch;
 pub mod bench;
@@ -16,3 +17,4 @@ pub mod plan;
 pub mod render;
 pub mod scene;
 pub mod skin;
+pub mod viewer;

@@ -137,6 +137,21 @@ enum Command {
         #[arg(long)]
         before: bool,
     },
+    /// Open a window on a scene: turn the head, split before from after, switch the light,
+    /// the session and the years of ageing (H in the window lists the keys).
+    View {
+        scene: PathBuf,
+        /// Window size WIDTHxHEIGHT in pixels.
+        #[arg(long, value_parser = parse_size, default_value = "1024x768")]
+        size: (u32, u32),
+        /// Folder the screenshot key (P) writes its PNGs to.
+        #[arg(long, default_value = ".")]
+        screenshot_dir: PathBuf,
+        /// Scripted input run once the first frame shows, e.g. "drag 0.5 0.5 0.7 0.5; key l;
+        /// screenshot a.png; orbit 36; quit" (keys, drags as fractions of the window).
+        #[arg(long)]
+        exec: Option<String>,
+    },
     /// List the GPU adapters found and the one Stipple would use, with its limits.
     Info,
     /// Measure layout and frame times on the built-in head.
@@ -376,6 +391,28 @@ fn run(cli: Cli) -> Result<()> {
                 stipple::lighting::presets().len()
             );
             Ok(())
+        }
+        Command::View {
+            scene,
+            size,
+            screenshot_dir,
+            exec,
+        } => {
+            let script = match exec {
+                Some(text) => stipple::viewer::script::parse(&text).map_err(anyhow::Error::msg)?,
+                None => Vec::new(),
+            };
+            stipple::viewer::run(stipple::viewer::ViewOptions {
+                scene,
+                request: AdapterRequest {
+                    backend: cli.gpu.backend,
+                    name_contains: cli.gpu.adapter.clone(),
+                }
+                .with_env()?,
+                size,
+                screenshot_dir,
+                script,
+            })
         }
         Command::Info => info(&cli.gpu),
         Command::Bench {

@@ -118,6 +118,16 @@ pub struct GpuContext {
     device_error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
+type DisplayHandle = Box<dyn wgpu::wgt::WgpuHasDisplayHandle>;
+type MakeSurface = dyn Fn(&wgpu::Instance) -> Result<wgpu::Surface<'static>, String>;
+
+/// A window to draw into: a fresh handle to its display for each instance tried, and its
+/// surface on that instance.
+struct WindowTarget {
+    display: Box<dyn Fn() -> DisplayHandle>,
+    surface: Box<MakeSurface>,
+}
+
 /// Lower is better: real GPUs first, then Vulkan on the CPU, then GL on the CPU.
 fn rank(info: &wgpu::AdapterInfo) -> u32 {
     use wgpu::DeviceType::*;
@@ -142,7 +152,16 @@ or `apt-get install libegl1 libgl1-mesa-dri` (OpenGL through EGL, llvmpipe).";
 
 impl GpuContext {
     fn instance(backends: wgpu::Backends) -> wgpu::Instance {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        Self::instance_for(backends, None)
+    }
+
+    /// An instance on `backends`, connected to a window system's display when given (OpenGL
+    /// needs it to present; Vulkan ignores it).
+    fn instance_for(backends: wgpu::Backends, display: Option<DisplayHandle>) -> wgpu::Instance {
+        let mut desc = match display {
+            Some(d) => wgpu::InstanceDescriptor::new_with_display_handle(d),
+            None => wgpu::InstanceDescriptor::new_without_display_handle(),
+        };
         desc.backends = backends;
         wgpu::Instance::new(desc)
     }
@@ -163,6 +182,37 @@ impl GpuContext {
     /// probes OpenGL when Vulkan offers nothing (probing EGL without a display is slow and
     /// noisy, and every GPU worth using has a Vulkan driver).
     pub fn new(request: &AdapterRequest) -> Result<Self, GpuError> {
+        Self::open(request, None).map(|(ctx, _)| ctx)
+    }
+
+    /// The same context as [`GpuContext::new`], for drawing into a window as well: the
+    /// instance is connected to the window system's `display`, and only adapters that can
+    /// present to `window` are considered. Returns the context and the window's surface.
+    pub fn new_for_window<D, W>(
+        request: &AdapterRequest,
+        display: D,
+        window: W,
+    ) -> Result<(Self, wgpu::Surface<'static>), GpuError>
+    where
+        D: wgpu::wgt::WgpuHasDisplayHandle + Clone,
+        W: wgpu::DisplayAndWindowHandle + Clone + 'static,
+    {
+        let target = WindowTarget {
+            display: Box::new(move || Box::new(display.clone())),
+            surface: Box::new(move |instance: &wgpu::Instance| {
+                instance
+                    .create_surface(window.clone())
+                    .map_err(|e| e.to_string())
+            }),
+        };
+        let (ctx, surface) = Self::open(request, Some(target))?;
+        Ok((ctx, surface.expect("a window target gives a surface")))
+    }
+
+    fn open(
+        request: &AdapterRequest,
+        window: Option<WindowTarget>,
+    ) -> Result<(Self, Option<wgpu::Surface<'static>>), GpuError> {
         let order: &[wgpu::Backends] = match request.backend {
             BackendChoice::Auto => &[wgpu::Backends::VULKAN, wgpu::Backends::GL],
             BackendChoice::Vulkan => &[wgpu::Backends::VULKAN],
@@ -170,9 +220,23 @@ impl GpuContext {
         };
         let mut found = Vec::new();
         let mut chosen = None;
+        let mut surface_errors = Vec::new();
         for &backends in order {
-            let instance = Self::instance(backends);
+            let instance = Self::instance_for(backends, window.as_ref().map(|w| (w.display)()));
+            let surface = match &window {
+                Some(w) => match (w.surface)(&instance) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        surface_errors.push(e);
+                        continue;
+                    }
+                },
+                None => None,
+            };
             let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+            if let Some(surface) = &surface {
+                adapters.retain(|a| a.is_surface_supported(surface));
+            }
             found.extend(
                 adapters
                     .iter()
@@ -184,11 +248,11 @@ impl GpuContext {
             }
             adapters.sort_by_key(|a| rank(&a.get_info()));
             if let Some(best) = adapters.into_iter().next() {
-                chosen = Some((instance, best));
+                chosen = Some((instance, best, surface));
                 break;
             }
         }
-        let Some((instance, adapter)) = chosen else {
+        let Some((instance, adapter, surface)) = chosen else {
             let tried = match request.backend {
                 BackendChoice::Auto => "Vulkan and OpenGL/EGL",
                 BackendChoice::Vulkan => "Vulkan",
@@ -204,8 +268,18 @@ impl GpuContext {
             } else {
                 found.join("; ")
             };
+            let window = if window.is_some() {
+                let errors = if surface_errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", surface_errors.join("; "))
+                };
+                format!(" that can draw into the window{errors}")
+            } else {
+                String::new()
+            };
             return Err(GpuError::NoAdapter(format!(
-                "no GPU adapter{filter} found on {tried} (adapters seen: {seen}). {INSTALL_HINT}"
+                "no GPU adapter{filter}{window} found on {tried} (adapters seen: {seen}). {INSTALL_HINT}"
             )));
         };
         let summary = AdapterSummary::of(&adapter.get_info());
@@ -231,14 +305,17 @@ impl GpuContext {
             let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert_with(|| e.to_string());
         }));
-        Ok(Self {
-            instance,
-            adapter,
-            device,
-            queue,
-            summary,
-            device_error,
-        })
+        Ok((
+            Self {
+                instance,
+                adapter,
+                device,
+                queue,
+                summary,
+                device_error,
+            },
+            surface,
+        ))
     }
 
     /// The first device error since the last call, if any (validation, out of memory).

@@ -15,6 +15,7 @@ pub mod dot_chunks;
 pub mod dots_pass;
 pub mod gpu;
 pub mod pigment_map;
+pub mod present;
 pub mod readback;
 pub mod resolve_pass;
 pub mod scalp_map;
@@ -305,6 +306,8 @@ pub struct GpuScene {
     has_condition: bool,
     stubble: Stubble,
     hair_linear: Vec3,
+    /// Unique per prepared scene: tells a kept shadow map whose head it shows.
+    id: u64,
 }
 
 impl GpuScene {
@@ -324,6 +327,11 @@ pub struct Renderer {
     /// Tile size cap for stills (see [`Renderer::set_max_tile_size`]).
     max_tile_px: Option<u32>,
     pass_timer: PassTimer,
+    /// Reuse the shadow map while the scene and the light stay the same (the viewer; see
+    /// [`Renderer::set_keep_shadow_map`]).
+    keep_shadow_map: bool,
+    /// The scene, light and exposure the shadow map was last drawn for.
+    shadow_drawn_for: Option<(u64, Lighting, f32)>,
 }
 
 impl Renderer {
@@ -392,7 +400,17 @@ impl Renderer {
             targets: None,
             max_tile_px: None,
             pass_timer: PassTimer::default(),
+            keep_shadow_map: false,
+            shadow_drawn_for: None,
         }
+    }
+
+    /// Keep the shadow map from frame to frame while the scene and the light are unchanged.
+    /// The map is in the light's space, so turning the camera does not change it; on a
+    /// software rasteriser drawing it is a large share of a small frame. Off by default, so
+    /// stills and the benchmark time every pass of every frame.
+    pub fn set_keep_shadow_map(&mut self, keep: bool) {
+        self.keep_shadow_map = keep;
     }
 
     pub fn frame_layout(&self) -> &wgpu::BindGroupLayout {
@@ -609,6 +627,10 @@ impl Renderer {
             has_condition,
             stubble: options.stubble,
             hair_linear: options.hair_linear,
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         })
     }
 
@@ -724,6 +746,18 @@ impl Renderer {
         settings: &FrameSettings,
         depth: BitDepth,
     ) -> Result<FrameImage, RenderError> {
+        let encoder = self.encode_frame(scene, settings);
+        let targets = self
+            .targets
+            .as_ref()
+            .expect("encode_frame made the targets");
+        readback::finish(&self.gpu, targets, encoder, depth, &mut self.pass_timer)
+    }
+
+    /// Records the five passes of one frame into the frame targets (made or remade for its
+    /// size) and returns the encoder, ready for the caller to add a readback
+    /// ([`Renderer::render_tile`]) or a copy to the screen ([`present`]).
+    fn encode_frame(&mut self, scene: &GpuScene, settings: &FrameSettings) -> wgpu::CommandEncoder {
         self.pass_timer.begin();
         let (w, h, ss) = (settings.width, settings.height, settings.supersample);
         if !self
@@ -796,13 +830,17 @@ impl Renderer {
             .shadow
             .update(&gpu.queue, light, exposure, scene.bounds_mm)
         {
-            self.passes.shadow.record(
-                &mut encoder,
-                &scene.vertices,
-                &scene.indices,
-                scene.index_count,
-            );
-            readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shadow");
+            let drawn_for = Some((scene.id, *light, exposure));
+            if !(self.keep_shadow_map && self.shadow_drawn_for == drawn_for) {
+                self.passes.shadow.record(
+                    &mut encoder,
+                    &scene.vertices,
+                    &scene.indices,
+                    scene.index_count,
+                );
+                readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shadow");
+                self.shadow_drawn_for = drawn_for;
+            }
         }
         self.passes.surface.record(
             &mut encoder,
@@ -837,6 +875,6 @@ impl Renderer {
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade");
         self.passes.resolve.record(&mut encoder, targets);
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
-        readback::finish(&self.gpu, targets, encoder, depth, &mut self.pass_timer)
+        encoder
     }
 }

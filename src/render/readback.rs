@@ -134,7 +134,7 @@ pub(super) fn mark(
     }
 }
 
-fn map_and_copy(
+pub(super) fn map_and_copy(
     gpu: &GpuContext,
     buffer: &wgpu::Buffer,
     padded_row: u32,
@@ -164,7 +164,7 @@ fn map_and_copy(
     Ok(out)
 }
 
-fn copy_to_buffer(
+pub(super) fn copy_to_buffer(
     encoder: &mut wgpu::CommandEncoder,
     texture: &wgpu::Texture,
     buffer: &wgpu::Buffer,

@@ -584,7 +584,7 @@ fn hairline_presets_and_shapes_change_the_line() {
 fn plan_json_gives_zones_sessions_and_needle_hours() {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenes/norwood3-soft-hairline.toml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stipple"))
+    let out = common::stipple()
         .args(["plan", "--json"])
         .arg(&path)
         .output()

@@ -18,6 +18,38 @@ pub struct PigmentMap {
     pub levels: Vec<[Vec<[f32; 4]>; 6]>,
 }
 
+/// A cube map's mip chain by 2x2 box filtering from `base` (faces of `n` x `n` texels, `n` a
+/// power of two): each level is the exact average of the one above, which keeps linear
+/// quantities (pigment darkening, hair and scar fractions) the same at every distance.
+pub fn box_mip_chain(base: [Vec<[f32; 4]>; 6], n: usize) -> Vec<[Vec<[f32; 4]>; 6]> {
+    let mut levels = vec![base];
+    let mut s = n;
+    while s > 1 {
+        let h = s / 2;
+        let prev = levels.last().expect("a base level");
+        let next: [Vec<[f32; 4]>; 6] = std::array::from_fn(|f| {
+            let src = &prev[f];
+            let mut out = vec![[0.0; 4]; h * h];
+            for y in 0..h {
+                for x in 0..h {
+                    let mut acc = [0.0f32; 4];
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        let t = src[(2 * y + dy) * s + 2 * x + dx];
+                        for c in 0..4 {
+                            acc[c] += 0.25 * t[c];
+                        }
+                    }
+                    out[y * h + x] = acc;
+                }
+            }
+            out
+        });
+        levels.push(next);
+        s = h;
+    }
+    levels
+}
+
 /// Face index and face coordinates in [-1, 1] for a direction (wgpu/Vulkan cube conventions).
 pub fn cube_face_uv(d: Vec3) -> (usize, Vec2) {
     let a = d.abs();
@@ -82,31 +114,7 @@ impl PigmentMap {
                 t[3] += w * coverage;
             }
         }
-        let mut levels = vec![base];
-        let mut s = n;
-        while s > 1 {
-            let h = s / 2;
-            let prev = levels.last().expect("a base level");
-            let next: [Vec<[f32; 4]>; 6] = std::array::from_fn(|f| {
-                let src = &prev[f];
-                let mut out = vec![[0.0; 4]; h * h];
-                for y in 0..h {
-                    for x in 0..h {
-                        let mut acc = [0.0f32; 4];
-                        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                            let t = src[(2 * y + dy) * s + 2 * x + dx];
-                            for c in 0..4 {
-                                acc[c] += 0.25 * t[c];
-                            }
-                        }
-                        out[y * h + x] = acc;
-                    }
-                }
-                out
-            });
-            levels.push(next);
-            s = h;
-        }
+        let levels = box_mip_chain(base, n);
         PigmentMap {
             size,
             center_mm,

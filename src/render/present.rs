@@ -23,20 +23,13 @@ pub struct FrameTexture {
 
 impl FrameTexture {
     pub fn new(gpu: &GpuContext, width: u32, height: u32) -> FrameTexture {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("viewer frame"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: FRAME_FORMAT,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
+        let texture = super::targets::texture_2d(
+            &gpu.device,
+            "viewer frame",
+            (width, height),
+            FRAME_FORMAT,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
         let view = texture.create_view(&Default::default());
         FrameTexture {
             texture,
@@ -187,16 +180,13 @@ impl Presenter {
             depth_or_array_layers: 1,
         };
         if self.overlay.as_ref().is_none_or(|(t, _)| t.size() != size) {
-            let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("overlay"),
-                size,
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
+            let texture = super::targets::texture_2d(
+                &gpu.device,
+                "overlay",
+                (size.width, size.height),
+                wgpu::TextureFormat::Rgba8Unorm,
+                wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            );
             let view = texture.create_view(&Default::default());
             self.overlay = Some((texture, view));
         }
@@ -300,20 +290,13 @@ impl Presenter {
         after: &FrameTexture,
         composite: &Composite,
     ) -> Result<image::RgbaImage, RenderError> {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("screenshot"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: CAPTURE_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let texture = super::targets::texture_2d(
+            &gpu.device,
+            "screenshot",
+            (width, height),
+            CAPTURE_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        );
         let view = texture.create_view(&Default::default());
         self.draw(
             gpu,

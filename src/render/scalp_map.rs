@@ -90,29 +90,7 @@ impl ScalpMap {
             }
             texels
         });
-        let mut levels = vec![base];
-        let mut s = n;
-        while s > 1 {
-            let h = s / 2;
-            let prev = levels.last().expect("a base level");
-            let next: [Vec<[f32; 4]>; 6] = std::array::from_fn(|f| {
-                let src = &prev[f];
-                let mut out = vec![[0.0; 4]; h * h];
-                for y in 0..h {
-                    for x in 0..h {
-                        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                            let t = src[(2 * y + dy) * s + 2 * x + dx];
-                            for c in 0..4 {
-                                out[y * h + x][c] += 0.25 * t[c];
-                            }
-                        }
-                    }
-                }
-                out
-            });
-            levels.push(next);
-            s = h;
-        }
+        let levels = super::pigment_map::box_mip_chain(base, n);
         ScalpMap { size, levels }
     }
 }

@@ -49,18 +49,35 @@ fn target(
     h: u32,
     format: wgpu::TextureFormat,
 ) -> wgpu::Texture {
+    texture_2d(
+        device,
+        label,
+        (w, h),
+        format,
+        wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+    )
+}
+
+/// A plain 2-D texture: one mip level, one sample.
+pub(crate) fn texture_2d(
+    device: &wgpu::Device,
+    label: &str,
+    (width, height): (u32, u32),
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d {
-            width: w,
-            height: h,
+            width,
+            height,
             depth_or_array_layers: 1,
         },
         mip_level_count: 1,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
         format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+        usage,
         view_formats: &[],
     })
 }
@@ -102,37 +119,23 @@ impl FrameTargets {
         let normal_view = view(&target(device, "normal", sw, sh, NORMAL_FORMAT));
         let tint_view = view(&target(device, "tint", sw, sh, TINT_FORMAT));
         let pigment_view = view(&target(device, "pigment", sw, sh, PIGMENT_FORMAT));
-        let hdr = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("hdr"),
-            size: wgpu::Extent3d {
-                width: sw,
-                height: sh,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: HDR_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+        let hdr = texture_2d(
+            device,
+            "hdr",
+            (sw, sh),
+            HDR_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT
                 | wgpu::TextureUsages::TEXTURE_BINDING
                 | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        );
         let hdr_view = view(&hdr);
-        let output = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("output"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: OUTPUT_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let output = texture_2d(
+            device,
+            "output",
+            (width, height),
+            OUTPUT_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        );
         let output_view = view(&output);
         let padded_bytes_per_row = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
             * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;

@@ -136,7 +136,8 @@ pub fn plan_figures(
             let [area, effective] = areas[z.index()];
             let counts = &per_zone[z.index()][..sessions_n];
             let dots: usize = counts.iter().sum();
-            if area <= 0.0 && dots == 0 {
+            // Zones the plan does not reach on this head (less than 1 mm², no dots) are left out.
+            if area < 1.0 && dots == 0 {
                 return None;
             }
             Some(ZoneFigures {

@@ -533,3 +533,85 @@ fn blob_detector_finds_the_planned_dots_at_their_planned_size() {
         );
     }
 }
+
+/// A perspective camera `distance_mm` from `focus` along the skin's `normal`, framing
+/// `width_mm` of skin across the frame (a long lens far away, a short one close up).
+fn camera_at(focus: Vec3, normal: Vec3, distance_mm: f32, width_mm: f32) -> Camera {
+    let mut c = Camera::macro_view(focus, normal, width_mm, 1.0);
+    c.ortho_height_mm = None;
+    c.eye_mm = focus + normal.normalize() * distance_mm;
+    c.vertical_fov_rad = 2.0 * (0.5 * width_mm / distance_mm).atan();
+    c.near_mm = (0.5 * distance_mm).max(5.0);
+    c.far_mm = distance_mm + 400.0;
+    c
+}
+
+/// Pixels whose ray meets the skin's tangent plane at `focus` within `radius_mm` of it: a
+/// fixed patch of skin, whatever the distance.
+fn disc_mask(camera: &Camera, size: u32, focus: Vec3, normal: Vec3, radius_mm: f32) -> Vec<bool> {
+    let inv = camera.view_projection().inverse();
+    let n = normal.normalize();
+    let mut mask = vec![false; (size * size) as usize];
+    for y in 0..size {
+        for x in 0..size {
+            let ndc = glam::Vec2::new(
+                (x as f32 + 0.5) / size as f32 * 2.0 - 1.0,
+                1.0 - (y as f32 + 0.5) / size as f32 * 2.0,
+            );
+            let a = inv.project_point3(ndc.extend(0.0));
+            let b = inv.project_point3(ndc.extend(0.5));
+            let dir = (b - a).normalize();
+            let t = (focus - a).dot(n) / dir.dot(n);
+            let p = a + dir * t;
+            mask[(y * size + x) as usize] = (p - focus).length() <= radius_mm;
+        }
+    }
+    mask
+}
+
+/// The "right at every distance": a fixed patch of treated skin (a disc 20 mm across on
+/// the full-density zone) has the same mean colour close up, where single dots draw; at half a
+/// metre on a long lens, where single dots and the pigment map blend; and at 1.5 m on an 85 mm
+/// framing, where only the pigment map draws: deltaE2000 < 2 between any two (the treated patch
+/// itself differs from bare skin by far more, printed). Linear light, fixed exposure.
+#[test]
+fn treated_region_keeps_its_mean_colour_at_three_distances() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = treated_focus();
+    let scene = prepare(&layout.dots, stipple::render::DEFAULT_PIGMENT_MAP_SIZE);
+    let l = uniform_light();
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
+    let size = 256u32;
+    let radius = 10.0;
+    // (label, distance mm, frame width mm): single dots; the near/far blend; pigment map only.
+    let shots = [
+        ("close-up 0.12 m", 120.0f32, 24.0f32),
+        ("0.5 m", 500.0, 50.0),
+        ("1.5 m", 1500.0, 420.0),
+    ];
+    let mut labs = Vec::new();
+    for (label, distance, width) in shots {
+        let camera = camera_at(focus, normal, distance, width);
+        let mask = disc_mask(&camera, size, focus, normal, radius);
+        let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
+        let after = render(&scene, camera, l, albedo, size, true);
+        let before = render(&scene, camera, l, albedo, size, false);
+        let m = common::untonemap(mean_linear(&after, inside));
+        let b = common::untonemap(mean_linear(&before, inside));
+        let (lab, bare) = (linear_to_lab(m), linear_to_lab(b));
+        let pixels = mask.iter().filter(|v| **v).count();
+        eprintln!(
+            "{label}: {pixels} px, treated Lab {lab:.2?}, bare Lab {bare:.2?}, treated vs bare dE00 {:.2}",
+            ciede2000(lab, bare)
+        );
+        assert!(pixels >= 80, "{label}: the patch covers only {pixels} px");
+        labs.push((label, lab));
+    }
+    for i in 0..labs.len() {
+        for j in i + 1..labs.len() {
+            let de = ciede2000(labs[i].1, labs[j].1);
+            eprintln!("{} vs {}: dE00 {de:.2}", labs[i].0, labs[j].0);
+            assert!(de < 2.0, "{} vs {}: dE00 {de:.2}", labs[i].0, labs[j].0);
+        }
+    }
+}

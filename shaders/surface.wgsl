@@ -57,8 +57,10 @@ const PORE_ROUGHNESS: f32 = 0.04;
 // Scar tissue: paler (less melanin, fewer vessels), smoother and shinier, no pores, no hair.
 const SCAR_TINT: vec3<f32> = vec3<f32>(1.16, 1.1, 1.1);
 const SCAR_ROUGHNESS: f32 = -0.18;
-// Erythema of freshly treated skin at full redness: blood shows through, blue and green drop.
-const ERYTHEMA_TINT: vec3<f32> = vec3<f32>(1.0, 0.74, 0.76);
+// Erythema of freshly treated skin at full redness: blood shows through, haemoglobin takes
+// green most and blue a little less. A mild flush (green down 17%), not a burn: the earlier
+// 26% read as an orange-red band on the ageing timeline.
+const ERYTHEMA_TINT: vec3<f32> = vec3<f32>(1.0, 0.83, 0.85);
 // Width (mm) over which the redness spreads round the treated area.
 const ERYTHEMA_MM: f32 = 4.0;
 
@@ -127,7 +129,11 @@ fn fs_main(in: VertexOut) -> GBuffer {
     var g: GBuffer;
     g.normal_far = vec4<f32>(n, far);
     g.tint = vec4<f32>(tint, roughness_change);
-    g.pigment = vec4<f32>(far_pigment.rgb * far + frame.hair.rgb * hair, curvature);
+    // Hair: under the skin always from the tint; the shafts above it from the tint only as
+    // far as the stubble pass does not draw them (it draws each shaft's excess over the tint
+    // under it, so a covered pixel is the shaft's colour, never more than black).
+    let drawn = (1.0 - stubble_far_weight(pixel_mm)) * frame.hair.w * stubble_shaft_excess(frame.stubble.rgb);
+    g.pigment = vec4<f32>(far_pigment.rgb * far + (frame.hair.rgb - drawn) * hair, curvature);
     g.depth_bits = bitcast<u32>(in.clip.z);
     return g;
 }

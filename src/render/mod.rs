@@ -6,7 +6,8 @@
 //! 1. [`surface_pass`]: the head mesh into a G-buffer (depth, normal, albedo tint) plus the
 //!    far-field pigment sampled from the pigment map (all dots splatted once per plan);
 //! 2. [`dots_pass`]: single dots as instanced decals on the reconstructed skin, only when the
-//!    camera is close enough to resolve them;
+//!    camera is close enough to resolve them; [`stubble_pass`]: the client's shaved hair as
+//!    instanced shafts, likewise only close up;
 //! 3. [`shade_pass`]: skin lighting (with the key's soft shadows), white balance and tonemapping;
 //! 4. [`resolve_pass`]: supersample resolve into the sRGB output.
 
@@ -21,6 +22,7 @@ pub mod resolve_pass;
 pub mod scalp_map;
 pub mod shade_pass;
 pub mod shadow_pass;
+pub mod stubble_pass;
 pub mod surface_pass;
 pub mod targets;
 pub mod tiles;
@@ -42,6 +44,7 @@ use resolve_pass::ResolvePass;
 use scalp_map::ScalpMap;
 use shade_pass::ShadePass;
 use shadow_pass::ShadowPass;
+use stubble_pass::StubblePass;
 use surface_pass::{SkinVertex, SurfacePass};
 pub use targets::DEPTH_FORMAT;
 use targets::FrameTargets;
@@ -171,6 +174,7 @@ struct FrameUniforms {
     pixel_origin: [f32; 4],
     skin_detail: [f32; 4],
     hair: [f32; 4],
+    stubble: [f32; 4],
 }
 
 fn v4(v: Vec3, w: f32) -> [f32; 4] {
@@ -276,11 +280,12 @@ pub(crate) fn fullscreen_draw(
     pass.draw(0..3, 0..1);
 }
 
-/// The five passes' pipelines.
+/// The passes' pipelines.
 pub struct Passes {
     pub shadow: ShadowPass,
     pub surface: SurfacePass,
     pub dots: DotsPass,
+    pub stubble: StubblePass,
     pub shade: ShadePass,
     pub resolve: ResolvePass,
 }
@@ -308,11 +313,21 @@ pub struct GpuScene {
     hair_linear: Vec3,
     /// Unique per prepared scene: tells a kept shadow map whose head it shows.
     id: u64,
+    /// The stubble's shafts ([`stubble_pass`]); None when none are drawn.
+    hairs: Option<wgpu::Buffer>,
+    hair_count: u32,
+    /// Largest distance of a hair root from the pigment origin (mm).
+    hairs_max_radius_mm: f32,
 }
 
 impl GpuScene {
     pub fn dot_count(&self) -> u32 {
         self.dot_count
+    }
+
+    /// Stubble shafts drawn close up (0 for a bald scalp or stubble too short to draw).
+    pub fn hair_count(&self) -> u32 {
+        self.hair_count
     }
 }
 
@@ -383,9 +398,11 @@ impl Renderer {
             ..Default::default()
         });
         let shadow = ShadowPass::new(device);
+        let dots = DotsPass::new(device, &frame_layout);
         let passes = Passes {
             surface: SurfacePass::new(device, &frame_layout),
-            dots: DotsPass::new(device, &frame_layout),
+            stubble: StubblePass::new(device, &frame_layout, &dots.gbuffer_layout),
+            dots,
             shade: ShadePass::new(device, &gpu.queue, &frame_layout, &shadow.light_layout),
             shadow,
             resolve: ResolvePass::new(device),
@@ -604,6 +621,22 @@ impl Renderer {
             ScalpMap::bald()
         };
         let scalp_view = self.upload_cube("scalp map", scalp.size, &scalp.levels);
+        let hairs = if has_condition {
+            stubble_pass::lay_out_hairs(mesh, options.scalp, &options.stubble, options.hair_linear)
+        } else {
+            Vec::new()
+        };
+        let hairs_max_radius_mm = hairs
+            .iter()
+            .map(|h| (Vec3::from_array(h.root_mm) - origin).length())
+            .fold(0.0f32, f32::max);
+        let hair_buffer = (!hairs.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("stubble"),
+                contents: bytemuck::cast_slice(&hairs),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
         let pigment = self.surface_maps(&pigment_view, &scalp_view);
         let no_pigment = self.surface_maps(&empty_view, &scalp_view);
         let dots_max_radius_mm = dots
@@ -631,6 +664,9 @@ impl Renderer {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             },
+            hairs: hair_buffer,
+            hair_count: hairs.len() as u32,
+            hairs_max_radius_mm,
         })
     }
 
@@ -646,6 +682,21 @@ impl Renderer {
         let pixel_mm = nearest * cam.pixel_angle_rad(settings.height * settings.supersample);
         let texel_mm = scene.dots_max_radius_mm * scene.texel_angle;
         pixel_mm < 0.8 * texel_mm
+    }
+
+    /// Whether any hair can be close enough for the stubble pass to draw shafts (the test of
+    /// `stubble_far_weight` in the shaders at the nearest point any hair can have).
+    fn stubble_pass_needed(scene: &GpuScene, settings: &FrameSettings) -> bool {
+        if scene.hair_count == 0 {
+            return false;
+        }
+        let cam = &settings.camera;
+        let nearest = ((cam.eye_mm - scene.pigment_origin_mm).length()
+            - scene.hairs_max_radius_mm
+            - scene.stubble.length_mm)
+            .max(cam.near_mm);
+        let pixel_mm = nearest * cam.pixel_angle_rad(settings.height * settings.supersample);
+        pixel_mm < stubble_pass::STUBBLE_FAR_PIXEL_MM
     }
 
     fn check_size(&self, s: &FrameSettings) -> Result<(), RenderError> {
@@ -754,7 +805,7 @@ impl Renderer {
         readback::finish(&self.gpu, targets, encoder, depth, &mut self.pass_timer)
     }
 
-    /// Records the five passes of one frame into the frame targets (made or remade for its
+    /// Records the passes of one frame (shadow, surface, dots, stubble, shade, resolve) into the frame targets (made or remade for its
     /// size) and returns the encoder, ready for the caller to add a readback
     /// ([`Renderer::render_tile`]) or a copy to the screen ([`present`]).
     fn encode_frame(&mut self, scene: &GpuScene, settings: &FrameSettings) -> wgpu::CommandEncoder {
@@ -768,6 +819,7 @@ impl Renderer {
             self.targets = Some(FrameTargets::new(&self.gpu.device, &self.passes, w, h, ss));
         }
         let near = Self::near_pass_needed(scene, settings);
+        let stubble = Self::stubble_pass_needed(scene, settings);
         log::debug!("near dot pass: {near} ({} dots)", scene.dot_count);
         let cam = &settings.camera;
         let view_proj: Mat4 = cam.view_projection();
@@ -808,6 +860,12 @@ impl Renderer {
                     .stubble
                     .darkening(settings.skin.albedo_linear, scene.hair_linear),
                 scene.stubble.coverage(),
+            ),
+            stubble: v4(
+                (Vec3::ONE
+                    - scene.hair_linear / settings.skin.albedo_linear.max(Vec3::splat(1e-4)))
+                .max(Vec3::ZERO),
+                if stubble { 1.0 } else { 0.0 },
             ),
         };
         tiles::apply_sub_frame(&mut uniforms, cam, ss);
@@ -865,6 +923,16 @@ impl Renderer {
                 );
             }
             readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "dots");
+        }
+        if stubble && let Some(hairs) = &scene.hairs {
+            self.passes.stubble.record(
+                &mut encoder,
+                targets,
+                &self.frame_bind_group,
+                hairs,
+                scene.hair_count,
+            );
+            readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "stubble");
         }
         self.passes.shade.record(
             &mut encoder,

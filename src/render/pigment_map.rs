@@ -73,6 +73,9 @@ pub fn cube_face_uv(d: Vec3) -> (usize, Vec2) {
     (face, Vec2::new(sc / ma, tc / ma))
 }
 
+/// Widest reach (texels) of one dot's Gaussian splat.
+const MAX_SPLAT_TEXELS: f32 = 12.0;
+
 impl PigmentMap {
     pub fn build(dots: &[Dot], center_mm: Vec3, size: u32) -> PigmentMap {
         let n = size as usize;
@@ -95,23 +98,50 @@ impl PigmentMap {
             let look = pigment::appearance(dot.shade, dot.depth_mm);
             let coverage = look.footprint_mm2(dot.diameter_mm) / texel_area_mm2;
             let value = coverage * look.darkening;
-            // Bilinear splat: weights sum to one, so no pigment is lost or gained.
+            // The dot's darkening is mostly its scattering halo (a Gaussian of the halo's
+            // width): splat it as that Gaussian, so a frame that samples this level sees a
+            // soft spot, not a texel-sized speck. Weights are normalised to sum to one over
+            // the texels they reach, so no pigment is lost or gained; dots whose halo is
+            // narrower than a texel fall back to a bilinear splat.
             let x = ((uv.x + 1.0) * 0.5 * size as f32 - 0.5).clamp(0.0, size as f32 - 1.0);
             let y = ((uv.y + 1.0) * 0.5 * size as f32 - 0.5).clamp(0.0, size as f32 - 1.0);
-            let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-            let (x1, y1) = ((x0 + 1).min(n - 1), (y0 + 1).min(n - 1));
-            for (xi, yi, w) in [
-                (x0, y0, (1.0 - fx) * (1.0 - fy)),
-                (x1, y0, fx * (1.0 - fy)),
-                (x0, y1, (1.0 - fx) * fy),
-                (x1, y1, fx * fy),
-            ] {
-                let t = &mut base[face][yi * n + xi];
+            let sigma = look.halo_sigma_mm / texel_area_mm2.sqrt();
+            let t = &mut base[face];
+            let mut add = |xi: usize, yi: usize, w: f32| {
+                let t = &mut t[yi * n + xi];
                 t[0] += w * value.x;
                 t[1] += w * value.y;
                 t[2] += w * value.z;
                 t[3] += w * coverage;
+            };
+            if sigma < 0.6 {
+                let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+                let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+                let (x1, y1) = ((x0 + 1).min(n - 1), (y0 + 1).min(n - 1));
+                add(x0, y0, (1.0 - fx) * (1.0 - fy));
+                add(x1, y0, fx * (1.0 - fy));
+                add(x0, y1, (1.0 - fx) * fy);
+                add(x1, y1, fx * fy);
+            } else {
+                let reach = (3.0 * sigma).min(MAX_SPLAT_TEXELS);
+                let lo = |c: f32| (c - reach).floor().max(0.0) as usize;
+                let hi = |c: f32| ((c + reach).ceil() as usize).min(n - 1);
+                let k = -0.5 / (sigma * sigma);
+                let weight = |xi: usize, yi: usize| {
+                    let (dx, dy) = (xi as f32 - x, yi as f32 - y);
+                    (k * (dx * dx + dy * dy)).exp()
+                };
+                let mut total = 0.0;
+                for yi in lo(y)..=hi(y) {
+                    for xi in lo(x)..=hi(x) {
+                        total += weight(xi, yi);
+                    }
+                }
+                for yi in lo(y)..=hi(y) {
+                    for xi in lo(x)..=hi(x) {
+                        add(xi, yi, weight(xi, yi) / total);
+                    }
+                }
             }
         }
         let levels = box_mip_chain(base, n);

@@ -215,41 +215,92 @@ impl Default for Stubble {
     }
 }
 
-/// Angle of a hair shaft from the skin's normal (hair leaves the scalp obliquely).
-pub const SHAFT_TILT_DEG: f32 = 40.0;
+/// Mean angle of a stubble shaft above the skin from the skin's normal. Shaved stubble stands
+/// close to the normal with a slight random lean: the instanced shafts (`shaders/stubble.wgsl`)
+/// lean by up to twice this, uniformly, so their mean projected length is
+/// `length x` [`MEAN_SIN_TILT`].
+pub const SHAFT_TILT_DEG: f32 = 20.0;
+/// Mean of sin(tilt) over tilts uniform in 0..2 x [`SHAFT_TILT_DEG`]: (1 - cos 2t) / 2t.
+pub const MEAN_SIN_TILT: f32 = 0.335_12;
+/// Angle of the follicle below the skin from the skin's normal: scalp hair leaves the skin at
+/// an acute angle, about 35 degrees to the surface (a model value; hair transplant surgeons
+/// work with 20-45 degrees on the scalp), so a follicle seen from above is a streak.
+pub const FOLLICLE_ANGLE_DEG: f32 = 55.0;
 /// Depth to which a dark shaft continues below the skin (mm; the brief: about 4 mm).
 pub const SHAFT_UNDER_SKIN_MM: f32 = 4.0;
-/// Contrast left to a shaft under the skin after the epidermis scatters over it (a model, like
-/// [`crate::pigment`]'s veil, which sets how fast it fades with depth).
-pub const UNDER_SKIN_CONTRAST: f32 = 0.5;
 
 impl Stubble {
-    /// Fraction of the skin the shafts above it hide, seen along the normal, at full density.
+    /// Fraction of the skin the shafts above it hide, seen along the normal, at full density:
+    /// each shaft's cross-section plus its leaning length times its width.
     pub fn coverage(&self) -> f32 {
         let d = self.shaft_diameter_mm;
         let per_mm2 = self.density_per_cm2 / 100.0;
-        let projected = self.length_mm * SHAFT_TILT_DEG.to_radians().sin();
+        let projected = self.length_mm * MEAN_SIN_TILT;
         (per_mm2 * d * (std::f32::consts::FRAC_PI_4 * d + projected)).min(1.0)
     }
 
     /// Darkening (per linear-RGB channel, as pigment darkens) of skin of albedo `skin` by hair
-    /// of colour `hair` at full density: the shafts above the skin plus those seen through it.
-    /// Under the skin a shaft is seen through a veil that grows with depth exactly as a
-    /// pigment dot's does ([`crate::pigment::VEIL_DEPTH_MM`]), so SMP dots, which imitate
-    /// these follicles, and the hair they sit among share one optics.
-    pub fn darkening(&self, skin: Vec3, hair: Vec3) -> Vec3 {
+    /// under the skin only, at full density.
+    ///
+    /// A shaft under the skin is an opaque absorber of the hair's colour, seen through the
+    /// same veil as a pigment dot ([`crate::pigment::VEIL_DEPTH_MM`]: at depth z its contrast
+    /// is exp(-z / veil) per channel), so SMP dots, which imitate these follicles, and the hair
+    /// they sit among share one optics. Seen from above, a follicle at
+    /// [`FOLLICLE_ANGLE_DEG`] is a streak of the shaft's width and tan(angle) x depth long;
+    /// integrated down to [`SHAFT_UNDER_SKIN_MM`], each hair darkens
+    /// d x tan(angle) x veil x (1 - exp(-4 mm / veil)) mm² of skin. Hairs fall at random, so
+    /// their shadows overlap as a Poisson field: 1 - exp(-density x that).
+    pub fn under_skin_darkening(&self, skin: Vec3, hair: Vec3) -> Vec3 {
         let contrast = (Vec3::ONE - hair / skin.max(Vec3::splat(1e-4))).max(Vec3::ZERO);
         let per_mm2 = self.density_per_cm2 / 100.0;
-        let tilt = SHAFT_TILT_DEG.to_radians();
-        // A tilted shaft seen from above is a streak tan(tilt) x depth long, fading with depth
-        // z as exp(-z / veil): its effective length is tan(tilt) x veil (x (1 - the tail below
-        // SHAFT_UNDER_SKIN_MM)).
+        let streak = FOLLICLE_ANGLE_DEG.to_radians().tan();
         let veil = crate::pigment::VEIL_DEPTH_MM;
         let tail = |v: f32| v * (1.0 - (-SHAFT_UNDER_SKIN_MM / v).exp());
-        let length = Vec3::new(tail(veil.x), tail(veil.y), tail(veil.z)) * tilt.tan();
-        let under =
-            (per_mm2 * self.shaft_diameter_mm * UNDER_SKIN_CONTRAST * length).min(Vec3::ONE);
+        let area = Vec3::new(tail(veil.x), tail(veil.y), tail(veil.z))
+            * (streak * self.shaft_diameter_mm * per_mm2);
+        let under = Vec3::ONE - Vec3::new((-area.x).exp(), (-area.y).exp(), (-area.z).exp());
+        under * contrast
+    }
+
+    /// Darkening (per linear-RGB channel) of skin of albedo `skin` by hair of colour `hair` at
+    /// full density: the shafts above the skin hide [`Stubble::coverage`] of it (seen as the
+    /// hair's colour) and the rest shows the hair under it ([`Stubble::under_skin_darkening`]).
+    pub fn darkening(&self, skin: Vec3, hair: Vec3) -> Vec3 {
+        let contrast = (Vec3::ONE - hair / skin.max(Vec3::splat(1e-4))).max(Vec3::ZERO);
         let above = self.coverage();
-        (above * contrast + (1.0 - above) * under * contrast).min(Vec3::ONE)
+        (above * contrast + (1.0 - above) * self.under_skin_darkening(skin, hair)).min(Vec3::ONE)
+    }
+}
+
+#[cfg(test)]
+mod stubble_tests {
+    use super::*;
+
+    #[test]
+    fn mean_sin_tilt_matches_its_definition() {
+        let t = 2.0 * SHAFT_TILT_DEG.to_radians();
+        assert!(((1.0 - t.cos()) / t - MEAN_SIN_TILT).abs() < 1e-4);
+    }
+
+    #[test]
+    fn dark_stubble_is_a_clear_cool_shadow_and_blond_a_faint_one() {
+        let skin = fitzpatrick_albedo("fitzpatrick-III").unwrap();
+        let dark = Vec3::new(0.024, 0.018, 0.016);
+        let s = Stubble::default();
+        let d = s.darkening(skin, dark);
+        let y = crate::lighting::color::luminance(skin * (Vec3::ONE - d))
+            / crate::lighting::color::luminance(skin);
+        eprintln!("dark stubble darkening {d}, luminance x{y:.3}");
+        // A clear shadow (a quarter to a third of the light) that takes more red than blue.
+        assert!((0.62..0.8).contains(&y), "{y}");
+        assert!(d.x > d.z);
+        let blond = Vec3::new(0.45, 0.33, 0.18);
+        assert!(s.darkening(skin, blond).length() < 0.5 * d.length());
+        // Longer stubble hides more skin.
+        let long = Stubble {
+            length_mm: 3.0,
+            ..s
+        };
+        assert!(long.darkening(skin, dark).x > d.x);
     }
 }

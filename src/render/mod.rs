@@ -1,6 +1,6 @@
 //! The renderer: the only module that knows about the GPU.
 //!
-//! A frame is five passes, each in its own file beside its WGSL:
+//! A frame is these passes, each in its own file beside its WGSL:
 //! 0. [`shadow_pass`]: the head's depth from the key light into a shadow map (when it casts
 //!    shadows);
 //! 1. [`surface_pass`]: the head mesh into a G-buffer (depth, normal, albedo tint) plus the

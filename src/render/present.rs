@@ -1,4 +1,4 @@
-//! Frames for a window instead of a file: the same five passes render into a texture that
+//! Frames for a window instead of a file: the same passes render into a texture that
 //! stays on the GPU (no readback), and a last pass (`shaders/present.wgsl`) puts the before
 //! and after frames on screen with the before/after split and a text overlay. The viewer
 //! (`stipple view`) is its only user; the headless path is untouched.

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::color::{ciede2000, srgb8_to_lab};
+
 use glam::Vec3;
 use stipple::head::{Head, Landmarks, TriMesh};
 use stipple::lighting::{Exposure, Lighting, LightingOptions, WhiteBalance, presets};
@@ -16,83 +18,9 @@ use stipple::scene::{Scene, srgb_to_linear};
 // ---------------------------------------------------------------------------------------------
 // Colour measurement
 
-/// sRGB 8-bit → CIE L*a*b* (D65).
-fn srgb_to_lab(rgb: [f64; 3]) -> [f64; 3] {
-    let lin = rgb.map(|c| srgb_to_linear((c / 255.0) as f32) as f64);
-    let x = 0.4124564 * lin[0] + 0.3575761 * lin[1] + 0.1804375 * lin[2];
-    let y = 0.2126729 * lin[0] + 0.7151522 * lin[1] + 0.0721750 * lin[2];
-    let z = 0.0193339 * lin[0] + 0.1191920 * lin[1] + 0.9503041 * lin[2];
-    let f = |t: f64| {
-        if t > 216.0 / 24389.0 {
-            t.cbrt()
-        } else {
-            (24389.0 / 27.0 * t + 16.0) / 116.0
-        }
-    };
-    let (fx, fy, fz) = (f(x / 0.95047), f(y), f(z / 1.08883));
-    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
-}
-
-/// CIEDE2000 colour difference (Sharma, Wu, Dalal 2005).
-fn ciede2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
-    let [l1, a1, b1] = lab1;
-    let [l2, a2, b2] = lab2;
-    let pow7 = |v: f64| v.powi(7);
-    let c_bar = 0.5 * (a1.hypot(b1) + a2.hypot(b2));
-    let g = 0.5 * (1.0 - (pow7(c_bar) / (pow7(c_bar) + pow7(25.0))).sqrt());
-    let (a1p, a2p) = ((1.0 + g) * a1, (1.0 + g) * a2);
-    let (c1p, c2p) = (a1p.hypot(b1), a2p.hypot(b2));
-    let hue = |b: f64, a: f64| {
-        if a == 0.0 && b == 0.0 {
-            0.0
-        } else {
-            b.atan2(a).to_degrees().rem_euclid(360.0)
-        }
-    };
-    let (h1p, h2p) = (hue(b1, a1p), hue(b2, a2p));
-    let dl = l2 - l1;
-    let dc = c2p - c1p;
-    let dh_angle = if c1p * c2p == 0.0 {
-        0.0
-    } else {
-        let d = h2p - h1p;
-        if d.abs() <= 180.0 {
-            d
-        } else if d > 180.0 {
-            d - 360.0
-        } else {
-            d + 360.0
-        }
-    };
-    let dh = 2.0 * (c1p * c2p).sqrt() * (0.5 * dh_angle).to_radians().sin();
-    let l_bar = 0.5 * (l1 + l2);
-    let cp_bar = 0.5 * (c1p + c2p);
-    let hp_bar = if c1p * c2p == 0.0 {
-        h1p + h2p
-    } else if (h1p - h2p).abs() <= 180.0 {
-        0.5 * (h1p + h2p)
-    } else if h1p + h2p < 360.0 {
-        0.5 * (h1p + h2p + 360.0)
-    } else {
-        0.5 * (h1p + h2p - 360.0)
-    };
-    let cosd = |deg: f64| deg.to_radians().cos();
-    let t = 1.0 - 0.17 * cosd(hp_bar - 30.0)
-        + 0.24 * cosd(2.0 * hp_bar)
-        + 0.32 * cosd(3.0 * hp_bar + 6.0)
-        - 0.20 * cosd(4.0 * hp_bar - 63.0);
-    let d_theta = 30.0 * (-((hp_bar - 275.0) / 25.0).powi(2)).exp();
-    let rc = 2.0 * (pow7(cp_bar) / (pow7(cp_bar) + pow7(25.0))).sqrt();
-    let sl = 1.0 + 0.015 * (l_bar - 50.0).powi(2) / (20.0 + (l_bar - 50.0).powi(2)).sqrt();
-    let sc = 1.0 + 0.045 * cp_bar;
-    let sh = 1.0 + 0.015 * cp_bar * t;
-    let rt = -(2.0 * d_theta).to_radians().sin() * rc;
-    ((dl / sl).powi(2) + (dc / sc).powi(2) + (dh / sh).powi(2) + rt * (dc / sc) * (dh / sh)).sqrt()
-}
-
 /// How far a colour is from the neutral grey of the same lightness.
 fn delta_e_from_neutral(rgb: [f64; 3]) -> f64 {
-    let lab = srgb_to_lab(rgb);
+    let lab = srgb8_to_lab(rgb);
     ciede2000(lab, [lab[0], 0.0, 0.0])
 }
 
@@ -741,7 +669,7 @@ fn lighting_sheet_shows_every_preset_differently() {
     let means: Vec<[f64; 3]> = (0..n).map(tile_mean).collect();
     for i in 0..means.len() {
         for j in 0..i {
-            let d = ciede2000(srgb_to_lab(means[i]), srgb_to_lab(means[j]));
+            let d = ciede2000(srgb8_to_lab(means[i]), srgb8_to_lab(means[j]));
             assert!(d > 1.0, "tiles {j} and {i} look the same (dE00 {d:.2})");
         }
     }

@@ -1,6 +1,7 @@
 //! Shared by the integration tests: one software renderer, snapshot comparison by FLIP.
 #![allow(dead_code)]
 
+pub mod color;
 pub mod sphere;
 
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@
 //! same client gives the same hairs.
 
 use super::shader_module;
-use super::targets::{FrameTargets, PIGMENT_FORMAT};
+use super::targets::FrameTargets;
 use crate::head::TriMesh;
 use crate::layout::{Region, lay_out_in};
 use crate::plan::Plan;
@@ -165,43 +165,14 @@ impl StubblePass {
         });
         let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4];
         // Shafts add their darkening to the pigment target, as dots do; the shade pass clamps.
-        let additive = wgpu::BlendComponent {
-            src_factor: wgpu::BlendFactor::One,
-            dst_factor: wgpu::BlendFactor::One,
-            operation: wgpu::BlendOperation::Add,
-        };
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("stubble"),
-            layout: Some(&layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: std::mem::size_of::<GpuHair>() as u64,
-                    step_mode: wgpu::VertexStepMode::Instance,
-                    attributes: &attributes,
-                })],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: PIGMENT_FORMAT,
-                    blend: Some(wgpu::BlendState {
-                        color: additive,
-                        alpha: additive,
-                    }),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let pipeline = super::dots_pass::additive_instanced_pipeline(
+            device,
+            "stubble",
+            &module,
+            &layout,
+            std::mem::size_of::<GpuHair>() as u64,
+            &attributes,
+        );
         Self { pipeline }
     }
 

@@ -48,7 +48,7 @@ impl ScalpMap {
     pub fn build(mesh: &TriMesh, center_mm: Vec3, state: &dyn ScalpState, size: u32) -> ScalpMap {
         let n = size as usize;
         // The head's radius per texel, from its vertices (coarse: vertex spacing is a
-        // millimetre or so, several texels); holes are filled from coarser levels.
+        // millimetre or so, several texels); holes are filled from their neighbours.
         let coarse = (n / 8).max(1);
         let mut radius: [Vec<f32>; 6] = std::array::from_fn(|_| vec![0.0; coarse * coarse]);
         for p in &mesh.positions_mm {
@@ -62,6 +62,51 @@ impl ScalpMap {
             let iy = (((uv.y + 1.0) * 0.5 * coarse as f32) as usize).min(coarse - 1);
             let t = &mut radius[face][iy * coarse + ix];
             *t = t.max(r);
+        }
+        // Cells no vertex fell in (coarse scans: vertices several millimetres apart) take
+        // the mean radius of their filled neighbours, spreading a few cells; the head's
+        // largest radius is only the last resort (on a bust it is the shoulders', which put
+        // the skin point far off and its hair wrong).
+        for face in radius.iter_mut() {
+            for _ in 0..8 {
+                let prev = face.clone();
+                let mut changed = false;
+                for y in 0..coarse {
+                    for x in 0..coarse {
+                        if prev[y * coarse + x] > 0.0 {
+                            continue;
+                        }
+                        let (mut sum, mut count) = (0.0, 0);
+                        for (dx, dy) in [
+                            (-1i32, 0i32),
+                            (1, 0),
+                            (0, -1),
+                            (0, 1),
+                            (-1, -1),
+                            (1, 1),
+                            (-1, 1),
+                            (1, -1),
+                        ] {
+                            let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                            if nx < 0 || ny < 0 || nx >= coarse as i32 || ny >= coarse as i32 {
+                                continue;
+                            }
+                            let v = prev[ny as usize * coarse + nx as usize];
+                            if v > 0.0 {
+                                sum += v;
+                                count += 1;
+                            }
+                        }
+                        if count > 0 {
+                            face[y * coarse + x] = sum / count as f32;
+                            changed = true;
+                        }
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
         }
         let fallback = mesh
             .positions_mm
@@ -111,5 +156,44 @@ mod tests {
                 assert_eq!((px, py), (x, y), "face {face}");
             }
         }
+    }
+
+    /// Hair only on the skin: 1 within 2 mm of a 90 mm sphere, 0 off it.
+    struct OnSkin;
+    impl ScalpState for OnSkin {
+        fn hair_fraction(&self, p: Vec3) -> f32 {
+            if (p.length() - 90.0).abs() < 2.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        fn scar_tissue(&self, _p: Vec3) -> f32 {
+            0.0
+        }
+    }
+
+    #[test]
+    fn texels_between_sparse_vertices_find_the_skin() {
+        // A coarse sphere (vertices ~20 mm apart, far sparser than the map's cells) and one
+        // far vertex, like a scan's shoulders: every texel must still sample the skin.
+        let mut mesh = TriMesh::default();
+        for i in 0..=12 {
+            let v = i as f32 / 12.0 * std::f32::consts::PI;
+            for j in 0..24 {
+                let u = j as f32 / 24.0 * std::f32::consts::TAU;
+                mesh.positions_mm
+                    .push(90.0 * Vec3::new(v.sin() * u.sin(), v.cos(), v.sin() * u.cos()));
+            }
+        }
+        mesh.positions_mm.push(Vec3::new(0.0, -400.0, 0.0));
+        let map = ScalpMap::build(&mesh, Vec3::ZERO, &OnSkin, 64);
+        let missed = map.levels[0]
+            .iter()
+            .flatten()
+            .filter(|t| t[0] < 1.0)
+            .count();
+        // Only the face toward the far vertex may take its radius.
+        assert!(missed <= 64 * 64, "{missed} texels off the skin");
     }
 }

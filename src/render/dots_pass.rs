@@ -67,6 +67,39 @@ pub(crate) fn additive_instanced_pipeline(
     })
 }
 
+/// Starts a pass that adds instanced quads to the pigment target (kept from the surface pass),
+/// reading the G-buffer: the single dots' and the stubble's. The caller issues the draws.
+pub(crate) fn begin_additive_instanced<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &str,
+    pipeline: &wgpu::RenderPipeline,
+    targets: &FrameTargets,
+    frame: &wgpu::BindGroup,
+    instances: &wgpu::Buffer,
+) -> wgpu::RenderPass<'e> {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: &targets.pigment_view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Load,
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, frame, &[]);
+    pass.set_bind_group(1, &targets.dots_bind_group, &[]);
+    pass.set_vertex_buffer(0, instances.slice(..));
+    pass
+}
+
 pub struct DotsPass {
     pipeline: wgpu::RenderPipeline,
     pub gbuffer_layout: wgpu::BindGroupLayout,
@@ -111,26 +144,8 @@ impl DotsPass {
         dots: &wgpu::Buffer,
         ranges: &[std::ops::Range<u32>],
     ) {
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("dots"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &targets.pigment_view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Load,
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, frame, &[]);
-        pass.set_bind_group(1, &targets.dots_bind_group, &[]);
-        pass.set_vertex_buffer(0, dots.slice(..));
+        let mut pass =
+            begin_additive_instanced(encoder, "dots", &self.pipeline, targets, frame, dots);
         for r in ranges {
             pass.draw(0..6, r.clone());
         }

@@ -184,26 +184,14 @@ impl StubblePass {
         hairs: &wgpu::Buffer,
         count: u32,
     ) {
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("stubble"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &targets.pigment_view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Load,
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, frame, &[]);
-        pass.set_bind_group(1, &targets.dots_bind_group, &[]);
-        pass.set_vertex_buffer(0, hairs.slice(..));
+        let mut pass = super::dots_pass::begin_additive_instanced(
+            encoder,
+            "stubble",
+            &self.pipeline,
+            targets,
+            frame,
+            hairs,
+        );
         pass.draw(0..6, 0..count);
     }
 }

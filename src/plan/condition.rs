@@ -393,11 +393,6 @@ impl ScalpCondition {
         &self.frame
     }
 
-    /// Direction of the crown whorl from the cranium centre (the crown zone's centre).
-    pub fn crown_direction(&self) -> Vec3 {
-        self.crown_dir
-    }
-
     /// How bald the pattern makes `p` (0 = full hair, 1 = bald), before patches and scars.
     fn pattern_loss(&self, p: Vec3, d: Vec3, az: f32, el: f32, r: f32) -> f32 {
         match self.pattern {

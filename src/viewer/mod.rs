@@ -406,7 +406,7 @@ impl App {
             self.states.sessions(),
             self.states.years(self.state),
             name,
-            group_thousands(self.states.dots.len()),
+            crate::lighting::thousands(self.states.dots.len() as u64),
             self.frame_ms,
             match self.shown_quality {
                 Quality::Interactive => "(moving)",
@@ -717,18 +717,6 @@ impl App {
             report.join("; ")
         );
     }
-}
-
-fn group_thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl ApplicationHandler for App {

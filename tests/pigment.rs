@@ -845,7 +845,9 @@ fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
             }
         }
     }
-    eprintln!("worst texel error {worst:.3} of tolerance; coverage GPU {total_gpu:.2} CPU {total_cpu:.2}");
+    eprintln!(
+        "worst texel error {worst:.3} of tolerance; coverage GPU {total_gpu:.2} CPU {total_cpu:.2}"
+    );
     assert!(total_cpu > 100.0, "the dots reach the map");
 }
 
@@ -894,7 +896,9 @@ fn prepare_dots_gives_the_pixels_of_a_fresh_prepare() {
     let mut reused = prepare(first, map);
     {
         let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-        renderer.prepare_dots(&mut reused, &aged).expect("prepare dots");
+        renderer
+            .prepare_dots(&mut reused, &aged)
+            .expect("prepare dots");
     }
     assert_eq!(reused.dot_count(), aged.len() as u32);
     let camera = camera_at(focus, normal, 500.0, 50.0);

@@ -51,9 +51,8 @@ impl DotChunks {
         for k in 1..starts.len() {
             starts[k] += starts[k - 1];
         }
-        let faces: [Range<u32>; 6] = std::array::from_fn(|f| {
-            starts[f * CELLS * CELLS]..starts[(f + 1) * CELLS * CELLS]
-        });
+        let faces: [Range<u32>; 6] =
+            std::array::from_fn(|f| starts[f * CELLS * CELLS]..starts[(f + 1) * CELLS * CELLS]);
         let mut order = vec![0u32; dots.len()];
         for (i, &k) in keys.iter().enumerate() {
             order[starts[k] as usize] = i as u32;

@@ -809,11 +809,16 @@ impl Renderer {
         // its errors surface here.
         let _ = device.poll(wgpu::PollType::wait_indefinitely());
         log::debug!(
-            "prepare: {} dots: sorted {:.1} ms, uploaded {:.1} ms, splatted {:.1} ms",
+            "prepare: {} dots: sorted {:.1} ms, uploaded {:.1} ms, splatted {:.1} ms ({} sums)",
             dots.len(),
             sorted.as_secs_f64() * 1e3,
             (uploaded - sorted).as_secs_f64() * 1e3,
-            (started.elapsed() - uploaded).as_secs_f64() * 1e3
+            (started.elapsed() - uploaded).as_secs_f64() * 1e3,
+            if self.passes.splat.accumulates_in_f32() {
+                "f32"
+            } else {
+                "f16"
+            }
         );
         self.check_device()
     }
@@ -824,7 +829,7 @@ impl Renderer {
     pub fn read_pigment_map(
         &self,
         scene: &GpuScene,
-    ) -> Result<Option<Vec<[Vec<[f32; 4]>; 6]>>, RenderError> {
+    ) -> Result<Option<pigment_map::CubeLevels>, RenderError> {
         let Some(map) = &scene.pigment_map else {
             return Ok(None);
         };
@@ -852,7 +857,11 @@ impl Renderer {
                         wgpu::TexelCopyTextureInfo {
                             texture: map,
                             mip_level: level,
-                            origin: wgpu::Origin3d { x: 0, y: 0, z: face },
+                            origin: wgpu::Origin3d {
+                                x: 0,
+                                y: 0,
+                                z: face,
+                            },
                             aspect: wgpu::TextureAspect::All,
                         },
                         wgpu::TexelCopyBufferInfo {

@@ -14,6 +14,9 @@ use crate::layout::Dot;
 use crate::pigment;
 use glam::{Vec2, Vec3};
 
+/// A cube map's texels: `levels[level][face]` = RGBA texels, row-major, faces in wgpu order.
+pub type CubeLevels = Vec<[Vec<[f32; 4]>; 6]>;
+
 /// One cube map, faces in wgpu order (+X, -X, +Y, -Y, +Z, -Z), each level `size >> level`.
 pub struct PigmentMap {
     pub size: u32,

@@ -18,7 +18,7 @@ struct Frame {
     skin: vec4<f32>,
     // xyz: cranium centre (mm), the pigment map's origin; w: pigment map texel angle (rad).
     pigment_origin: vec4<f32>,
-    // x, y: target size in pixels; z: pixel angle (rad); w: 1 when the near dot pass runs.
+    // x, y: target size in pixels; z: pixel angle (rad); w unused (see `flags`).
     viewport: vec4<f32>,
     // Background, linear RGB, top (rgb) and bottom in the next field.
     background_top: vec4<f32>,
@@ -29,16 +29,29 @@ struct Frame {
     // a still renders as tiles: add it to @builtin(position).xy for anything keyed to the pixel
     // (noise, dithering) so that tiles stitch seamlessly.
     pixel_origin: vec4<f32>,
-    // x: pore and fine-bump detail (1 = on); y: redness of freshly treated skin (0-1);
-    // z: 1 when the scalp map holds a condition (hair, scars).
+    // y: redness of freshly treated skin (0-1); x, z, w unused (see `flags`).
     skin_detail: vec4<f32>,
     // rgb: darkening by hair at full native density (stubble above the skin and hair seen
     // through it, see src/skin/mod.rs Stubble::darkening); w: stubble coverage.
     hair: vec4<f32>,
-    // rgb: darkening where a stubble shaft covers the skin (1 - hair / skin); w: 1 when the
-    // stubble pass draws shafts this frame.
+    // rgb: darkening where a stubble shaft covers the skin (1 - hair / skin); w unused.
     stubble: vec4<f32>,
+    // FRAME_* bits below (src/render/mod.rs `frame_flags`).
+    flags: u32,
 };
+
+// The near dot pass runs this frame.
+const FRAME_NEAR_DOTS: u32 = 1u;
+// Pores and fine bumps are drawn.
+const FRAME_SKIN_DETAIL: u32 = 2u;
+// The scalp map holds a condition (hair, scars).
+const FRAME_CONDITION: u32 = 4u;
+// The stubble pass draws shafts this frame.
+const FRAME_STUBBLE_SHAFTS: u32 = 8u;
+
+fn frame_has(flag: u32) -> bool {
+    return (frame.flags & flag) != 0u;
+}
 
 @group(0) @binding(0) var<uniform> frame: Frame;
 
@@ -46,7 +59,7 @@ struct Frame {
 // the size of a pixel on the skin and of a pigment-map texel there. The near and far paths are
 // both energy-conserving, so the blend changes detail, never the average colour.
 fn far_weight(pixel_mm: f32, texel_mm: f32) -> f32 {
-    if frame.viewport.w < 0.5 {
+    if !frame_has(FRAME_NEAR_DOTS) {
         return 1.0;
     }
     return smoothstep(0.35, 0.8, pixel_mm / texel_mm);
@@ -57,7 +70,7 @@ fn far_weight(pixel_mm: f32, texel_mm: f32) -> f32 {
 // across: drawn while a pixel is under 0.06 mm, gone at 0.2 mm (src/render/stubble_pass.rs
 // STUBBLE_FULL_PIXEL_MM, STUBBLE_FAR_PIXEL_MM). Both paths have the same mean coverage.
 fn stubble_far_weight(pixel_mm: f32) -> f32 {
-    if frame.stubble.w < 0.5 {
+    if !frame_has(FRAME_STUBBLE_SHAFTS) {
         return 1.0;
     }
     return smoothstep(0.06, 0.2, pixel_mm);

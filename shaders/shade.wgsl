@@ -31,12 +31,6 @@ const WRAP: f32 = 0.35;
 // Reflectance of skin at normal incidence (refractive index about 1.4).
 const SKIN_F0: f32 = 0.028;
 
-@vertex
-fn vs_fullscreen(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32> {
-    let uv = vec2<f32>(f32((vi << 1u) & 2u), f32(vi & 2u));
-    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
-}
-
 // Khronos PBR Neutral tonemapper (glTF sample viewer reference implementation).
 fn pbr_neutral(color_in: vec3<f32>) -> vec3<f32> {
     let start_compression = 0.8 - 0.04;

@@ -109,7 +109,7 @@ fn fs_main(in: VertexOut) -> GBuffer {
     var roughness_change = 0.0;
     var scar = 0.0;
     var hair = 0.0;
-    if frame.skin_detail.z > 0.5 {
+    if frame_has(FRAME_CONDITION) {
         scar = scalp.g;
         hair = scalp.r * (1.0 - scar);
         tint *= mix(vec3<f32>(1.0), SCAR_TINT, scar);
@@ -117,7 +117,7 @@ fn fs_main(in: VertexOut) -> GBuffer {
     }
     // Pores are drawn only while they span a few pixels and fade out before they could alias;
     // their mean is subtracted, so fading them changes detail, never the average colour.
-    let detail = frame.skin_detail.x * (1.0 - scar) * (1.0 - smoothstep(0.5, 1.0, pixel_mm / (4.0 * PORE_SIGMA_MM)));
+    let detail = select(0.0, 1.0, frame_has(FRAME_SKIN_DETAIL)) * (1.0 - scar) * (1.0 - smoothstep(0.5, 1.0, pixel_mm / (4.0 * PORE_SIGMA_MM)));
     if detail > 0.0 {
         let pz = pores(in.world);
         tint *= 1.0 - PORE_DARKENING * detail * (pz.x - PORE_MEAN);

@@ -781,3 +781,130 @@ fn stubble_keeps_its_mean_colour_from_shafts_to_tint() {
         }
     }
 }
+
+/// Prepares `dots` with the pigment map splatted by the CPU reference (`PigmentMap::build`)
+/// rather than the GPU.
+fn prepare_reference(dots: &[Dot], map_size: u32) -> GpuScene {
+    let (head, _) = common::default_head_and_layout();
+    let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    renderer.set_reference_splat(true);
+    let scene = renderer.prepare(head, dots, map_size);
+    renderer.set_reference_splat(false);
+    scene.expect("prepare")
+}
+
+/// The pigment map the GPU splats is the CPU reference's, texel by texel on every mip level: a
+/// small map (256 per face, so dots from 0.2 to 2 mm deep take both the bilinear and the
+/// Gaussian splat) within the rounding of its 16-bit floats.
+#[test]
+fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
+    let (head, layout) = common::default_head_and_layout();
+    let dots: Vec<Dot> = layout
+        .dots
+        .iter()
+        .take(4000)
+        .enumerate()
+        .map(|(i, d)| Dot {
+            depth_mm: 0.2 + 1.8 * (i % 10) as f32 / 9.0,
+            ..*d
+        })
+        .collect();
+    let size = 256;
+    let reference =
+        stipple::render::pigment_map::PigmentMap::build(&dots, head.cranium_center(), size);
+    let scene = prepare(&dots, size);
+    let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = renderer
+        .read_pigment_map(&scene)
+        .expect("read back")
+        .expect("a map");
+    drop(renderer);
+    assert_eq!(gpu.len(), reference.levels.len(), "mip levels");
+    let (mut worst, mut total_gpu, mut total_cpu) = (0.0f32, 0.0f64, 0.0f64);
+    for (level, (g, c)) in gpu.iter().zip(&reference.levels).enumerate() {
+        for face in 0..6 {
+            for (i, (tg, tc)) in g[face].iter().zip(&c[face]).enumerate() {
+                for ch in 0..4 {
+                    // 16-bit floats: 11 significant bits, rounded again at each mip level.
+                    let rel = 1e-3 * (2 + level) as f32;
+                    let err = (tg[ch] - tc[ch]).abs() / (rel * tc[ch].abs() + 1e-4);
+                    if err > worst {
+                        worst = err;
+                    }
+                    assert!(
+                        err <= 1.0,
+                        "level {level} face {face} texel {i} channel {ch}: GPU {} vs CPU {}",
+                        tg[ch],
+                        tc[ch]
+                    );
+                }
+                if level == 0 {
+                    total_gpu += tg[3] as f64;
+                    total_cpu += tc[3] as f64;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "worst texel error {worst:.3} of tolerance; coverage GPU {total_gpu:.2} CPU {total_cpu:.2}"
+    );
+    assert!(total_cpu > 100.0, "the dots reach the map");
+}
+
+/// The GPU-splatted pigment map gives the treated patch of the three-distance test the same mean
+/// colour as the CPU reference it replaced, at each distance: deltaE2000 < 0.5.
+#[test]
+fn gpu_splat_keeps_the_cpu_reference_colour_at_three_distances() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = treated_focus();
+    let size_map = stipple::render::DEFAULT_PIGMENT_MAP_SIZE;
+    let gpu_scene = prepare(&layout.dots, size_map);
+    let cpu_scene = prepare_reference(&layout.dots, size_map);
+    let l = uniform_light();
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
+    let size = 256u32;
+    let shots = [
+        ("close-up 0.12 m", 120.0f32, 24.0f32),
+        ("0.5 m", 500.0, 50.0),
+        ("1.5 m", 1500.0, 420.0),
+    ];
+    for (label, distance, width) in shots {
+        let camera = camera_at(focus, normal, distance, width);
+        let mask = disc_mask(&camera, size, focus, normal, 10.0);
+        let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
+        let lab = |scene: &GpuScene| {
+            let img = render(scene, camera, l, albedo, size, true);
+            linear_to_lab(common::untonemap(mean_linear(&img, inside)))
+        };
+        let (g, c) = (lab(&gpu_scene), lab(&cpu_scene));
+        let de = ciede2000(g, c);
+        eprintln!("{label}: GPU Lab {g:.2?}, CPU Lab {c:.2?}, dE00 {de:.3}");
+        assert!(de < 0.5, "{label}: GPU vs CPU splat dE00 {de:.3}");
+    }
+}
+
+/// A session or ageing change re-prepares only the dots: a scene whose dots were replaced by
+/// `prepare_dots` draws the same pixels as one prepared afresh with those dots.
+#[test]
+fn prepare_dots_gives_the_pixels_of_a_fresh_prepare() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = treated_focus();
+    let first = &layout.dots[..layout.dots.len() / 2];
+    let aged = aged_dots(&layout.dots, 5.0, &AgeingModel::default());
+    let map = 256;
+    let fresh = prepare(&aged, map);
+    let mut reused = prepare(first, map);
+    {
+        let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+        renderer
+            .prepare_dots(&mut reused, &aged)
+            .expect("prepare dots");
+    }
+    assert_eq!(reused.dot_count(), aged.len() as u32);
+    let camera = camera_at(focus, normal, 500.0, 50.0);
+    let l = uniform_light();
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
+    let a = render(&fresh, camera, l, albedo, 96, true);
+    let b = render(&reused, camera, l, albedo, 96, true);
+    assert!(a == b, "prepare_dots differs from a fresh prepare");
+}

@@ -269,6 +269,40 @@ pub fn lay_out_in<R: Region + ?Sized>(
     lay_out_with_threads(mesh, region, plan, threads)
 }
 
+/// A point of a blue-noise set on a surface, and the surface's unit normal there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SurfacePoint {
+    pub position_mm: Vec3,
+    pub normal: Vec3,
+}
+
+/// Blue-noise points at `density_per_cm2` x the region's weight over `mesh`, by the dots' own
+/// dart throwing (same spacing rules, same determinism for a seed): e.g. hair roots over the
+/// scalp's hair map. Points carry no pigment, so no plan is involved.
+pub fn blue_noise_points<R: Region + ?Sized>(
+    mesh: &TriMesh,
+    region: &R,
+    density_per_cm2: f32,
+    seed: u64,
+) -> Result<Vec<SurfacePoint>, LayoutError> {
+    // The dart throwing reads only the seed and the density from a plan; the rest of a
+    // plan (the dots' look, sessions) is left at its defaults and dropped with the dots.
+    let plan = Plan {
+        seed,
+        density_per_cm2,
+        ..Plan::default()
+    };
+    let layout = lay_out_in(mesh, region, &plan)?;
+    Ok(layout
+        .dots
+        .into_iter()
+        .map(|d| SurfacePoint {
+            position_mm: d.position_mm,
+            normal: d.normal,
+        })
+        .collect())
+}
+
 /// [`lay_out_in`] on a given number of threads (for tests and benchmarks).
 #[doc(hidden)]
 pub fn lay_out_with_threads<R: Region + ?Sized>(

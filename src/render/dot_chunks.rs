@@ -29,6 +29,9 @@ pub struct DotChunks {
     /// `order[i]` is the index in the plan of the i-th dot on the GPU.
     pub order: Vec<u32>,
     pub chunks: Vec<DotChunk>,
+    /// `faces[f]`: the instance range of the dots on cube face f (wgpu order), which the
+    /// pigment map splat draws face by face.
+    pub faces: [Range<u32>; 6],
 }
 
 impl DotChunks {
@@ -39,9 +42,22 @@ impl DotChunks {
             (face * CELLS + cell(uv.y)) * CELLS + cell(uv.x)
         };
         let keys: Vec<usize> = dots.iter().map(key).collect();
-        let mut order: Vec<u32> = (0..dots.len() as u32).collect();
-        // Stable: dots keep their plan order within a cell, so the result is deterministic.
-        order.sort_by_key(|&i| keys[i as usize]);
+        // A counting sort by cell (6 x 32 x 32 keys): linear in the dots, and stable, so dots
+        // keep their plan order within a cell and the result is deterministic.
+        let mut starts = vec![0u32; 6 * CELLS * CELLS + 1];
+        for &k in &keys {
+            starts[k + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let faces: [Range<u32>; 6] =
+            std::array::from_fn(|f| starts[f * CELLS * CELLS]..starts[(f + 1) * CELLS * CELLS]);
+        let mut order = vec![0u32; dots.len()];
+        for (i, &k) in keys.iter().enumerate() {
+            order[starts[k] as usize] = i as u32;
+            starts[k] += 1;
+        }
         let mut chunks = Vec::new();
         let mut start = 0;
         while start < order.len() {
@@ -70,7 +86,11 @@ impl DotChunks {
             });
             start = end;
         }
-        DotChunks { order, chunks }
+        DotChunks {
+            order,
+            chunks,
+            faces,
+        }
     }
 
     /// Instance ranges worth drawing from `eye_mm` through `view_proj` (wgpu clip space).
@@ -147,6 +167,15 @@ mod tests {
         assert!(seen.iter().all(|s| *s));
         let covered: u32 = c.chunks.iter().map(|k| k.range.end - k.range.start).sum();
         assert_eq!(covered as usize, dots.len());
+        // The face ranges tile the order, each holding exactly its face's dots.
+        assert_eq!(c.faces[0].start, 0);
+        assert_eq!(c.faces[5].end as usize, dots.len());
+        for (f, range) in c.faces.iter().enumerate() {
+            for i in range.clone() {
+                let d = &dots[c.order[i as usize] as usize];
+                assert_eq!(cube_face_uv(d.position_mm).0, f);
+            }
+        }
     }
 
     #[test]

@@ -287,7 +287,8 @@ impl GpuContext {
         // requests beyond it are checked against these limits before anything reaches the driver.
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("stipple"),
-            required_features: wgpu::Features::empty(),
+            // 32-bit float blending keeps the pigment map splat's sums exact where offered.
+            required_features: adapter.features() & wgpu::Features::FLOAT32_BLENDABLE,
             required_limits: adapter.limits(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,

@@ -16,6 +16,7 @@ pub mod dot_chunks;
 pub mod dots_pass;
 pub mod gpu;
 pub mod pigment_map;
+pub mod pigment_splat;
 pub mod present;
 pub mod readback;
 pub mod resolve_pass;
@@ -39,6 +40,7 @@ use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
 pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError};
 use pigment_map::PigmentMap;
+use pigment_splat::PigmentSplatPass;
 pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};
 use resolve_pass::ResolvePass;
 use scalp_map::ScalpMap;
@@ -86,6 +88,8 @@ pub enum RenderError {
         height: u32,
         supersample: u32,
     },
+    #[error("laying out the stubble's hair roots failed: {0}")]
+    HairRoots(#[source] crate::layout::LayoutError),
     #[error("reading the frame back from the GPU failed: {0}")]
     Readback(String),
     #[error("the GPU device reported an error on {adapter}: {message}")]
@@ -175,7 +179,28 @@ struct FrameUniforms {
     skin_detail: [f32; 4],
     hair: [f32; 4],
     stubble: [f32; 4],
+    /// [`frame_flags`] bits.
+    flags: u32,
+    _pad: [u32; 3],
 }
+
+/// Bits of `Frame.flags`: the same values as the `FRAME_*` constants in `shaders/common.wgsl`.
+pub(crate) mod frame_flags {
+    /// The near dot pass runs this frame.
+    pub const NEAR_DOTS: u32 = 1;
+    /// Pores and fine bumps are drawn.
+    pub const SKIN_DETAIL: u32 = 2;
+    /// The scalp map holds a condition (hair, scars).
+    pub const CONDITION: u32 = 4;
+    /// The stubble pass draws shafts this frame.
+    pub const STUBBLE_SHAFTS: u32 = 8;
+}
+
+/// The studio backdrop's vertical gradient, relative to [`Lighting::backdrop_radiance`]: lighter
+/// at the top, where the backdrop faces the key and sky, darker at the floor. A look chosen by
+/// eye (a stopgap, not a measurement).
+const BACKDROP_TOP: f32 = 1.25;
+const BACKDROP_BOTTOM: f32 = 0.7;
 
 fn v4(v: Vec3, w: f32) -> [f32; 4] {
     [v.x, v.y, v.z, w]
@@ -186,6 +211,17 @@ const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
 /// A pass's shader with the shared `Frame` uniforms prepended.
 pub(crate) fn shader_module(device: &wgpu::Device, label: &str, body: &str) -> wgpu::ShaderModule {
     plain_shader_module(device, label, &format!("{COMMON_WGSL}\n{body}"))
+}
+
+const FULLSCREEN_WGSL: &str = include_str!("../../shaders/fullscreen.wgsl");
+
+/// A fullscreen pass's shader: the shared `vs_fullscreen` vertex stage prepended to `body`.
+pub(crate) fn fullscreen_module(
+    device: &wgpu::Device,
+    label: &str,
+    body: &str,
+) -> wgpu::ShaderModule {
+    plain_shader_module(device, label, &format!("{FULLSCREEN_WGSL}\n{body}"))
 }
 
 pub(crate) fn plain_shader_module(
@@ -280,6 +316,13 @@ pub(crate) fn fullscreen_draw(
     pass.draw(0..3, 0..1);
 }
 
+fn cube_view(texture: &wgpu::Texture) -> wgpu::TextureView {
+    texture.create_view(&wgpu::TextureViewDescriptor {
+        dimension: Some(wgpu::TextureViewDimension::Cube),
+        ..Default::default()
+    })
+}
+
 /// The passes' pipelines.
 pub struct Passes {
     pub shadow: ShadowPass,
@@ -288,6 +331,8 @@ pub struct Passes {
     pub stubble: StubblePass,
     pub shade: ShadePass,
     pub resolve: ResolvePass,
+    /// Preparation: the pigment map splat.
+    pub splat: PigmentSplatPass,
 }
 
 /// A head and its plan's dots on the GPU: built once per plan, drawn every frame.
@@ -299,6 +344,12 @@ pub struct GpuScene {
     dot_count: u32,
     pigment: wgpu::BindGroup,
     no_pigment: wgpu::BindGroup,
+    /// The GPU-splatted pigment map (None without dots: the empty map is drawn).
+    pigment_map: Option<wgpu::Texture>,
+    pigment_map_size: u32,
+    /// Kept to rebuild the surface pass's bind group when the dots change.
+    scalp_view: wgpu::TextureView,
+    empty_view: wgpu::TextureView,
     pigment_origin_mm: Vec3,
     texel_angle: f32,
     /// Largest distance of a dot from the pigment origin (mm).
@@ -307,6 +358,8 @@ pub struct GpuScene {
     bounds_mm: (Vec3, Vec3),
     /// The dots' spatial chunks, in the order of the dot buffer.
     chunks: DotChunks,
+    /// Footprint harmonics per needle (1 or 3 points), driven by the client's hand.
+    footprints: [[f32; 4]; 2],
     /// Whether the scalp has any hair or scar (else the scalp map is one empty texel).
     has_condition: bool,
     stubble: Stubble,
@@ -347,6 +400,8 @@ pub struct Renderer {
     keep_shadow_map: bool,
     /// The scene, light and exposure the shadow map was last drawn for.
     shadow_drawn_for: Option<(u64, Lighting, f32)>,
+    /// Splat the pigment map on the CPU (the reference; see [`Renderer::set_reference_splat`]).
+    reference_splat: bool,
 }
 
 impl Renderer {
@@ -406,6 +461,12 @@ impl Renderer {
             shade: ShadePass::new(device, &gpu.queue, &frame_layout, &shadow.light_layout),
             shadow,
             resolve: ResolvePass::new(device),
+            splat: PigmentSplatPass::new(
+                device,
+                device
+                    .features()
+                    .contains(wgpu::Features::FLOAT32_BLENDABLE),
+            ),
         };
         Self {
             gpu,
@@ -419,6 +480,7 @@ impl Renderer {
             pass_timer: PassTimer::default(),
             keep_shadow_map: false,
             shadow_drawn_for: None,
+            reference_splat: false,
         }
     }
 
@@ -428,6 +490,12 @@ impl Renderer {
     /// stills and the benchmark time every pass of every frame.
     pub fn set_keep_shadow_map(&mut self, keep: bool) {
         self.keep_shadow_map = keep;
+    }
+
+    /// Splat the pigment map of scenes prepared from now on with the CPU reference
+    /// ([`PigmentMap::build`]) instead of the GPU: for differential tests, and slow.
+    pub fn set_reference_splat(&mut self, on: bool) {
+        self.reference_splat = on;
     }
 
     pub fn frame_layout(&self) -> &wgpu::BindGroupLayout {
@@ -441,6 +509,15 @@ impl Renderer {
         size: u32,
         levels: &[[Vec<[f32; 4]>; 6]],
     ) -> wgpu::TextureView {
+        cube_view(&self.upload_cube_texture(label, size, levels))
+    }
+
+    fn upload_cube_texture(
+        &self,
+        label: &str,
+        size: u32,
+        levels: &[[Vec<[f32; 4]>; 6]],
+    ) -> wgpu::Texture {
         let device = &self.gpu.device;
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some(label),
@@ -453,7 +530,9 @@ impl Renderer {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: wgpu::TextureFormat::Rgba16Float,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_DST
+                | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
         for (level, faces) in levels.iter().enumerate() {
@@ -489,10 +568,7 @@ impl Renderer {
                 );
             }
         }
-        texture.create_view(&wgpu::TextureViewDescriptor {
-            dimension: Some(wgpu::TextureViewDimension::Cube),
-            ..Default::default()
-        })
+        texture
     }
 
     /// The surface pass's group 1: the pigment map and the scalp map.
@@ -542,7 +618,13 @@ impl Renderer {
         pigment_map_size: u32,
         options: &SurfaceOptions,
     ) -> Result<GpuScene, RenderError> {
-        let device = &self.gpu.device;
+        self.check_dot_count(dots)?;
+        let mut scene = self.prepare_head(head, pigment_map_size, options)?;
+        self.prepare_dots(&mut scene, dots)?;
+        Ok(scene)
+    }
+
+    fn check_dot_count(&self, dots: &[Dot]) -> Result<(), RenderError> {
         let limits = self.gpu.limits();
         let dot_bytes = (dots.len() * std::mem::size_of::<GpuDot>()) as u64;
         if dot_bytes > limits.max_buffer_size || dots.len() > u32::MAX as usize {
@@ -553,6 +635,20 @@ impl Renderer {
                 adapter: self.gpu.summary.to_string(),
             });
         }
+        Ok(())
+    }
+
+    /// Everything derived from the head and the client (mesh buffers, scalp map, stubble
+    /// roots), with no dots yet: [`Renderer::prepare_dots`] adds them.
+    fn prepare_head(
+        &self,
+        head: &Head,
+        pigment_map_size: u32,
+        options: &SurfaceOptions,
+    ) -> Result<GpuScene, RenderError> {
+        let started = std::time::Instant::now();
+        let device = &self.gpu.device;
+        let limits = self.gpu.limits();
         let map_size = pigment_map_size.min(limits.max_texture_dimension_2d).max(1);
         let mesh = &head.mesh;
         let vertices: Vec<SkinVertex> = (0..mesh.positions_mm.len())
@@ -578,36 +674,6 @@ impl Renderer {
             usage: wgpu::BufferUsages::INDEX,
         });
         let origin = head.cranium_center();
-        // Sorted into spatial chunks so close-ups draw only the dots in view.
-        let chunks = DotChunks::build(dots, origin);
-        // Footprint harmonics per needle (1 or 3 points), driven by the same hand.
-        let footprints = [1u8, 3].map(|points| options.needle.shape(points));
-        let gpu_dots: Vec<GpuDot> = chunks
-            .order
-            .iter()
-            .map(|&i| {
-                let d = &dots[i as usize];
-                let look = pigment::appearance(d.shade, d.depth_mm);
-                GpuDot {
-                    center_mm: d.position_mm.to_array(),
-                    radius_mm: 0.5 * look.apparent_diameter_mm(d.diameter_mm),
-                    normal: d.normal.to_array(),
-                    edge_mm: look.edge_mm,
-                    darkening: look.darkening.to_array(),
-                    halo_sigma_mm: look.halo_sigma_mm,
-                    footprint: footprints[usize::from(d.needle.points >= 3)],
-                }
-            })
-            .collect();
-        let dots_buffer = (!gpu_dots.is_empty()).then(|| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("dots"),
-                contents: bytemuck::cast_slice(&gpu_dots),
-                usage: wgpu::BufferUsages::VERTEX,
-            })
-        });
-        let map = PigmentMap::build(dots, origin, map_size);
-        let pigment_view = self.upload_cube("pigment map", map.size, &map.levels);
         let empty = PigmentMap::empty(origin);
         let empty_view = self.upload_cube("no pigment", empty.size, &empty.levels);
         // A bald scalp with no scars (the default) skips the bake: one empty texel.
@@ -623,6 +689,7 @@ impl Renderer {
         let scalp_view = self.upload_cube("scalp map", scalp.size, &scalp.levels);
         let hairs = if has_condition {
             stubble_pass::lay_out_hairs(mesh, options.scalp, &options.stubble, options.hair_linear)
+                .map_err(RenderError::HairRoots)?
         } else {
             Vec::new()
         };
@@ -637,26 +704,30 @@ impl Renderer {
                 usage: wgpu::BufferUsages::VERTEX,
             })
         });
-        let pigment = self.surface_maps(&pigment_view, &scalp_view);
         let no_pigment = self.surface_maps(&empty_view, &scalp_view);
-        let dots_max_radius_mm = dots
-            .iter()
-            .map(|d| (d.position_mm - origin).length())
-            .fold(0.0f32, f32::max);
+        log::debug!(
+            "prepare: head, scalp map and stubble in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
         self.check_device()?;
         Ok(GpuScene {
             vertices,
             indices,
             index_count: mesh.indices.len() as u32,
-            dots: dots_buffer,
-            dot_count: dots.len() as u32,
-            pigment,
+            dots: None,
+            dot_count: 0,
+            pigment: self.surface_maps(&empty_view, &scalp_view),
             no_pigment,
+            pigment_map: None,
+            pigment_map_size: map_size,
+            scalp_view,
+            empty_view,
             pigment_origin_mm: origin,
-            texel_angle: map.texel_angle(),
-            dots_max_radius_mm,
+            texel_angle: 2.0 / map_size as f32,
+            dots_max_radius_mm: 0.0,
             bounds_mm: mesh.bounds(),
-            chunks,
+            chunks: DotChunks::default(),
+            footprints: [1u8, 3].map(|points| options.needle.shape(points)),
             has_condition,
             stubble: options.stubble,
             hair_linear: options.hair_linear,
@@ -668,6 +739,158 @@ impl Renderer {
             hair_count: hairs.len() as u32,
             hairs_max_radius_mm,
         })
+    }
+
+    /// Replaces a prepared scene's dots (another session or ageing state of the plan on the
+    /// same head): uploads them and splats them into a new pigment map on the GPU. The head's
+    /// buffers, the scalp map, the stubble and a kept shadow map are reused.
+    pub fn prepare_dots(&self, scene: &mut GpuScene, dots: &[Dot]) -> Result<(), RenderError> {
+        self.check_dot_count(dots)?;
+        let started = std::time::Instant::now();
+        let device = &self.gpu.device;
+        let origin = scene.pigment_origin_mm;
+        // Sorted into spatial chunks so close-ups draw only the dots in view (and the splat
+        // draws face by face).
+        let chunks = DotChunks::build(dots, origin);
+        let sorted = started.elapsed();
+        let gpu_dots: Vec<GpuDot> = chunks
+            .order
+            .iter()
+            .map(|&i| {
+                let d = &dots[i as usize];
+                let look = pigment::appearance(d.shade, d.depth_mm);
+                GpuDot {
+                    center_mm: d.position_mm.to_array(),
+                    radius_mm: 0.5 * look.apparent_diameter_mm(d.diameter_mm),
+                    normal: d.normal.to_array(),
+                    edge_mm: look.edge_mm,
+                    darkening: look.darkening.to_array(),
+                    halo_sigma_mm: look.halo_sigma_mm,
+                    footprint: scene.footprints[usize::from(d.needle.points >= 3)],
+                }
+            })
+            .collect();
+        let dots_buffer = (!gpu_dots.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("dots"),
+                contents: bytemuck::cast_slice(&gpu_dots),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+        let uploaded = started.elapsed();
+        let map = dots_buffer.as_ref().map(|buffer| {
+            if self.reference_splat {
+                let map = PigmentMap::build(dots, origin, scene.pigment_map_size);
+                return self.upload_cube_texture("pigment map (CPU)", map.size, &map.levels);
+            }
+            self.passes.splat.splat(
+                device,
+                &self.gpu.queue,
+                Some(buffer),
+                &chunks.faces,
+                origin,
+                scene.pigment_map_size,
+            )
+        });
+        let view = match &map {
+            Some(map) => cube_view(map),
+            None => scene.empty_view.clone(),
+        };
+        scene.pigment = self.surface_maps(&view, &scene.scalp_view);
+        scene.dots_max_radius_mm = dots
+            .iter()
+            .map(|d| (d.position_mm - origin).length())
+            .fold(0.0f32, f32::max);
+        scene.dots = dots_buffer;
+        scene.dot_count = dots.len() as u32;
+        scene.chunks = chunks;
+        scene.pigment_map = map;
+        // Wait for the splat, so that its time is counted here (not in the first frame) and
+        // its errors surface here.
+        let _ = device.poll(wgpu::PollType::wait_indefinitely());
+        log::debug!(
+            "prepare: {} dots: sorted {:.1} ms, uploaded {:.1} ms, splatted {:.1} ms ({} sums)",
+            dots.len(),
+            sorted.as_secs_f64() * 1e3,
+            (uploaded - sorted).as_secs_f64() * 1e3,
+            (started.elapsed() - uploaded).as_secs_f64() * 1e3,
+            if self.passes.splat.accumulates_in_f32() {
+                "f32"
+            } else {
+                "f16"
+            }
+        );
+        self.check_device()
+    }
+
+    /// The scene's pigment map as the GPU splatted it: `levels[level][face]` = RGBA texels,
+    /// row-major, as [`PigmentMap::levels`] (for differential tests against the CPU
+    /// reference). None when the scene has no dots.
+    pub fn read_pigment_map(
+        &self,
+        scene: &GpuScene,
+    ) -> Result<Option<pigment_map::CubeLevels>, RenderError> {
+        let Some(map) = &scene.pigment_map else {
+            return Ok(None);
+        };
+        let mut levels = Vec::new();
+        for level in 0..map.mip_level_count() {
+            let size = (map.width() >> level).max(1);
+            let row = size * 8;
+            let padded = row.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+                * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+            let faces: Vec<Vec<[f32; 4]>> = (0..6)
+                .map(|face| {
+                    let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("pigment map readback"),
+                        size: padded as u64 * size as u64,
+                        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                        mapped_at_creation: false,
+                    });
+                    let mut encoder =
+                        self.gpu
+                            .device
+                            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                                label: Some("pigment map readback"),
+                            });
+                    encoder.copy_texture_to_buffer(
+                        wgpu::TexelCopyTextureInfo {
+                            texture: map,
+                            mip_level: level,
+                            origin: wgpu::Origin3d {
+                                x: 0,
+                                y: 0,
+                                z: face,
+                            },
+                            aspect: wgpu::TextureAspect::All,
+                        },
+                        wgpu::TexelCopyBufferInfo {
+                            buffer: &buffer,
+                            layout: wgpu::TexelCopyBufferLayout {
+                                offset: 0,
+                                bytes_per_row: Some(padded),
+                                rows_per_image: Some(size),
+                            },
+                        },
+                        wgpu::Extent3d {
+                            width: size,
+                            height: size,
+                            depth_or_array_layers: 1,
+                        },
+                    );
+                    self.gpu.queue.submit([encoder.finish()]);
+                    let bytes = readback::map_and_copy(&self.gpu, &buffer, padded, row, size)?;
+                    let halves: &[half::f16] = bytemuck::cast_slice(&bytes);
+                    Ok(halves
+                        .chunks_exact(4)
+                        .map(|t| [t[0].to_f32(), t[1].to_f32(), t[2].to_f32(), t[3].to_f32()])
+                        .collect())
+                })
+                .collect::<Result<_, RenderError>>()?;
+            let faces: [Vec<[f32; 4]>; 6] = faces.try_into().expect("six faces");
+            levels.push(faces);
+        }
+        Ok(Some(levels))
     }
 
     /// Whether any dot can be close enough to need the near (single-dot) pass: the same test
@@ -843,18 +1066,13 @@ impl Renderer {
                 (w * ss) as f32,
                 (h * ss) as f32,
                 cam.pixel_angle_rad(h * ss),
-                if near { 1.0 } else { 0.0 },
-            ],
-            background_top: v4(backdrop * 1.25, 1.0),
-            background_bottom: v4(backdrop * 0.7, 1.0),
-            pigment_model: [pigment::HALO_STRENGTH, 0.0, 0.0, 0.0],
-            pixel_origin: [0.0; 4],
-            skin_detail: [
-                1.0,
-                settings.skin.redness.clamp(0.0, 1.0),
-                if scene.has_condition { 1.0 } else { 0.0 },
                 0.0,
             ],
+            background_top: v4(backdrop * BACKDROP_TOP, 1.0),
+            background_bottom: v4(backdrop * BACKDROP_BOTTOM, 1.0),
+            pigment_model: [pigment::HALO_STRENGTH, 0.0, 0.0, 0.0],
+            pixel_origin: [0.0; 4],
+            skin_detail: [0.0, settings.skin.redness.clamp(0.0, 1.0), 0.0, 0.0],
             hair: v4(
                 scene
                     .stubble
@@ -865,8 +1083,21 @@ impl Renderer {
                 (Vec3::ONE
                     - scene.hair_linear / settings.skin.albedo_linear.max(Vec3::splat(1e-4)))
                 .max(Vec3::ZERO),
-                if stubble { 1.0 } else { 0.0 },
+                0.0,
             ),
+            flags: frame_flags::SKIN_DETAIL
+                | if near { frame_flags::NEAR_DOTS } else { 0 }
+                | if scene.has_condition {
+                    frame_flags::CONDITION
+                } else {
+                    0
+                }
+                | if stubble {
+                    frame_flags::STUBBLE_SHAFTS
+                } else {
+                    0
+                },
+            _pad: [0; 3],
         };
         tiles::apply_sub_frame(&mut uniforms, cam, ss);
         let gpu = &self.gpu;
@@ -944,5 +1175,26 @@ impl Renderer {
         self.passes.resolve.record(&mut encoder, targets);
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
         encoder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flag bits and the uniform block's size agree with `shaders/common.wgsl`.
+    #[test]
+    fn frame_flags_match_the_shader() {
+        for (name, bit) in [
+            ("FRAME_NEAR_DOTS", frame_flags::NEAR_DOTS),
+            ("FRAME_SKIN_DETAIL", frame_flags::SKIN_DETAIL),
+            ("FRAME_CONDITION", frame_flags::CONDITION),
+            ("FRAME_STUBBLE_SHAFTS", frame_flags::STUBBLE_SHAFTS),
+        ] {
+            let line = format!("const {name}: u32 = {bit}u;");
+            assert!(COMMON_WGSL.contains(&line), "common.wgsl lacks `{line}`");
+        }
+        // WGSL rounds a uniform struct holding a mat4x4 up to 16 bytes.
+        assert_eq!(std::mem::size_of::<FrameUniforms>() % 16, 0);
     }
 }

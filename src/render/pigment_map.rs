@@ -4,11 +4,18 @@
 //!
 //! Each texel holds the coverage-weighted darkening Σ aᵢ·Dᵢ of the dots in it (aᵢ = the dot's
 //! area over the texel's area on the surface). That quantity is linear, so box-filtered mips
-//! are exact averages. Built on the CPU: plain data in, plain data out.
+//! are exact averages.
+//!
+//! Frames use the map the GPU splats ([`super::pigment_splat`]); this module is its CPU
+//! reference (the same sums in plain data code, for differential tests) and holds the cube map
+//! conventions shared by the other per-plan maps.
 
 use crate::layout::Dot;
 use crate::pigment;
 use glam::{Vec2, Vec3};
+
+/// A cube map's texels: `levels[level][face]` = RGBA texels, row-major, faces in wgpu order.
+pub type CubeLevels = Vec<[Vec<[f32; 4]>; 6]>;
 
 /// One cube map, faces in wgpu order (+X, -X, +Y, -Y, +Z, -Z), each level `size >> level`.
 pub struct PigmentMap {
@@ -73,8 +80,12 @@ pub fn cube_face_uv(d: Vec3) -> (usize, Vec2) {
     (face, Vec2::new(sc / ma, tc / ma))
 }
 
-/// Widest reach (texels) of one dot's Gaussian splat.
-const MAX_SPLAT_TEXELS: f32 = 12.0;
+/// Widest reach (texels) of one dot's Gaussian splat: a cap on the work per dot (3 sigma of a
+/// halo 1.5 mm deep, sigma 0.65 mm, is about 11 texels at the default 1024 per face).
+pub const MAX_SPLAT_TEXELS: f32 = 12.0;
+/// Halo sigma (texels) under which a dot is splatted bilinearly: a narrower Gaussian sampled
+/// at texel centres would be a speck that moves with the dot's sub-texel position.
+pub const BILINEAR_SIGMA_TEXELS: f32 = 0.6;
 
 impl PigmentMap {
     pub fn build(dots: &[Dot], center_mm: Vec3, size: u32) -> PigmentMap {
@@ -114,7 +125,7 @@ impl PigmentMap {
                 t[2] += w * value.z;
                 t[3] += w * coverage;
             };
-            if sigma < 0.6 {
+            if sigma < BILINEAR_SIGMA_TEXELS {
                 let (x0, y0) = (x.floor() as usize, y.floor() as usize);
                 let (fx, fy) = (x - x0 as f32, y - y0 as f32);
                 let (x1, y1) = ((x0 + 1).min(n - 1), (y0 + 1).min(n - 1));

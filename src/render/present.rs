@@ -118,7 +118,7 @@ pub struct Presenter {
 impl Presenter {
     pub fn new(gpu: &GpuContext) -> Presenter {
         let device = &gpu.device;
-        let module = super::plain_shader_module(
+        let module = super::fullscreen_module(
             device,
             "present",
             include_str!("../../shaders/present.wgsl"),

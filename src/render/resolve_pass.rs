@@ -1,6 +1,6 @@
 //! Pass 4 (`shaders/resolve.wgsl`): box-filter the supersampled frame down to the output size.
 
-use super::plain_shader_module;
+use super::fullscreen_module;
 use super::targets::{FrameTargets, OUTPUT_FORMAT};
 
 pub struct ResolvePass {
@@ -10,7 +10,7 @@ pub struct ResolvePass {
 
 impl ResolvePass {
     pub fn new(device: &wgpu::Device) -> Self {
-        let module = plain_shader_module(
+        let module = fullscreen_module(
             device,
             "resolve",
             include_str!("../../shaders/resolve.wgsl"),

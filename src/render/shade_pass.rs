@@ -21,6 +21,8 @@ impl ShadePass {
         light_layout: &wgpu::BindGroupLayout,
     ) -> Self {
         let source = concat!(
+            include_str!("../../shaders/fullscreen.wgsl"),
+            "\n",
             include_str!("../../shaders/shadow_light.wgsl"),
             "\n",
             include_str!("../../shaders/shade.wgsl")

@@ -8,14 +8,13 @@
 //! far field's mean, so the switch changes detail, never the average colour.
 //!
 //! Hair roots are blue noise at `density x hair fraction`, laid out by the same dart throwing
-//! as the dots ([`crate::layout::lay_out_in`] over a [`HairRegion`]), with a fixed seed: the
-//! same client gives the same hairs.
+//! as the dots ([`crate::layout::blue_noise_points`] over a [`HairRegion`]), with a fixed seed:
+//! the same client gives the same hairs.
 
 use super::shader_module;
 use super::targets::FrameTargets;
 use crate::head::TriMesh;
-use crate::layout::{Region, lay_out_in};
-use crate::plan::Plan;
+use crate::layout::{LayoutError, Region, blue_noise_points};
 use crate::plan::condition::ScalpState;
 use crate::skin::{SHAFT_TILT_DEG, Stubble};
 use glam::Vec3;
@@ -82,9 +81,9 @@ pub fn lay_out_hairs(
     scalp: &dyn ScalpState,
     stubble: &Stubble,
     hair_linear: Vec3,
-) -> Vec<GpuHair> {
+) -> Result<Vec<GpuHair>, LayoutError> {
     if stubble.length_mm < MIN_DRAWN_LENGTH_MM || stubble.density_per_cm2 <= 0.0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let region = HairRegion(scalp);
     // Expected count: hair-weighted area x density.
@@ -102,21 +101,12 @@ pub fn lay_out_hairs(
     }
     let expected = area_mm2 / 100.0 * f64::from(stubble.density_per_cm2);
     if expected < 1.0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let scale = (MAX_STUBBLE_HAIRS as f64 / expected).min(1.0) as f32;
-    let plan = Plan {
-        seed: HAIR_SEED,
-        density_per_cm2: stubble.density_per_cm2 * scale,
-        dot_diameter_mm: [stubble.shaft_diameter_mm; 2],
-        ..Plan::default()
-    };
-    let Ok(layout) = lay_out_in(mesh, &region, &plan) else {
-        return Vec::new();
-    };
+    let roots = blue_noise_points(mesh, &region, stubble.density_per_cm2 * scale, HAIR_SEED)?;
     let max_tilt = 2.0 * SHAFT_TILT_DEG.to_radians();
-    layout
-        .dots
+    Ok(roots
         .iter()
         .enumerate()
         .map(|(i, d)| {
@@ -139,7 +129,7 @@ pub fn lay_out_hairs(
                 _pad: 0.0,
             }
         })
-        .collect()
+        .collect())
 }
 
 pub struct StubblePass {

@@ -88,6 +88,13 @@ impl Deposit {
 
 /// A skin simulation: every Fitzpatrick type in `fitzpatrick` and every deposit at every
 /// strength, from one set of photon walks per wavelength.
+///
+/// The dot's profile comes by reciprocity: a camera looking along the normal at a point `r`
+/// from a deposit, under diffuse (sky-like) light, sees what a pencil beam entering along the
+/// normal at that point sends out anywhere. So photons enter at the origin, a virtual copy of
+/// every deposit sits at each radius of [`SkinSim::radii_mm`] (copies absorb nothing in the
+/// walk; each is its own tally), and every remitted photon counts for every copy: far less
+/// noise than binning exit points around one deposit.
 #[derive(Clone, Debug)]
 pub struct SkinSim {
     pub fitzpatrick: Vec<usize>,
@@ -97,12 +104,16 @@ pub struct SkinSim {
     pub photons_per_wavelength: u64,
     pub seed: u64,
     pub threads: usize,
-    /// Radius (mm) of the uniform beam around the deposit.
-    pub beam_radius_mm: f64,
-    /// Radial bins (mm) of the profile.
-    pub bin_mm: f64,
-    pub bins: usize,
+    /// Distances (mm) from the deposit's axis at which its darkening is measured; the first
+    /// must be 0 (the core).
+    pub radii_mm: Vec<f64>,
 }
+
+/// Default profile radii (mm): fine near the core, coarse in the tail.
+pub const PROFILE_RADII_MM: [f64; 18] = [
+    0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0,
+    2.5,
+];
 
 impl SkinSim {
     pub fn new(fitzpatrick: Vec<usize>, deposits: Vec<Deposit>, strengths: Vec<f64>) -> Self {
@@ -110,12 +121,10 @@ impl SkinSim {
             fitzpatrick,
             deposits,
             strengths,
-            photons_per_wavelength: 200_000,
+            photons_per_wavelength: 100_000,
             seed: 1,
             threads: 0,
-            beam_radius_mm: 2.5,
-            bin_mm: 0.025,
-            bins: 40,
+            radii_mm: PROFILE_RADII_MM.to_vec(),
         }
     }
 }
@@ -126,10 +135,10 @@ pub struct SkinResult {
     pub sim: SkinSim,
     /// Bare skin's diffuse reflectance per type (specular excluded: a camera's diffuse).
     pub bare: Vec<[f64; WAVELENGTHS]>,
-    /// Reflectance lost to the deposit per mm² of skin at each radial bin, as a fraction of
-    /// the bare reflectance: the dot's darkening profile, per wavelength.
+    /// The deposit's darkening (reflectance lost over bare reflectance) at each of
+    /// [`SkinSim::radii_mm`], per wavelength.
     pub profile: Vec<Vec<Vec<Vec<[f64; WAVELENGTHS]>>>>,
-    /// The dot's darkening integrated over the plane (mm²): its equivalent black area.
+    /// The darkening integrated over the plane (mm²): the dot's equivalent black area.
     pub area_mm2: Vec<Vec<Vec<[f64; WAVELENGTHS]>>>,
 }
 
@@ -164,8 +173,17 @@ pub fn skin_stack(i: usize, walk_fitz: usize) -> Stack {
 
 struct Tally {
     bare: Vec<f64>,
-    // [f][d][k][bin]  plus total at bins
+    /// [f][d][k][radius]
     loss: Vec<f64>,
+}
+
+/// Directions in which a deposit's copies are offset: a round deposit needs one; a slanted
+/// hair needs along and across its lean (averaged, a radial approximation of its streak).
+fn offsets(d: &Deposit) -> &'static [[f64; 2]] {
+    match d.material {
+        Material::Carbon => &[[1.0, 0.0]],
+        Material::Hair { .. } => &[[1.0, 0.0], [0.0, 1.0]],
+    }
 }
 
 /// Runs the skin simulation (all wavelengths; each with its own seed stream).
@@ -173,17 +191,29 @@ pub fn simulate_skin(sim: &SkinSim) -> SkinResult {
     let nf = sim.fitzpatrick.len();
     let nd = sim.deposits.len();
     let nk = sim.strengths.len();
-    let nb = sim.bins + 1;
+    let nr = sim.radii_mm.len();
     let walk_fitz = *sim.fitzpatrick.iter().min().unwrap_or(&1);
-    let parts: Vec<Absorber> = sim
-        .deposits
-        .iter()
-        .flat_map(|d| d.parts.iter().copied())
-        .collect();
+    // Copies: for each deposit, radius, offset direction, part. Record where each starts.
+    let mut parts: Vec<Absorber> = Vec::new();
+    let mut index = Vec::new(); // (deposit, radius, first part, parts, directions)
+    for (di, d) in sim.deposits.iter().enumerate() {
+        let dirs = offsets(d);
+        for (ri, r) in sim.radii_mm.iter().enumerate() {
+            let first = parts.len();
+            for dir in dirs {
+                for p in &d.parts {
+                    let mut q = *p;
+                    q.start[0] += dir[0] * r / 10.0;
+                    q.start[1] += dir[1] * r / 10.0;
+                    parts.push(q);
+                }
+            }
+            index.push((di, ri, first, d.parts.len(), dirs.len()));
+        }
+    }
     let mut bare = vec![[0.0; WAVELENGTHS]; nf];
-    let mut profile = vec![vec![vec![vec![[0.0; WAVELENGTHS]; sim.bins]; nk]; nd]; nf];
+    let mut profile = vec![vec![vec![vec![[0.0; WAVELENGTHS]; nr]; nk]; nd]; nf];
     let mut area = vec![vec![vec![[0.0; WAVELENGTHS]; nk]; nd]; nf];
-    let beam_cm = sim.beam_radius_mm / 10.0;
     for i in 0..WAVELENGTHS {
         let stack = skin_stack(i, walk_fitz);
         let d_epi: Vec<f64> = sim
@@ -196,30 +226,22 @@ pub fn simulate_skin(sim: &SkinSim) -> SkinResult {
             .iter()
             .map(|d| sim.strengths.iter().map(|&s| d.mua(i, s)).collect())
             .collect();
-        let bin_cm = sim.bin_mm / 10.0;
         let record = |t: &mut Tally, e: &Exit| {
-            let r = (e.x_cm * e.x_cm + e.y_cm * e.y_cm).sqrt();
-            let bin = ((r / bin_cm) as usize).min(nb - 1);
-            let mut part = 0;
-            let lens: Vec<f64> = sim
-                .deposits
-                .iter()
-                .map(|d| {
-                    let l: f64 = e.absorber_cm[part..part + d.parts.len()].iter().sum();
-                    part += d.parts.len();
-                    l
-                })
-                .collect();
             for (fi, de) in d_epi.iter().enumerate() {
                 let w = e.weight * (-de * e.layer_cm[0]).exp();
                 t.bare[fi] += w;
-                for (di, l) in lens.iter().enumerate() {
-                    if *l <= 0.0 {
-                        continue;
-                    }
-                    for (ki, m) in mua[di].iter().enumerate() {
-                        let loss = w * (1.0 - (-m * l).exp());
-                        t.loss[((fi * nd + di) * nk + ki) * nb + bin] += loss;
+                for &(di, ri, first, n, ndir) in &index {
+                    for o in 0..ndir {
+                        let l: f64 = e.absorber_cm[first + o * n..first + (o + 1) * n]
+                            .iter()
+                            .sum();
+                        if l <= 0.0 {
+                            continue;
+                        }
+                        for (ki, m) in mua[di].iter().enumerate() {
+                            t.loss[((fi * nd + di) * nk + ki) * nr + ri] +=
+                                w * (1.0 - (-m * l).exp()) / ndir as f64;
+                        }
                     }
                 }
             }
@@ -227,13 +249,13 @@ pub fn simulate_skin(sim: &SkinSim) -> SkinResult {
         let (totals, tally) = transport::simulate(
             &stack,
             &parts,
-            Beam::UniformDisc { radius_cm: beam_cm },
+            Beam::Pencil,
             sim.photons_per_wavelength,
             sim.seed.wrapping_mul(1000).wrapping_add(i as u64),
             sim.threads,
             || Tally {
                 bare: vec![0.0; nf],
-                loss: vec![0.0; nf * nd * nk * nb],
+                loss: vec![0.0; nf * nd * nk * nr],
             },
             record,
             |a, b| {
@@ -246,25 +268,22 @@ pub fn simulate_skin(sim: &SkinSim) -> SkinResult {
             },
         );
         let n = totals.photons as f64;
-        // Photons per mm² of the beam.
-        let per_mm2 = n / (std::f64::consts::PI * sim.beam_radius_mm.powi(2));
         for fi in 0..nf {
             let rb = tally.bare[fi] / n;
             bare[fi][i] = rb;
             for di in 0..nd {
                 for ki in 0..nk {
-                    let base = ((fi * nd + di) * nk + ki) * nb;
-                    let mut total = 0.0;
-                    for b in 0..nb {
-                        let lost = tally.loss[base + b] / per_mm2 / rb;
-                        total += lost;
-                        if b < sim.bins {
-                            let (r0, r1) = (b as f64 * sim.bin_mm, (b + 1) as f64 * sim.bin_mm);
-                            let ring = std::f64::consts::PI * (r1 * r1 - r0 * r0);
-                            profile[fi][di][ki][b][i] = lost / ring;
-                        }
+                    let base = ((fi * nd + di) * nk + ki) * nr;
+                    let prof: Vec<f64> = (0..nr).map(|ri| tally.loss[base + ri] / n / rb).collect();
+                    let mut a = 0.0;
+                    for ri in 1..nr {
+                        let (r0, r1) = (sim.radii_mm[ri - 1], sim.radii_mm[ri]);
+                        a += std::f64::consts::PI * (r1 * r1 - r0 * r0) * 0.5 * (prof[ri - 1] + prof[ri]);
                     }
-                    area[fi][di][ki][i] = total;
+                    for ri in 0..nr {
+                        profile[fi][di][ki][ri][i] = prof[ri];
+                    }
+                    area[fi][di][ki][i] = a;
                 }
             }
         }
@@ -308,14 +327,15 @@ impl SkinResult {
     pub fn half_radius_mm(&self, fi: usize, di: usize, ki: usize) -> f64 {
         let lum = |b| crate::lighting::color::luminance(self.darkening(fi, di, ki, b)) as f64;
         let c = lum(0);
-        for b in 1..self.sim.bins {
+        let r = &self.sim.radii_mm;
+        for b in 1..r.len() {
             let v = lum(b);
             if v <= 0.5 * c {
                 let prev = lum(b - 1);
                 let f = (prev - 0.5 * c) / (prev - v).max(1e-12);
-                return (b as f64 - 0.5 + f) * self.sim.bin_mm;
+                return r[b - 1] + f * (r[b] - r[b - 1]);
             }
         }
-        self.sim.bins as f64 * self.sim.bin_mm
+        *r.last().unwrap_or(&0.0)
     }
 }

@@ -155,3 +155,44 @@ fn chord_through_a_column() {
     // Above the column.
     assert_eq!(c.chord([-1.0, 0.0, 0.02], [1.0, 0.0, 0.0], 2.0), 0.0);
 }
+
+/// The skin model: a carbon disc under Fitzpatrick II skin darkens its centre strongly when
+/// shallow and hardly at all when deep, spreads wider with depth, reads as a darker, greyer
+/// version of the skin (no blue painted in), and a patch of such discs at 100/cm² is barely
+/// different from bare skin (the issue's independent Monte Carlo: 24% / 0.3% at the centre,
+/// half-darkening radius 0.10 / 0.70 mm, patch dE00 1.3 / 0.6 at 0.25 / 1.0 mm).
+#[test]
+fn a_carbon_disc_under_skin_reads_as_the_issue_reports() {
+    use stipple::optics::{Deposit, SkinSim, simulate_skin, spectra::ciede2000};
+    let mut sim = SkinSim::new(
+        vec![2],
+        vec![Deposit::disc(0.15, 0.05, 0.25), Deposit::disc(0.15, 0.05, 1.0)],
+        vec![1.0],
+    );
+    sim.radii_mm = vec![0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6];
+    sim.photons_per_wavelength = 1500;
+    sim.seed = 5;
+    let r = simulate_skin(&sim);
+    let lum = |c: glam::Vec3| stipple::lighting::color::luminance(c);
+    let lab = |c| stipple::skin::linear_srgb_to_lab(c);
+    let bare = r.bare_rgb(0);
+    let (shallow, deep) = (lum(r.darkening(0, 0, 0, 0)), lum(r.darkening(0, 1, 0, 0)));
+    let (h0, h1) = (r.half_radius_mm(0, 0, 0), r.half_radius_mm(0, 1, 0));
+    let patch = |d| ciede2000(lab(bare), lab(r.patch_rgb(0, d, 0, 1.0)));
+    eprintln!(
+        "centre {shallow:.3} / {deep:.4}; half radius {h0:.3} / {h1:.3} mm; patch dE00 {:.2} / {:.2}",
+        patch(0),
+        patch(1)
+    );
+    assert!((0.15..0.4).contains(&shallow), "{shallow}");
+    assert!(deep < 0.03, "{deep}");
+    assert!(h0 < 0.2 && h1 > 0.35, "{h0} {h1}");
+    assert!(patch(0) < 2.5 && patch(0) > 0.7 && patch(1) < patch(0));
+    // Darker and greyer, hue kept within a few degrees: no blue cast.
+    let (lb, lc) = (lab(bare), lab(r.dot_rgb(0, 0, 0, 0)));
+    let hue = |l: [f32; 3]| l[2].atan2(l[1]).to_degrees();
+    let chroma = |l: [f32; 3]| l[1].hypot(l[2]);
+    assert!(lc[0] < lb[0] - 5.0);
+    assert!(chroma(lc) < chroma(lb));
+    assert!((hue(lc) - hue(lb)).abs() < 10.0, "{lb:?} {lc:?}");
+}

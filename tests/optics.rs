@@ -2,17 +2,19 @@
 //! benchmarks, and the skin model's basic physics.
 
 use stipple::optics::transport::{
-    self, Absorber, Beam, Layer, MCML_ROULETTE_WEIGHT, Stack, Totals,
+    self, Absorber, Beam, Launch, Layer, MCML_ROULETTE_WEIGHT, Stack, Totals,
 };
 
 fn run(stack: &Stack, photons: u64, seed: u64, threads: usize) -> Totals {
     transport::simulate(
         stack,
         &[],
-        Beam::Pencil,
-        photons,
-        seed,
-        threads,
+        Launch {
+            beam: Beam::Pencil,
+            photons,
+            seed,
+            threads,
+        },
         || (),
         |_, _| {},
         |_, _| {},
@@ -59,8 +61,14 @@ fn matched_slab_matches_van_de_hulst_and_mcml() {
     let [_, rd, tt, _, _] = t.fractions();
     let (se_r, se_t) = t.standard_errors();
     eprintln!("slab: Rd {rd:.5} ± {se_r:.5}, Tt {tt:.5} ± {se_t:.5}");
-    assert!((rd - 0.09739).abs() < 3.0 * se_r + 0.00035, "Rd {rd} ± {se_r}");
-    assert!((tt - 0.66096).abs() < 3.0 * se_t + 0.0002, "Tt {tt} ± {se_t}");
+    assert!(
+        (rd - 0.09739).abs() < 3.0 * se_r + 0.00035,
+        "Rd {rd} ± {se_r}"
+    );
+    assert!(
+        (tt - 0.66096).abs() < 3.0 * se_t + 0.0002,
+        "Tt {tt} ± {se_t}"
+    );
 }
 
 /// Chandrasekhar's H-function for isotropic scattering of single-scattering albedo `w`, by
@@ -73,11 +81,21 @@ fn h_function(w: f64, mu: f64) -> f64 {
     for _ in 0..200 {
         let prev = h.clone();
         for (i, &m) in nodes.iter().enumerate() {
-            let s: f64 = nodes.iter().zip(&prev).map(|(&x, &hx)| hx / (m + x)).sum::<f64>() / n as f64;
+            let s: f64 = nodes
+                .iter()
+                .zip(&prev)
+                .map(|(&x, &hx)| hx / (m + x))
+                .sum::<f64>()
+                / n as f64;
             h[i] = 1.0 / (1.0 - 0.5 * w * m * s);
         }
     }
-    let s: f64 = nodes.iter().zip(&h).map(|(&x, &hx)| hx / (mu + x)).sum::<f64>() / n as f64;
+    let s: f64 = nodes
+        .iter()
+        .zip(&h)
+        .map(|(&x, &hx)| hx / (mu + x))
+        .sum::<f64>()
+        / n as f64;
     1.0 / (1.0 - 0.5 * w * mu * s)
 }
 
@@ -96,7 +114,10 @@ fn matched_half_space_matches_chandrasekhar() {
     let (se_r, _) = t.standard_errors();
     eprintln!("half space a = 0.9: Rd {rd:.5} ± {se_r:.5}, Chandrasekhar {expected:.5}");
     assert!((0.40..0.43).contains(&expected), "H-function {expected}");
-    assert!((rd - expected).abs() < 3.0 * se_r + 5e-4, "Rd {rd} vs {expected}");
+    assert!(
+        (rd - expected).abs() < 3.0 * se_r + 5e-4,
+        "Rd {rd} vs {expected}"
+    );
 }
 
 /// Energy: specular + diffuse reflection + transmission + absorption = 1, in a mismatched
@@ -166,7 +187,10 @@ fn a_carbon_disc_under_skin_reads_as_the_issue_reports() {
     use stipple::optics::{Deposit, SkinSim, simulate_skin, spectra::ciede2000};
     let mut sim = SkinSim::new(
         vec![2],
-        vec![Deposit::disc(0.15, 0.05, 0.25), Deposit::disc(0.15, 0.05, 1.0)],
+        vec![
+            Deposit::disc(0.15, 0.05, 0.25),
+            Deposit::disc(0.15, 0.05, 1.0),
+        ],
         vec![1.0],
     );
     sim.radii_mm = vec![0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6];

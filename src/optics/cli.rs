@@ -175,7 +175,14 @@ fn print(rows: &[DotFigures], json: bool) -> Result<()> {
     }
     println!(
         "{:<4} {:<34} {:>5} {:>8} {:>14} {:>9} {:>16} {:>8} {:>8}",
-        "type", "deposit", "shade", "centre", "core sRGB", "core h/C", "half-radius mm", "area mm2",
+        "type",
+        "deposit",
+        "shade",
+        "centre",
+        "core sRGB",
+        "core h/C",
+        "half-radius mm",
+        "area mm2",
         "patch dE"
     );
     for f in rows {

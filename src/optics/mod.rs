@@ -14,7 +14,7 @@ pub mod transport;
 
 use glam::Vec3;
 use spectra::WAVELENGTHS;
-use transport::{Absorber, Beam, Exit, Layer, Stack};
+use transport::{Absorber, Beam, Exit, Launch, Layer, Stack};
 
 /// What a deposit is made of.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -249,10 +249,12 @@ pub fn simulate_skin(sim: &SkinSim) -> SkinResult {
         let (totals, tally) = transport::simulate(
             &stack,
             &parts,
-            Beam::Pencil,
-            sim.photons_per_wavelength,
-            sim.seed.wrapping_mul(1000).wrapping_add(i as u64),
-            sim.threads,
+            Launch {
+                beam: Beam::Pencil,
+                photons: sim.photons_per_wavelength,
+                seed: sim.seed.wrapping_mul(1000).wrapping_add(i as u64),
+                threads: sim.threads,
+            },
             || Tally {
                 bare: vec![0.0; nf],
                 loss: vec![0.0; nf * nd * nk * nr],
@@ -278,7 +280,10 @@ pub fn simulate_skin(sim: &SkinSim) -> SkinResult {
                     let mut a = 0.0;
                     for ri in 1..nr {
                         let (r0, r1) = (sim.radii_mm[ri - 1], sim.radii_mm[ri]);
-                        a += std::f64::consts::PI * (r1 * r1 - r0 * r0) * 0.5 * (prof[ri - 1] + prof[ri]);
+                        a += std::f64::consts::PI
+                            * (r1 * r1 - r0 * r0)
+                            * 0.5
+                            * (prof[ri - 1] + prof[ri]);
                     }
                     for ri in 0..nr {
                         profile[fi][di][ki][ri][i] = prof[ri];

@@ -123,10 +123,12 @@ fn interp(table: &[f64; WAVELENGTHS], nm: f64) -> f64 {
 /// CIE XYZ (Y of a perfect white = 1) of a reflectance spectrum under an illuminant spectrum
 /// (both on [`WAVELENGTHS`]; the CIE 1931 2° observer of [`crate::lighting::color`], with the
 /// reflectance held at its end values outside 400-700 nm).
-pub fn reflectance_xyz_under(reflectance: &[f64; WAVELENGTHS], light: &[f64; WAVELENGTHS]) -> DVec3 {
+pub fn reflectance_xyz_under(
+    reflectance: &[f64; WAVELENGTHS],
+    light: &[f64; WAVELENGTHS],
+) -> DVec3 {
     let white = crate::lighting::color::spectrum_xyz(|nm| interp(light, nm));
-    crate::lighting::color::spectrum_xyz(|nm| interp(reflectance, nm) * interp(light, nm))
-        / white.y
+    crate::lighting::color::spectrum_xyz(|nm| interp(reflectance, nm) * interp(light, nm)) / white.y
 }
 
 /// Linear sRGB of a reflectance spectrum under D65.

@@ -77,7 +77,11 @@ impl Absorber {
     /// Length (cm) of the segment p → p + d·s (d a unit vector) inside the cylinder.
     pub fn chord(&self, p: [f64; 3], d: [f64; 3], s: f64) -> f64 {
         let u = self.dir;
-        let w = [p[0] - self.start[0], p[1] - self.start[1], p[2] - self.start[2]];
+        let w = [
+            p[0] - self.start[0],
+            p[1] - self.start[1],
+            p[2] - self.start[2],
+        ];
         let wa = dot(w, u);
         let da = dot(d, u);
         // Along the axis: t where 0 <= wa + da t <= length.
@@ -198,6 +202,16 @@ pub enum Beam {
     UniformDisc { radius_cm: f64 },
 }
 
+/// How many photons, from where, seeded how, on how many threads (0 = the machine's; the
+/// result does not depend on it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Launch {
+    pub beam: Beam,
+    pub photons: u64,
+    pub seed: u64,
+    pub threads: usize,
+}
+
 /// Fresnel reflectance for unpolarised light from index n1 to n2 at incidence cosine `ci`;
 /// returns (R, cos of the transmitted angle).
 fn fresnel(n1: f64, n2: f64, ci: f64) -> (f64, f64) {
@@ -235,10 +249,7 @@ fn hg_cos(g: f64, xi: f64) -> f64 {
 pub fn simulate<T, N, R, M>(
     stack: &Stack,
     absorbers: &[Absorber],
-    beam: Beam,
-    photons: u64,
-    seed: u64,
-    threads: usize,
+    launch: Launch,
     new_tally: N,
     record: R,
     merge: M,
@@ -250,6 +261,12 @@ where
     M: Fn(&mut T, T),
 {
     assert!(!stack.layers.is_empty() && stack.layers.len() <= MAX_LAYERS);
+    let Launch {
+        beam,
+        photons,
+        seed,
+        threads,
+    } = launch;
     let batches = (photons as usize).div_ceil(BATCH_PHOTONS);
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

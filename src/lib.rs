@@ -11,6 +11,7 @@ pub mod bench;
 pub mod head;
 pub mod layout;
 pub mod lighting;
+pub mod optics;
 pub mod output;
 pub mod pigment;
 pub mod plan;

@@ -154,6 +154,8 @@ enum Command {
     },
     /// List the GPU adapters found and the one Stipple would use, with its limits.
     Info,
+    /// The light-transport reference: Monte Carlo photons through skin and pigment (CPU).
+    Optics(stipple::optics::cli::OpticsArgs),
     /// Measure layout and frame times on the built-in head.
     Bench {
         /// Print JSON instead of a table.
@@ -415,6 +417,7 @@ fn run(cli: Cli) -> Result<()> {
             })
         }
         Command::Info => info(&cli.gpu),
+        Command::Optics(args) => stipple::optics::cli::run(&args),
         Command::Bench {
             json,
             frames,

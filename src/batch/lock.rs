@@ -192,11 +192,21 @@ impl Locks {
     }
 
     fn create(&self, path: &Path) -> std::io::Result<bool> {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-        {
+        let open = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        };
+        // A worker that finished removes the lock folder when it is empty; make it again.
+        let opened = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.dir)?;
+                open()
+            }
+            r => r,
+        };
+        match opened {
             Ok(mut f) => {
                 let json = serde_json::to_string(&self.me).expect("plain data");
                 std::io::Write::write_all(&mut f, json.as_bytes())?;

@@ -81,18 +81,30 @@ enum Command {
     Batch {
         /// The manifest (TOML): a base scene and axes of scene keys; see docs/batch.md.
         manifest: PathBuf,
-        /// Render only shard I of N (variants whose index mod N is I-1), e.g. --shard 2/8.
+        /// Render only shard I of N (variants whose index mod N is I-1), e.g. --shard 2/8; or
+        /// `auto` / `auto/N`: from a cluster scheduler's variables (JOB_COMPLETION_INDEX,
+        /// SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX), the default when one is set.
         #[arg(long)]
-        shard: Option<stipple::batch::Shard>,
+        shard: Option<stipple::batch::ShardArg>,
+        /// Render only items A to B (from 0, as --list numbers them), a render farm's chunk.
+        #[arg(long, value_name = "A-B")]
+        items: Option<stipple::batch::ItemRange>,
+        /// Check every item's outputs in DIR, then write the whole batch's contact sheet and
+        /// summary; exits 1 if any item is missing.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["shard", "items", "force", "list", "out"])]
+        merge: Option<PathBuf>,
         /// Output folder (default: the manifest's `out`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Render every output again, even those already complete.
         #[arg(long)]
         force: bool,
-        /// List the variants (of the shard) and exit.
+        /// List the variants (of the shard) with their stable ids and exit.
         #[arg(long)]
         list: bool,
+        /// With --list: one JSON array of {index, id, hash, labels}.
+        #[arg(long, requires = "list")]
+        json: bool,
         /// Leave the "Simulation, not a guarantee of results" line off the images.
         #[arg(long)]
         no_disclaimer: bool,
@@ -309,19 +321,39 @@ fn run(cli: Cli) -> Result<()> {
         Command::Batch {
             manifest,
             shard,
+            items,
+            merge,
             out,
             force,
             list,
+            json,
             no_disclaimer,
-        } => batch(
-            &manifest,
-            shard.unwrap_or(stipple::batch::Shard::ALL),
-            out,
-            force,
-            list,
-            no_disclaimer,
-            &cli.gpu,
-        ),
+        } => {
+            // A merge reads the whole output folder, whatever worker it runs in.
+            let shard = if merge.is_some() {
+                stipple::batch::shard::Resolved {
+                    shard: stipple::batch::Shard::ALL,
+                    source: None,
+                }
+            } else {
+                stipple::batch::shard::resolve(shard, &|v| std::env::var(v).ok())
+                    .context("--shard")?
+            };
+            batch(
+                &manifest,
+                BatchArgs {
+                    shard,
+                    items,
+                    merge,
+                    list,
+                    json,
+                },
+                out,
+                force,
+                no_disclaimer,
+                &cli.gpu,
+            )
+        }
         Command::Plan { scene, json } => {
             let scene = Scene::load(&scene)?;
             let head = scene.head()?;
@@ -695,12 +727,20 @@ fn turntable(
     Ok(())
 }
 
+/// `stipple batch`'s choice of items and what to do with them.
+struct BatchArgs {
+    shard: stipple::batch::shard::Resolved,
+    items: Option<stipple::batch::ItemRange>,
+    merge: Option<PathBuf>,
+    list: bool,
+    json: bool,
+}
+
 fn batch(
     manifest: &Path,
-    shard: stipple::batch::Shard,
+    args: BatchArgs,
     out: Option<PathBuf>,
     force: bool,
-    list: bool,
     no_disclaimer: bool,
     gpu_args: &GpuArgs,
 ) -> Result<()> {
@@ -709,8 +749,37 @@ fn batch(
         extra.insert("render.disclaimer".into(), toml::Value::Boolean(false));
     }
     let batch = stipple::batch::Batch::load(manifest, &extra)?;
-    if list {
-        for v in batch.shard(shard) {
+    if let Some(dir) = args.merge {
+        let report = stipple::batch::merge(&batch, &dir)?;
+        println!("{}", report.summary());
+        if !report.missing.is_empty() {
+            bail!(
+                "{} of {} items are missing (listed above)",
+                report.missing.len(),
+                report.items_total
+            );
+        }
+        return Ok(());
+    }
+    if let Some(r) = args.items {
+        r.check(batch.variants.len()).map_err(anyhow::Error::msg)?;
+    }
+    let shard = args.shard.shard;
+    let selection = stipple::batch::Selection {
+        shard,
+        items: args.items,
+    };
+    if args.list && args.json {
+        let items: Vec<stipple::batch::shard::ListedItem> =
+            batch.select(selection).map(Into::into).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).expect("plain data")
+        );
+        return Ok(());
+    }
+    if args.list {
+        for v in batch.select(selection) {
             let status = match &v.scene {
                 Ok(_) => String::new(),
                 Err(e) => format!("  (invalid: {e})"),
@@ -722,15 +791,22 @@ fn batch(
     let out = out.unwrap_or_else(|| batch.default_out());
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!(
-        "adapter: {}; {} variants, shard {shard}: {}; output: {}",
+        "adapter: {}; {} variants, shard {selection}{}: {}; output: {}",
         renderer.gpu.summary,
         batch.variants.len(),
-        batch.shard(shard).count(),
+        args.shard
+            .source
+            .as_ref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default(),
+        batch.select(selection).count(),
         out.display()
     );
     let opts = stipple::batch::RunOptions {
         out,
         shard,
+        items: args.items,
+        source: args.shard.source.clone(),
         force,
         progress: true,
     };

@@ -22,9 +22,14 @@
 //!
 //! See `docs/batch.md` for running shards on a cluster.
 
+pub mod lock;
 mod run;
+pub mod shard;
+mod summary;
 
-pub use run::{BatchReport, RunOptions, Status, VariantReport, run};
+pub use run::{BatchReport, FailedItem, RunOptions, Status, VariantReport, Worker, run};
+pub use shard::{ItemRange, Selection, ShardArg};
+pub use summary::{MergeReport, merge};
 
 use crate::scene::Scene;
 use serde::Deserialize;

@@ -2,7 +2,8 @@
 //! with the same head and plan, "before" frames shared between variants that differ only in
 //! their plan, finished outputs skipped, failures collected rather than fatal.
 
-use super::{Batch, Shard, Variant};
+use super::lock::{Attempt, Locks};
+use super::{Batch, ItemRange, Selection, Shard, Variant};
 use crate::head::Head;
 use crate::output::composite::{bit_depth, frame_settings, needs, write_output};
 use crate::output::png::{PngMeta, keys, read_png};
@@ -20,6 +21,10 @@ use std::time::Instant;
 pub struct RunOptions {
     pub out: PathBuf,
     pub shard: Shard,
+    /// A render farm's chunk of the item list (`--items A-B`), within the shard.
+    pub items: Option<ItemRange>,
+    /// Where the shard came from ("Slurm job array: SLURM_ARRAY_TASK_ID=5"), for the summary.
+    pub source: Option<String>,
     /// Render every output again, finished or not.
     pub force: bool,
     /// Draw a progress bar on a terminal (elsewhere: one line per variant).
@@ -56,10 +61,36 @@ pub struct VariantReport {
 pub struct BatchReport {
     pub manifest: PathBuf,
     pub shard: String,
+    /// `--items A-B`, if given.
+    pub items: Option<String>,
+    /// Which worker wrote this summary.
+    pub worker: Worker,
     pub variants_total: usize,
     pub variants: Vec<VariantReport>,
+    /// Ids (variant names) of the items this worker rendered (all or some of their outputs).
+    pub done: Vec<String>,
+    /// Ids of the items already complete (by an earlier attempt or a concurrent worker).
+    pub skipped: Vec<String>,
+    pub failed: Vec<FailedItem>,
     pub contact_sheet: Option<PathBuf>,
     pub summary_file: PathBuf,
+}
+
+/// The worker that wrote a summary.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Worker {
+    pub host: String,
+    pub pid: u32,
+    /// The scheduler's variable the shard came from, if any.
+    pub source: Option<String>,
+    /// Seconds since 1970 when the run began.
+    pub started_unix: u64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FailedItem {
+    pub id: String,
+    pub error: String,
 }
 
 impl BatchReport {
@@ -102,15 +133,15 @@ impl BatchReport {
 
 /// One output file of a variant.
 #[derive(Clone, Debug)]
-struct OutputFile {
-    view: ViewName,
-    kind: OutputKind,
-    path: PathBuf,
+pub(super) struct OutputFile {
+    pub(super) view: ViewName,
+    pub(super) kind: OutputKind,
+    pub(super) path: PathBuf,
 }
 
 /// A variant's output files: `NAME.png` when it has one view and one output, else
 /// `NAME--VIEW-OUTPUT.png`.
-fn output_files(out: &Path, name: &str, scene: &Scene) -> Vec<OutputFile> {
+pub(super) fn output_files(out: &Path, name: &str, scene: &Scene) -> Vec<OutputFile> {
     let r = &scene.spec.render;
     let single = r.views.len() * r.outputs.len() == 1;
     let mut files = Vec::new();
@@ -384,7 +415,11 @@ pub fn run(
         path: opts.out.clone(),
         source,
     })?;
-    let selected: Vec<&Variant> = batch.shard(opts.shard).collect();
+    let selection = Selection {
+        shard: opts.shard,
+        items: opts.items,
+    };
+    let selected: Vec<&Variant> = batch.select(selection).collect();
     // Work order: variants sharing a prepared scene next to each other (first appearance
     // order), so each head and plan is prepared once; reports stay in variant order.
     let mut groups: Vec<String> = Vec::new();
@@ -426,8 +461,30 @@ pub fn run(
         prepared: None,
         befores: BeforeCache::new(),
     };
+    let started = std::time::SystemTime::now();
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| crate::output::OutputError::Io { path, source }
+    };
+    let mut locks = Locks::new(&opts.out, super::lock::STALE_AFTER).map_err(io_err(&opts.out))?;
+    // Complete, and with --force written during this run (by this worker or a concurrent one
+    // on the same shard).
+    let fresh = |f: &OutputFile, hash: &str| {
+        is_complete(&f.path, hash, f.view, f.kind)
+            && (!opts.force
+                || std::fs::metadata(&f.path)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| m >= started))
+    };
     let mut reports: Vec<Option<VariantReport>> = vec![None; selected.len()];
-    for (done, &(_, i)) in order.iter().enumerate() {
+    // Items another live worker holds are put off to the back of the queue; when only such
+    // items are left, the worker waits for them to finish (then they are skipped) or for
+    // their holder's lock to go stale (then it renders them itself).
+    let mut queue: VecDeque<usize> = order.iter().map(|&(_, i)| i).collect();
+    let mut busy_in_a_row = 0usize;
+    let mut announced = std::collections::HashSet::new();
+    let mut done = 0usize;
+    while let Some(i) = queue.pop_front() {
         let v = selected[i];
         bar.set_message(v.name.clone());
         let t = Instant::now();
@@ -446,11 +503,48 @@ pub fn run(
             Ok(scene) => {
                 let files = output_files(&opts.out, &v.name, scene);
                 report.files = files.iter().map(|f| f.path.clone()).collect();
-                let todo: Vec<OutputFile> = files
-                    .iter()
-                    .filter(|f| opts.force || !is_complete(&f.path, &v.hash, f.view, f.kind))
-                    .cloned()
-                    .collect();
+                let unfinished = |files: &[OutputFile]| -> Vec<OutputFile> {
+                    files
+                        .iter()
+                        .filter(|f| !fresh(f, &v.hash))
+                        .cloned()
+                        .collect()
+                };
+                let mut todo = unfinished(&files);
+                let mut _guard = None;
+                if !todo.is_empty() {
+                    match locks.try_lock(&v.name) {
+                        Ok(Attempt::Busy(who)) => {
+                            if lines && announced.insert(i) {
+                                eprintln!("{}: being rendered by {who}; coming back to it", v.name);
+                            }
+                            queue.push_back(i);
+                            busy_in_a_row += 1;
+                            if busy_in_a_row > queue.len() {
+                                std::thread::sleep(std::time::Duration::from_millis(250));
+                                busy_in_a_row = 0;
+                            }
+                            continue;
+                        }
+                        Ok(Attempt::Held { guard, took_over }) => {
+                            if let Some(from) = took_over {
+                                log::warn!("{}: took over a stale lock of {from}", v.name);
+                                if lines {
+                                    eprintln!("{}: took over from {from}", v.name);
+                                }
+                                for f in &files {
+                                    super::lock::remove_leftovers(&f.path);
+                                }
+                            }
+                            _guard = Some(guard);
+                            // Finished by another worker while this one was busy elsewhere?
+                            todo = unfinished(&files);
+                        }
+                        Err(e) => {
+                            return Err(io_err(&locks.path(&v.name))(e));
+                        }
+                    }
+                }
                 if todo.is_empty() {
                     report.status = Status::Skipped;
                 } else {
@@ -477,6 +571,8 @@ pub fn run(
                 }
             }
         }
+        busy_in_a_row = 0;
+        done += 1;
         report.ms = (t.elapsed().as_secs_f64() * 1e3 * 10.0).round() / 10.0;
         if lines {
             let what = match &report.status {
@@ -490,7 +586,7 @@ pub fn run(
                     report.ms
                 ),
             };
-            eprintln!("[{}/{}] {}: {what}", done + 1, selected.len(), v.name);
+            eprintln!("[{done}/{}] {}: {what}", selected.len(), v.name);
         } else if report.status == Status::Failed {
             bar.println(format!(
                 "FAILED {}: {}",
@@ -503,25 +599,53 @@ pub fn run(
     }
     bar.finish_and_clear();
     drop(runner);
+    locks.finish();
     let variants: Vec<VariantReport> = reports
         .into_iter()
         .map(|r| r.expect("every variant ran"))
         .collect();
 
-    let suffix = opts.shard.suffix();
+    let suffix = selection.suffix();
     let contact_sheet = if batch.spec.sheet.enabled && !variants.is_empty() {
         let path = opts.out.join(format!("contact-sheet{suffix}.png"));
-        let sheet = contact_sheet(batch, &selected, &variants, &opts.out);
-        crate::output::png::write_png8(&path, &sheet, &sheet_meta(batch, opts.shard))?;
+        let sheet = contact_sheet(batch, &selected, &variants, &opts.out, "failed");
+        crate::output::png::write_png8(&path, &sheet, &sheet_meta(batch, &selection.to_string()))?;
         Some(path)
     } else {
         None
     };
     let summary_file = opts.out.join(format!("batch-summary{suffix}.json"));
+    let ids = |st: &[Status]| -> Vec<String> {
+        variants
+            .iter()
+            .filter(|v| st.contains(&v.status))
+            .map(|v| v.name.clone())
+            .collect()
+    };
     let report = BatchReport {
         manifest: batch.file.clone(),
         shard: opts.shard.to_string(),
+        items: opts.items.map(|r| r.to_string()),
+        worker: Worker {
+            host: super::lock::Owner::me().host,
+            pid: std::process::id(),
+            source: opts.source.clone(),
+            started_unix: started
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        },
         variants_total: batch.variants.len(),
+        done: ids(&[Status::Rendered, Status::Resumed]),
+        skipped: ids(&[Status::Skipped]),
+        failed: variants
+            .iter()
+            .filter(|v| v.status == Status::Failed)
+            .map(|v| FailedItem {
+                id: v.name.clone(),
+                error: v.error.clone().unwrap_or_default(),
+            })
+            .collect(),
         variants,
         contact_sheet,
         summary_file: summary_file.clone(),
@@ -533,7 +657,7 @@ pub fn run(
     Ok(report)
 }
 
-fn sheet_meta(batch: &Batch, shard: Shard) -> PngMeta {
+pub(super) fn sheet_meta(batch: &Batch, shard: &str) -> PngMeta {
     let name = batch
         .file
         .file_name()
@@ -550,16 +674,18 @@ fn sheet_meta(batch: &Batch, shard: Shard) -> PngMeta {
                 .unwrap_or_default(),
         )
         .with(keys::OUTPUT, "contact-sheet")
-        .with("stipple.shard", shard.to_string())
+        .with("stipple.shard", shard)
 }
 
 /// Tiles for the contact sheet: every output of every variant, scaled to the sheet's tile
-/// width, in variant order; a grey tile marks a failed variant.
-fn contact_sheet(
+/// width, in variant order; a grey tile labelled `(failed)` (or `(missing)`, the
+/// `grey_label`) marks a failed variant.
+pub(super) fn contact_sheet(
     batch: &Batch,
     selected: &[&Variant],
     reports: &[VariantReport],
     out: &Path,
+    grey_label: &str,
 ) -> image::RgbaImage {
     let tile_w = batch.spec.sheet.tile_width;
     let mut tiles: Vec<(String, image::RgbaImage)> = Vec::new();
@@ -600,7 +726,7 @@ fn contact_sheet(
                 last_size.1,
                 image::Rgba([90, 90, 90, 255]),
             );
-            tiles.push((format!("{} (failed)", v.name), grey));
+            tiles.push((format!("{} ({grey_label})", v.name), grey));
         }
     }
     // Tiles of a different size (mixed aspect ratios) are letterboxed to the first one's.

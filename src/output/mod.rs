@@ -42,9 +42,26 @@ pub fn write_atomic(
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("output");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Unique per write, not only per process: workers in containers on a shared volume often
+    // have the same pid (1), and a retry may race a straggler on the same file. `create_new`
+    // refuses a name that is somehow taken instead of writing into another's file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let unique: u64 = rand::random();
+    let tmp = dir.join(format!(
+        ".{name}.{}-{n}-{:08x}.tmp",
+        std::process::id(),
+        unique as u32 ^ nanos
+    ));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         write(&mut f)?;
         f.flush()?;
         f.sync_all()?;

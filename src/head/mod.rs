@@ -8,6 +8,7 @@ pub mod landmarks;
 pub mod mesh;
 pub mod obj;
 pub mod procedural;
+pub mod sanity;
 pub mod skin_tone;
 
 pub use landmarks::Landmarks;

@@ -737,9 +737,15 @@ impl Scene {
                 ear_right: v(lm.ear_right),
             },
         };
-        crate::head::obj::load_head(&import).map_err(|e| SceneError::Head {
+        let head = crate::head::obj::load_head(&import).map_err(|e| SceneError::Head {
             file: self.file.clone(),
             message: e.to_string(),
-        })
+        })?;
+        crate::head::sanity::check(&head).map_err(|e| SceneError::Invalid {
+            file: self.file.clone(),
+            key: e.key.into(),
+            expected: e.expected,
+        })?;
+        Ok(head)
     }
 }

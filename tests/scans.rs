@@ -7,7 +7,7 @@
 
 mod common;
 
-use glam::{Vec2, Vec3};
+use glam::Vec3;
 use std::path::{Path, PathBuf};
 use stipple::head::Head;
 use stipple::head::obj::{ObjImport, UpAxis, load_head};
@@ -28,8 +28,11 @@ fn quad_texture_png() -> Vec<u8> {
         _ => image::Rgba([255, 255, 255, 255]),
     });
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
     bytes
 }
 
@@ -64,10 +67,7 @@ fn obj_cube(offset: Vec3, scale: f32, base: usize, with_uv: bool) -> String {
         if with_uv {
             // Every face maps the texture's top-left texel (red) in OBJ's bottom-left
             // convention: v = 0.75 is the top row.
-            s += &format!(
-                "f {}/1 {}/1 {}/1 {}/1\n",
-                i[0], i[1], i[2], i[3]
-            );
+            s += &format!("f {}/1 {}/1 {}/1 {}/1\n", i[0], i[1], i[2], i[3]);
         } else {
             s += &format!("f {} {} {} {}\n", i[0], i[1], i[2], i[3]);
         }
@@ -92,10 +92,7 @@ fn obj_reads_its_mtl_texture_and_welds_without_losing_uvs() {
     for (k, f) in CUBE_F.iter().enumerate() {
         let t = if k == 0 { 1 } else { 2 };
         let i = f.map(|i| i + 1);
-        text += &format!(
-            "f {}/{t} {}/{t} {}/{t} {}/{t}\n",
-            i[0], i[1], i[2], i[3]
-        );
+        text += &format!("f {}/{t} {}/{t} {}/{t} {}/{t}\n", i[0], i[1], i[2], i[3]);
     }
     let path = dir.join("cube.obj");
     std::fs::write(&path, text).unwrap();
@@ -132,14 +129,22 @@ fn obj_without_texture_takes_its_kd_as_colour() {
     let path = dir.join("c.obj");
     std::fs::write(
         &path,
-        format!("mtllib c.mtl\nusemtl m\n{}", obj_cube(Vec3::ZERO, 1.0, 0, false)),
+        format!(
+            "mtllib c.mtl\nusemtl m\n{}",
+            obj_cube(Vec3::ZERO, 1.0, 0, false)
+        ),
     )
     .unwrap();
     let head = load_head(&ObjImport::new(&path)).unwrap();
     assert!(head.mesh.albedo_map.is_none());
     let want = stipple::head::mesh::srgb_to_linear(Vec3::new(0.5, 0.25, 0.0));
     assert_eq!(head.mesh.vertex_colors.len(), 8);
-    assert!(head.mesh.vertex_colors.iter().all(|c| (*c - want).length() < 1e-5));
+    assert!(
+        head.mesh
+            .vertex_colors
+            .iter()
+            .all(|c| (*c - want).length() < 1e-5)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -149,11 +154,19 @@ fn ply_cube(binary: bool) -> Vec<u8> {
         "ply\nformat {} 1.0\nelement vertex 8\nproperty float x\nproperty float y\n\
          property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n\
          element face 6\nproperty list uchar int vertex_indices\nend_header\n",
-        if binary { "binary_little_endian" } else { "ascii" }
+        if binary {
+            "binary_little_endian"
+        } else {
+            "ascii"
+        }
     );
     let mut out = header.into_bytes();
     for v in CUBE_V {
-        let rgb: [u8; 3] = if v[2] == 0.0 { [255, 0, 0] } else { [0, 0, 255] };
+        let rgb: [u8; 3] = if v[2] == 0.0 {
+            [255, 0, 0]
+        } else {
+            [0, 0, 255]
+        };
         if binary {
             for c in v {
                 out.extend_from_slice(&c.to_le_bytes());
@@ -161,7 +174,11 @@ fn ply_cube(binary: bool) -> Vec<u8> {
             out.extend_from_slice(&rgb);
         } else {
             out.extend(
-                format!("{} {} {} {} {} {}\n", v[0], v[1], v[2], rgb[0], rgb[1], rgb[2]).bytes(),
+                format!(
+                    "{} {} {} {} {} {}\n",
+                    v[0], v[1], v[2], rgb[0], rgb[1], rgb[2]
+                )
+                .bytes(),
             );
         }
     }
@@ -198,7 +215,10 @@ fn ply_ascii_and_binary_read_vertex_colours_and_axes() {
         for (p, c) in mesh.positions_mm.iter().zip(&mesh.vertex_colors) {
             // File z (up) is head y, in mm.
             let want = if p.y == 0.0 { Vec3::X } else { Vec3::Z };
-            assert!((*c - want).length() < 1e-5, "vertex {p}: {c}, expected {want}");
+            assert!(
+                (*c - want).length() < 1e-5,
+                "vertex {p}: {c}, expected {want}"
+            );
             assert!([0.0, 10.0].contains(&p.y));
         }
     }
@@ -211,9 +231,16 @@ fn ply_ascii_and_binary_read_vertex_colours_and_axes() {
     )
     .unwrap();
     let err = load_head(&ObjImport::new(&path)).unwrap_err().to_string();
-    assert!(err.contains("points.ply") && err.contains("no triangles"), "{err}");
+    assert!(
+        err.contains("points.ply") && err.contains("no triangles"),
+        "{err}"
+    );
     let path = dir.join("broken.ply");
-    std::fs::write(&path, "ply\nformat ascii 1.0\nelement vertex 3\nend_header\n").unwrap();
+    std::fs::write(
+        &path,
+        "ply\nformat ascii 1.0\nelement vertex 3\nend_header\n",
+    )
+    .unwrap();
     let err = load_head(&ObjImport::new(&path)).unwrap_err().to_string();
     assert!(err.contains("broken.ply") && err.contains("PLY"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -244,7 +271,7 @@ fn glb_cube(textured: bool) -> Vec<u8> {
     let png = quad_texture_png();
     let img_off = bin.len();
     bin.extend_from_slice(&png);
-    while bin.len() % 4 != 0 {
+    while !bin.len().is_multiple_of(4) {
         bin.push(0);
     }
     let material = if textured {
@@ -278,7 +305,7 @@ fn glb_cube(textured: bool) -> Vec<u8> {
         json["textures"] = serde_json::json!([{"source": 0}]);
     }
     let mut json = serde_json::to_vec(&json).unwrap();
-    while json.len() % 4 != 0 {
+    while !json.len().is_multiple_of(4) {
         json.push(b' ');
     }
     let total = 12 + 8 + json.len() + 8 + bin.len();
@@ -326,7 +353,10 @@ fn glb_applies_node_transforms_and_reads_base_colour() {
     let path = dir.join("truncated.glb");
     std::fs::write(&path, &glb_cube(true)[..40]).unwrap();
     let err = load_head(&ObjImport::new(&path)).unwrap_err().to_string();
-    assert!(err.contains("truncated.glb") && err.contains("glTF"), "{err}");
+    assert!(
+        err.contains("truncated.glb") && err.contains("glTF"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -408,7 +438,6 @@ fn render_front(head: &Head, skin: stipple::render::SkinLook, size: u32) -> imag
         show_dots: false,
         single_dots: false,
     };
-    drop(scene);
     let mut r = r;
     r.render(&gpu, &settings).expect("render")
 }
@@ -424,7 +453,10 @@ fn textured_scan_renders_its_own_colours_and_client_skin_tints_them() {
     let own = render_front(head, scene.skin(), 192);
     // The texture shows: lips are redder (a* higher) than the forehead.
     let forehead = patch_lab(&own, FOREHEAD.0, FOREHEAD.1);
-    assert!(forehead[0] > 40.0 && forehead[1] > 3.0, "forehead {forehead:?}");
+    assert!(
+        forehead[0] > 40.0 && forehead[1] > 3.0,
+        "forehead {forehead:?}"
+    );
     // Uncoloured grey skin named in the scene tints the scan toward it.
     let mut grey = scene.skin();
     grey.albedo_from_scan = false;
@@ -435,7 +467,6 @@ fn textured_scan_renders_its_own_colours_and_client_skin_tints_them() {
         dark[0] < forehead[0] - 15.0 && dark[1] < forehead[1],
         "client.skin must tint the scan: {dark:?} vs {forehead:?}"
     );
-    let _ = Vec2::ZERO;
 }
 
 /// The three forms of the shared Lee Perry-Smith scan (GLB with a texture, OBJ + MTL + JPEG,
@@ -587,7 +618,10 @@ fn coarse_mesh_terminator_has_no_staircase() {
             }
         }
     }
-    eprintln!("worst second difference {:.2} px at row {}", worst.0, worst.1);
+    eprintln!(
+        "worst second difference {:.2} px at row {}",
+        worst.0, worst.1
+    );
     assert!(rows > 60, "the terminator crosses only {rows} rows");
     assert!(
         worst.0 < 6.0,
@@ -603,7 +637,10 @@ fn wrong_up_axis_or_units_are_clear_errors() {
     let glb = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("assets/heads/lee-perry-smith/LeePerrySmith.glb");
     let scene = |extra: &str| {
-        let text = format!("[client.head]\nmesh = {:?}\n{extra}", glb.display().to_string());
+        let text = format!(
+            "[client.head]\nmesh = {:?}\n{extra}",
+            glb.display().to_string()
+        );
         stipple::scene::Scene::parse(&text, Path::new("scan.toml")).expect("valid scene")
     };
     let error = |extra: &str| match scene(extra).head() {
@@ -617,5 +654,8 @@ fn wrong_up_axis_or_units_are_clear_errors() {
         "{err}"
     );
     let err = error("units = \"mm\"\n");
-    assert!(err.contains("client.head.units") && err.contains("units"), "{err}");
+    assert!(
+        err.contains("client.head.units") && err.contains("units"),
+        "{err}"
+    );
 }

@@ -103,7 +103,9 @@ pub fn read_obj(path: &Path) -> FormatResult<RawMesh> {
     if let Some((_, file)) = &textured {
         let tex_path = dir.join(file.replace('\\', "/"));
         match std::fs::read(&tex_path) {
-            Ok(bytes) => raw.albedo_map = Some(decode_image(&bytes, &tex_path.display().to_string())?),
+            Ok(bytes) => {
+                raw.albedo_map = Some(decode_image(&bytes, &tex_path.display().to_string())?)
+            }
             Err(e) => raw.notes.push(format!(
                 "its texture {} could not be read ({e}): no texture",
                 tex_path.display()
@@ -188,16 +190,17 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
         .default_scene()
         .or_else(|| doc.scenes().next())
         .ok_or("the file has no scene")?;
-    let mut stack: Vec<(gltf::Node, Mat4)> =
-        scene.nodes().map(|n| (n, Mat4::IDENTITY)).collect();
+    let mut stack: Vec<(gltf::Node, Mat4)> = scene.nodes().map(|n| (n, Mat4::IDENTITY)).collect();
     while let Some((node, parent)) = stack.pop() {
         let world = parent * Mat4::from_cols_array_2d(&node.transform().matrix());
         stack.extend(node.children().map(|c| (c, world)));
         let Some(mesh) = node.mesh() else { continue };
         for prim in mesh.primitives() {
             if prim.mode() != gltf::mesh::Mode::Triangles {
-                raw.notes
-                    .push(format!("a primitive drawn as {:?} was skipped", prim.mode()));
+                raw.notes.push(format!(
+                    "a primitive drawn as {:?} was skipped",
+                    prim.mode()
+                ));
                 continue;
             }
             let reader = prim.reader(|b| buffers.get(b.index()).map(|d| d.as_slice()));
@@ -216,7 +219,10 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
             let pbr = material.pbr_metallic_roughness();
             let factor = Vec3::from_slice(&pbr.base_color_factor()[..3]);
             let colours: Vec<Vec3> = match reader.read_colors(0) {
-                Some(c) => c.into_rgb_f32().map(|c| Vec3::from_array(c) * factor).collect(),
+                Some(c) => c
+                    .into_rgb_f32()
+                    .map(|c| Vec3::from_array(c) * factor)
+                    .collect(),
                 None => vec![factor; count as usize],
             };
             any_colour |= colours.iter().any(|c| *c != Vec3::ONE);
@@ -226,9 +232,8 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
             if let Some(info) = &tex {
                 let index = info.texture().source().index();
                 if texture.is_some_and(|t| t != index) {
-                    raw.notes.push(
-                        "several colour textures: only the first is used".to_string(),
-                    );
+                    raw.notes
+                        .push("several colour textures: only the first is used".to_string());
                 }
                 texture.get_or_insert(index);
             }
@@ -337,7 +342,9 @@ pub fn read_ply(path: &Path) -> FormatResult<RawMesh> {
             channel(["green", "g"]),
             channel(["blue", "b"]),
         ) {
-            colours.push(srgb_to_linear(Vec3::new(r, g, b).clamp(Vec3::ZERO, Vec3::ONE)));
+            colours.push(srgb_to_linear(
+                Vec3::new(r, g, b).clamp(Vec3::ZERO, Vec3::ONE),
+            ));
         }
     }
     if colours.len() == raw.positions.len() {

@@ -25,10 +25,9 @@ impl AlbedoMap {
             );
             Vec3::new(px[0] as f32, px[1] as f32, px[2] as f32) / 255.0
         };
-        let srgb = texel(x0, y0).lerp(texel(x0 + 1.0, y0), fx).lerp(
-            texel(x0, y0 + 1.0).lerp(texel(x0 + 1.0, y0 + 1.0), fx),
-            fy,
-        );
+        let srgb = texel(x0, y0)
+            .lerp(texel(x0 + 1.0, y0), fx)
+            .lerp(texel(x0, y0 + 1.0).lerp(texel(x0 + 1.0, y0 + 1.0), fx), fy);
         srgb_to_linear(srgb)
     }
 }
@@ -166,7 +165,10 @@ impl TriMesh {
     /// The scan's linear-RGB colour at barycentric `w` of triangle `t`: the texture (times the
     /// vertex colours where both are given), the vertex colours, or None for an uncoloured mesh.
     pub fn scan_colour_at(&self, t: usize, w: Vec3) -> Option<Vec3> {
-        let textured = self.albedo_map.as_ref().filter(|_| self.corner_uvs.len() == self.indices.len());
+        let textured = self
+            .albedo_map
+            .as_ref()
+            .filter(|_| self.corner_uvs.len() == self.indices.len());
         let coloured = self.vertex_colors.len() == self.positions_mm.len();
         let tex = textured.map(|map| {
             let uv = self.corner_uvs[3 * t] * w.x

@@ -508,7 +508,10 @@ impl Renderer {
     fn upload_albedo(&self, mesh: &crate::head::TriMesh) -> wgpu::BindGroup {
         let device = &self.gpu.device;
         let max = self.gpu.limits().max_texture_dimension_2d;
-        let mut image = match (&mesh.albedo_map, mesh.corner_uvs.len() == mesh.indices.len()) {
+        let mut image = match (
+            &mesh.albedo_map,
+            mesh.corner_uvs.len() == mesh.indices.len(),
+        ) {
             (Some(map), true) => map.image.clone(),
             _ => image::RgbaImage::from_pixel(1, 1, image::Rgba([255; 4])),
         };
@@ -652,8 +655,10 @@ impl Renderer {
         // so the G-buffer's tint keeps meaning "relative to the skin colour" and the frame's
         // skin colour (the scan's own, or the scene's as an override) scales them.
         let scan_skin = crate::head::skin_tone::measure(head).map(|t| t.albedo_linear);
-        let (skin_vertices, skin_indices) =
-            skin_vertices(mesh, scan_skin.map_or(Vec3::ONE, |m| Vec3::ONE / m.max(Vec3::splat(1e-3))));
+        let (skin_vertices, skin_indices) = skin_vertices(
+            mesh,
+            scan_skin.map_or(Vec3::ONE, |m| Vec3::ONE / m.max(Vec3::splat(1e-3))),
+        );
         let vertices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("head vertices"),
             contents: bytemuck::cast_slice(&skin_vertices),
@@ -950,15 +955,12 @@ impl Renderer {
                 0.0,
             ],
             hair: v4(
-                scene
-                    .stubble
-                    .darkening(skin_albedo, scene.hair_linear),
+                scene.stubble.darkening(skin_albedo, scene.hair_linear),
                 scene.stubble.coverage(),
             ),
             stubble: v4(
-                (Vec3::ONE
-                    - scene.hair_linear / skin_albedo.max(Vec3::splat(1e-4)))
-                .max(Vec3::ZERO),
+                (Vec3::ONE - scene.hair_linear / skin_albedo.max(Vec3::splat(1e-4)))
+                    .max(Vec3::ZERO),
                 if stubble { 1.0 } else { 0.0 },
             ),
         };

@@ -83,7 +83,11 @@ impl SurfacePass {
         });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("surface"),
-            bind_group_layouts: &[Some(frame_layout), Some(&pigment_layout), Some(&albedo_layout)],
+            bind_group_layouts: &[
+                Some(frame_layout),
+                Some(&pigment_layout),
+                Some(&albedo_layout),
+            ],
             immediate_size: 0,
         });
         let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 3 => Float32x2];

@@ -632,6 +632,11 @@ impl Scene {
         let mut scene = Self::builtin();
         scene.spec.client.head.builtin = Some("lee-perry-smith".into());
         scene.spec.client.skin = None;
+        // Stopgap, set by eye on the demo renders: this scan's estimated glabella sits only
+        // ~82 mm below its vertex, so the built-in scene's 8 cm hairline (along the skin)
+        // lands near the crown; 6 cm puts it at the front of the scalp. Remove once the
+        // landmark estimates are checked against hand-marked points on this scan.
+        scene.spec.plan.hairline.height_cm = Some(6.0);
         scene
     }
 

@@ -6,11 +6,15 @@
 @group(1) @binding(1) var pigment_sampler: sampler;
 // r: native hair fraction (0 bald - 1 full), g: scar tissue (0-1). src/render/scalp_map.rs.
 @group(1) @binding(2) var scalp_map: texture_cube<f32>;
+// The scan's colour texture (sRGB, read as linear; one white texel for a head without one).
+@group(2) @binding(0) var albedo_map: texture_2d<f32>;
+@group(2) @binding(1) var albedo_sampler: sampler;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
     @location(1) normal: vec3<f32>,
     @location(2) tint: vec3<f32>,
+    @location(3) uv: vec2<f32>,
 };
 
 struct VertexOut {
@@ -18,6 +22,12 @@ struct VertexOut {
     @location(0) world: vec3<f32>,
     @location(1) normal: vec3<f32>,
     @location(2) tint: vec3<f32>,
+    @location(3) uv: vec2<f32>,
+    // The vertex's tangent plane, for the shadow-terminator offset: n n^T (diagonal, then
+    // xy, xz, yz) and (v . n) n, each linear in the barycentrics once interpolated.
+    @location(4) nn_diag: vec3<f32>,
+    @location(5) nn_off: vec3<f32>,
+    @location(6) vn: vec3<f32>,
 };
 
 @vertex
@@ -27,6 +37,11 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.world = v.position;
     out.normal = v.normal;
     out.tint = v.tint;
+    out.uv = v.uv;
+    let n = v.normal;
+    out.nn_diag = n * n;
+    out.nn_off = vec3<f32>(n.x * n.y, n.x * n.z, n.y * n.z);
+    out.vn = dot(v.position, n) * n;
     return out;
 }
 
@@ -85,6 +100,29 @@ fn pores(p: vec3<f32>) -> vec4<f32> {
     return acc;
 }
 
+// Shadow-terminator offset (Hanika 2021, "Hacking the Shadow Terminator", Ray Tracing Gems
+// II ch. 4; Blender's "shadow terminator geometry offset"): a flat triangle of a coarse mesh
+// lies inside the smooth surface its vertex normals describe, so the shadow map, drawn from the
+// same flat triangles, shadows it in facets near the terminator: a staircase. The point the
+// later passes reconstruct from the G-buffer's depth is moved out to the smooth surface: the
+// barycentric mix of its projections onto the three vertices' tangent planes,
+// sum_i w_i (p - ((p - v_i) . n_i) n_i). Only outward moves are kept (convex skin); on a fine
+// mesh the move is a few microns.
+fn terminator_depth(in: VertexOut) -> f32 {
+    let p = in.world;
+    let m_p = vec3<f32>(
+        in.nn_diag.x * p.x + in.nn_off.x * p.y + in.nn_off.y * p.z,
+        in.nn_off.x * p.x + in.nn_diag.y * p.y + in.nn_off.z * p.z,
+        in.nn_off.y * p.x + in.nn_off.z * p.y + in.nn_diag.z * p.z,
+    );
+    let offset = in.vn - m_p;
+    if dot(offset, in.normal) <= 0.0 {
+        return in.clip.z;
+    }
+    let c = frame.view_proj * vec4<f32>(p + offset, 1.0);
+    return c.z / c.w;
+}
+
 @fragment
 fn fs_main(in: VertexOut) -> GBuffer {
     let rel = in.world - frame.pigment_origin.xyz;
@@ -92,6 +130,7 @@ fn fs_main(in: VertexOut) -> GBuffer {
     // covers.
     let far_pigment = textureSample(pigment_map, pigment_sampler, rel);
     let scalp = textureSample(scalp_map, pigment_sampler, rel);
+    let scan_albedo = textureSample(albedo_map, albedo_sampler, in.uv).rgb;
     let dpx = dpdx(in.world);
     let dpy = dpdy(in.world);
     let pixel_mm = max(length(dpx), length(dpy));
@@ -105,7 +144,7 @@ fn fs_main(in: VertexOut) -> GBuffer {
     let redness = frame.skin_detail.y * smoothstep(0.005, 0.04, treated);
 
     var n = normalize(in.normal);
-    var tint = in.tint * mix(vec3<f32>(1.0), ERYTHEMA_TINT, redness);
+    var tint = in.tint * scan_albedo * mix(vec3<f32>(1.0), ERYTHEMA_TINT, redness);
     var roughness_change = 0.0;
     var scar = 0.0;
     var hair = 0.0;
@@ -134,6 +173,6 @@ fn fs_main(in: VertexOut) -> GBuffer {
     // under it, so a covered pixel is the shaft's colour, never more than black).
     let drawn = (1.0 - stubble_far_weight(pixel_mm)) * frame.hair.w * stubble_shaft_excess(frame.stubble.rgb);
     g.pigment = vec4<f32>(far_pigment.rgb * far + (frame.hair.rgb - drawn) * hair, curvature);
-    g.depth_bits = bitcast<u32>(in.clip.z);
+    g.depth_bits = bitcast<u32>(terminator_depth(in));
     return g;
 }

@@ -287,7 +287,7 @@ fn gpu(args: &GpuArgs) -> Result<GpuContext> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo { out, look } => {
-            render_scene(&look.apply(Scene::builtin()), &out, &[], None, &cli.gpu)
+            render_scene(&look.apply(Scene::demo()), &out, &[], None, &cli.gpu)
         }
         Command::Render {
             scene,
@@ -469,6 +469,8 @@ fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
     let layout_ms = t.elapsed().as_secs_f64() * 1e3;
     let figures = layout::plan_figures(head, &plan, &condition, &layout.dots)
         .with_context(|| format!("{}: `plan`", scene.file.display()))?;
+    // The skin tone measured on a coloured scan (a forehead patch).
+    let tone = stipple::head::skin_tone::measure(head);
     if json {
         let zones: Vec<_> = figures
             .zones
@@ -507,12 +509,36 @@ fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
             "condition": scene.spec.client.condition.pattern,
             "seed": plan.seed,
             "layout_ms": round2(layout_ms),
+            "scan_skin": tone.map(|t| serde_json::json!({
+                "srgb": t.srgb_hex(),
+                "lab": t.lab.map(|v| round2(v as f64)),
+                "ita_deg": round2(t.ita_deg as f64),
+                "fitzpatrick": t.fitzpatrick,
+                "patch_cm2": round2(t.patch_cm2 as f64),
+            })),
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("plain JSON"));
         return Ok(());
     }
     println!("scene:        {}", scene.file.display());
     println!("condition:    {}", scene.spec.client.condition.pattern);
+    if let Some(t) = tone {
+        println!(
+            "scan skin:    {} (L*a*b* {:.1} {:.1} {:.1}, ITA {:.0}°, Fitzpatrick {}; forehead, {:.0} cm2){}",
+            t.srgb_hex(),
+            t.lab[0],
+            t.lab[1],
+            t.lab[2],
+            t.ita_deg,
+            t.fitzpatrick,
+            t.patch_cm2,
+            if scene.spec.client.skin.is_some() {
+                "; client.skin tints it"
+            } else {
+                ""
+            }
+        );
+    }
     println!(
         "treated:      {:.1} cm2, {} impressions, {:.1} needle hours at {}/h",
         figures.treated_area_cm2,

@@ -194,7 +194,7 @@ fn head_key(spec: &SceneFile) -> String {
 /// skin and how the frame is rendered (except the pigment map's size).
 fn prepare_key(spec: &SceneFile) -> String {
     let mut s = spec.clone();
-    s.client.skin = String::new();
+    s.client.skin = None;
     s.client.matte = 0.0;
     s.render = RenderSpec {
         pigment_map_size: spec.render.pigment_map_size,

@@ -1,6 +1,48 @@
 //! Triangle meshes in head space: millimetres, +Y up, +Z forward (the face), +X the client's left.
 
-use glam::Vec3;
+use glam::{Vec2, Vec3};
+use std::sync::Arc;
+
+/// A scan's colour texture: 8-bit sRGB RGBA rows, top row first (glTF's and the image file's
+/// order; OBJ's bottom-left UVs are flipped on loading).
+#[derive(Clone, Debug)]
+pub struct AlbedoMap {
+    pub image: image::RgbaImage,
+}
+
+impl AlbedoMap {
+    /// Bilinear, wrapping lookup at `uv` (origin top-left), linear RGB.
+    pub fn sample_linear(&self, uv: Vec2) -> Vec3 {
+        let (w, h) = self.image.dimensions();
+        let x = uv.x.rem_euclid(1.0) * w as f32 - 0.5;
+        let y = uv.y.rem_euclid(1.0) * h as f32 - 0.5;
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let texel = |i: f32, j: f32| {
+            let px = self.image.get_pixel(
+                (i as i64).rem_euclid(w as i64) as u32,
+                (j as i64).rem_euclid(h as i64) as u32,
+            );
+            Vec3::new(px[0] as f32, px[1] as f32, px[2] as f32) / 255.0
+        };
+        let srgb = texel(x0, y0)
+            .lerp(texel(x0 + 1.0, y0), fx)
+            .lerp(texel(x0, y0 + 1.0).lerp(texel(x0 + 1.0, y0 + 1.0), fx), fy);
+        srgb_to_linear(srgb)
+    }
+}
+
+/// The sRGB transfer function, inverted (IEC 61966-2-1).
+pub fn srgb_to_linear(c: Vec3) -> Vec3 {
+    let f = |v: f32| {
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    Vec3::new(f(c.x), f(c.y), f(c.z))
+}
 
 /// An indexed triangle mesh. Every stage after loading sees only this.
 #[derive(Clone, Debug, Default)]
@@ -13,6 +55,15 @@ pub struct TriMesh {
     pub albedo_tint: Vec<Vec3>,
     /// Three indices per triangle, counter-clockwise seen from outside.
     pub indices: Vec<u32>,
+    /// Texture coordinates per triangle corner (parallel to `indices`; origin top-left), or
+    /// empty. Per corner, not per vertex: geometry is welded by position, and a UV seam stays a
+    /// seam in the texture.
+    pub corner_uvs: Vec<Vec2>,
+    /// The scan's colour texture, sampled at `corner_uvs`.
+    pub albedo_map: Option<Arc<AlbedoMap>>,
+    /// Linear-RGB skin colour per vertex from the scan (PLY or glTF vertex colours, or a
+    /// material's base colour factor), or empty.
+    pub vertex_colors: Vec<Vec3>,
 }
 
 impl TriMesh {
@@ -92,8 +143,48 @@ impl TriMesh {
 
     /// Reverses the winding of every triangle (normals are left to the caller).
     pub fn flip_winding(&mut self) {
-        for tri in self.indices.chunks_exact_mut(3) {
-            tri.swap(1, 2);
+        for t in 0..self.triangle_count() {
+            self.flip_triangle(t);
+        }
+    }
+
+    /// Reverses one triangle's winding, its corners' UVs with it.
+    pub fn flip_triangle(&mut self, t: usize) {
+        self.indices.swap(3 * t + 1, 3 * t + 2);
+        if self.corner_uvs.len() == self.indices.len() {
+            self.corner_uvs.swap(3 * t + 1, 3 * t + 2);
+        }
+    }
+
+    /// Whether the scan brings its own skin colour (a texture or vertex colours).
+    pub fn has_scan_colour(&self) -> bool {
+        (self.albedo_map.is_some() && self.corner_uvs.len() == self.indices.len())
+            || self.vertex_colors.len() == self.positions_mm.len()
+    }
+
+    /// The scan's linear-RGB colour at barycentric `w` of triangle `t`: the texture (times the
+    /// vertex colours where both are given), the vertex colours, or None for an uncoloured mesh.
+    pub fn scan_colour_at(&self, t: usize, w: Vec3) -> Option<Vec3> {
+        let textured = self
+            .albedo_map
+            .as_ref()
+            .filter(|_| self.corner_uvs.len() == self.indices.len());
+        let coloured = self.vertex_colors.len() == self.positions_mm.len();
+        let tex = textured.map(|map| {
+            let uv = self.corner_uvs[3 * t] * w.x
+                + self.corner_uvs[3 * t + 1] * w.y
+                + self.corner_uvs[3 * t + 2] * w.z;
+            map.sample_linear(uv)
+        });
+        let col = coloured.then(|| {
+            let i = &self.indices[3 * t..3 * t + 3];
+            self.vertex_colors[i[0] as usize] * w.x
+                + self.vertex_colors[i[1] as usize] * w.y
+                + self.vertex_colors[i[2] as usize] * w.z
+        });
+        match (tex, col) {
+            (Some(a), Some(b)) => Some(a * b),
+            (a, b) => a.or(b),
         }
     }
 

@@ -2,10 +2,14 @@
 //!
 //! Head space is millimetres, +Y up, +Z forward (out of the face), +X the client's left.
 
+pub mod builtin;
+pub mod formats;
 pub mod landmarks;
 pub mod mesh;
 pub mod obj;
 pub mod procedural;
+pub mod sanity;
+pub mod skin_tone;
 
 pub use landmarks::Landmarks;
 pub use mesh::TriMesh;

@@ -6,6 +6,7 @@
 //! recomputes smooth normals. Landmarks come from the caller where given and are otherwise
 //! estimated from the geometry (see [`estimate_landmarks`]).
 
+use super::formats::{self, MeshFormat};
 use super::{Head, Landmarks, TriMesh};
 use glam::{Vec2, Vec3};
 use std::collections::{HashMap, VecDeque};
@@ -103,11 +104,15 @@ pub enum HeadError {
         source: std::io::Error,
     },
     #[error(
-        "cannot parse head mesh {} as a Wavefront OBJ: {message} \
-         (expected a text OBJ file with `v` and `f` lines)",
+        "cannot parse head mesh {} as {format}: {message}",
         path.display()
     )]
-    Parse { path: PathBuf, message: String },
+    Parse {
+        path: PathBuf,
+        /// The format and what a file of it holds.
+        format: &'static str,
+        message: String,
+    },
     #[error(
         "head mesh {} has no triangles (expected a surface mesh with `f` faces of 3 or more \
          vertices)",
@@ -136,8 +141,43 @@ pub enum HeadError {
     },
 }
 
-/// Loads an OBJ file (all its objects together) as a head.
+/// Loads an OBJ file (all its objects together) as a head: [`load_head`], kept for callers
+/// that name the format.
 pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
+    load_head(import)
+}
+
+/// Loads a head scan: OBJ (+ MTL + texture), glTF 2.0 / GLB or PLY, by the file's extension
+/// (an unknown extension is read as OBJ, as before other formats were read).
+pub fn load_head(import: &ObjImport) -> Result<Head, HeadError> {
+    let path = &import.path;
+    let format = MeshFormat::from_path(path).unwrap_or(MeshFormat::Obj);
+    let bytes = match format {
+        // tobj and the PLY reader open the file themselves; check it can be opened first.
+        MeshFormat::Obj | MeshFormat::Ply => std::fs::File::open(path).map(|_| Vec::new()),
+        MeshFormat::Gltf => std::fs::read(path),
+    }
+    .map_err(|source| HeadError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let raw = match format {
+        MeshFormat::Obj => formats::read_obj(path),
+        MeshFormat::Ply => formats::read_ply(path),
+        MeshFormat::Gltf => {
+            formats::read_gltf_bytes(&bytes, path.parent().unwrap_or(Path::new("")))
+        }
+    }
+    .map_err(|message| HeadError::Parse {
+        path: path.clone(),
+        format: format.name(),
+        message,
+    })?;
+    head_from_raw(raw, import)
+}
+
+/// Turns a mesh as read into a head: checks, head space, cleaning, landmarks.
+pub fn head_from_raw(raw: formats::RawMesh, import: &ObjImport) -> Result<Head, HeadError> {
     let path = &import.path;
     if !(import.scale_to_mm.is_finite() && import.scale_to_mm > 0.0) {
         return Err(HeadError::BadScale {
@@ -154,53 +194,39 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
             });
         }
     }
-    let file = std::fs::File::open(path).map_err(|source| HeadError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    let options = tobj::LoadOptions {
-        triangulate: true,
-        // Keep one index stream for positions: corners that differ only in UV or normal then
-        // share their vertex instead of splitting the surface along seams.
-        single_index: false,
-        ignore_points: true,
-        ignore_lines: true,
-    };
-    // Materials are not used: the renderer shades skin itself.
-    let (models, _materials) =
-        tobj::load_obj_buf(&mut std::io::BufReader::new(file), &options, |_| {
-            Err(tobj::LoadError::OpenFileFailed)
-        })
-        .map_err(|e| HeadError::Parse {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-
-    let mut positions = Vec::new();
-    let mut indices = Vec::new();
-    for model in &models {
-        let m = &model.mesh;
-        let base = positions.len() as u32;
-        for c in m.positions.chunks_exact(3) {
-            let p = Vec3::new(c[0], c[1], c[2]);
-            if !p.is_finite() {
-                return Err(HeadError::NonFinite {
-                    path: path.clone(),
-                    position: p.to_array(),
-                });
-            }
-            positions.push(p);
-        }
-        indices.extend(m.indices.iter().map(|&i| base + i));
+    for note in &raw.notes {
+        log::warn!("head mesh {}: {note}", path.display());
     }
+    if let Some(p) = raw.positions.iter().find(|p| !p.is_finite()) {
+        return Err(HeadError::NonFinite {
+            path: path.clone(),
+            position: p.to_array(),
+        });
+    }
+    let formats::RawMesh {
+        positions,
+        indices,
+        corner_uvs,
+        vertex_colors,
+        albedo_map,
+        ..
+    } = raw;
     let positions: Vec<Vec3> = positions
         .into_iter()
         .map(|p| import.up.to_head(p * import.scale_to_mm))
         .collect();
 
-    let mut mesh = clean_mesh(positions, indices);
+    let mut mesh = clean_mesh(positions, indices, corner_uvs, vertex_colors);
     if mesh.indices.is_empty() {
         return Err(HeadError::NoTriangles { path: path.clone() });
+    }
+    if mesh.corner_uvs.len() == mesh.indices.len() {
+        mesh.albedo_map = albedo_map;
+    } else {
+        mesh.corner_uvs.clear();
+    }
+    if let Some(dropped) = keep_largest_piece(&mut mesh) {
+        log::warn!("head mesh {}: {dropped}", path.display());
     }
     orient_outward(&mut mesh);
     mesh.recompute_normals();
@@ -284,20 +310,36 @@ pub fn write_obj(head: &Head, path: &Path) -> std::io::Result<()> {
 // Cleaning.
 // ---------------------------------------------------------------------------------------------
 
-/// Welds coincident positions, drops degenerate triangles and unused vertices.
-fn clean_mesh(positions: Vec<Vec3>, indices: Vec<u32>) -> TriMesh {
+/// Welds coincident positions, drops degenerate triangles and unused vertices. Corner UVs
+/// (parallel to `indices`, or empty) stay with their corners; vertex colours (per position, or
+/// empty) are averaged over the vertices welded together.
+fn clean_mesh(
+    positions: Vec<Vec3>,
+    indices: Vec<u32>,
+    corner_uvs: Vec<Vec2>,
+    vertex_colors: Vec<Vec3>,
+) -> TriMesh {
     let n = positions.len() as u32;
+    let has_uvs = corner_uvs.len() == indices.len();
+    let has_colours = vertex_colors.len() == positions.len();
+    let mut uvs_in = Vec::new();
     let indices: Vec<u32> = indices
         .chunks_exact(3)
-        .filter(|t| t.iter().all(|&i| i < n))
-        .flatten()
-        .copied()
+        .enumerate()
+        .filter(|(_, t)| t.iter().all(|&i| i < n))
+        .flat_map(|(k, t)| {
+            if has_uvs {
+                uvs_in.extend_from_slice(&corner_uvs[3 * k..3 * k + 3]);
+            }
+            t.iter().copied()
+        })
         .collect();
     let remap = weld(&positions);
 
     // Degenerate: two corners welded together, or (numerically) no area.
     let mut kept = Vec::with_capacity(indices.len());
-    for t in indices.chunks_exact(3) {
+    let mut kept_uvs = Vec::new();
+    for (k, t) in indices.chunks_exact(3).enumerate() {
         let [a, b, c] = [t[0], t[1], t[2]].map(|i| remap[i as usize]);
         if a == b || b == c || a == c {
             continue;
@@ -312,6 +354,9 @@ fn clean_mesh(positions: Vec<Vec3>, indices: Vec<u32>) -> TriMesh {
             continue;
         }
         kept.extend_from_slice(&[a, b, c]);
+        if has_uvs {
+            kept_uvs.extend_from_slice(&uvs_in[3 * k..3 * k + 3]);
+        }
     }
 
     // Compact to the vertices a triangle uses, keeping their order.
@@ -325,8 +370,105 @@ fn clean_mesh(positions: Vec<Vec3>, indices: Vec<u32>) -> TriMesh {
         new_index[i] = out.positions_mm.len() as u32;
         out.positions_mm.push(*p);
     }
+    if has_colours {
+        let mut sum = vec![(Vec3::ZERO, 0.0f32); out.positions_mm.len()];
+        for (i, c) in vertex_colors.iter().enumerate() {
+            let j = new_index[remap[i] as usize];
+            if j != u32::MAX {
+                sum[j as usize].0 += *c;
+                sum[j as usize].1 += 1.0;
+            }
+        }
+        out.vertex_colors = sum.into_iter().map(|(c, k)| c / k.max(1.0)).collect();
+    }
     out.indices = kept.into_iter().map(|i| new_index[i as usize]).collect();
+    out.corner_uvs = kept_uvs;
     out
+}
+
+/// Keeps the connected piece with the most surface (the head of a scan, with its neck and
+/// shoulders) and drops the rest: floating islands of scanner noise, a separate base, eyes
+/// modelled apart. Returns what was dropped, for the log, or None when the mesh is one piece.
+fn keep_largest_piece(mesh: &mut TriMesh) -> Option<String> {
+    let n = mesh.positions_mm.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(parent: &mut [u32], mut i: u32) -> u32 {
+        while parent[i as usize] != i {
+            parent[i as usize] = parent[parent[i as usize] as usize];
+            i = parent[i as usize];
+        }
+        i
+    }
+    for t in mesh.indices.chunks_exact(3) {
+        for k in 1..3 {
+            let (a, b) = (find(&mut parent, t[0]), find(&mut parent, t[k]));
+            if a != b {
+                parent[a as usize] = b;
+            }
+        }
+    }
+    let mut area: HashMap<u32, (f64, usize)> = HashMap::new();
+    for t in 0..mesh.triangle_count() {
+        let root = find(&mut parent, mesh.indices[3 * t]);
+        let e = area.entry(root).or_default();
+        e.0 += mesh.triangle_area_mm2(t) as f64;
+        e.1 += 1;
+    }
+    if area.len() <= 1 {
+        return None;
+    }
+    let (&keep, &(kept_area, _)) = area
+        .iter()
+        .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+        .expect("non-empty");
+    let dropped: Vec<(f64, usize)> = area
+        .iter()
+        .filter(|(r, _)| **r != keep)
+        .map(|(_, v)| *v)
+        .collect();
+    let keep_tri: Vec<bool> = (0..mesh.triangle_count())
+        .map(|t| find(&mut parent, mesh.indices[3 * t]) == keep)
+        .collect();
+    let has_uvs = mesh.corner_uvs.len() == mesh.indices.len();
+    let mut indices = Vec::new();
+    let mut uvs = Vec::new();
+    for (t, _) in keep_tri.iter().enumerate().filter(|(_, k)| **k) {
+        indices.extend_from_slice(&mesh.indices[3 * t..3 * t + 3]);
+        if has_uvs {
+            uvs.extend_from_slice(&mesh.corner_uvs[3 * t..3 * t + 3]);
+        }
+    }
+    // Compact the vertices.
+    let mut new_index = vec![u32::MAX; n];
+    let mut positions = Vec::new();
+    let mut colours = Vec::new();
+    let has_colours = mesh.vertex_colors.len() == n;
+    for &i in &indices {
+        if new_index[i as usize] == u32::MAX {
+            new_index[i as usize] = positions.len() as u32;
+            positions.push(mesh.positions_mm[i as usize]);
+            if has_colours {
+                colours.push(mesh.vertex_colors[i as usize]);
+            }
+        }
+    }
+    mesh.indices = indices.iter().map(|&i| new_index[i as usize]).collect();
+    mesh.positions_mm = positions;
+    mesh.vertex_colors = colours;
+    mesh.corner_uvs = uvs;
+    mesh.normals.clear();
+    mesh.albedo_tint.clear();
+    let (tris, area_mm2) = dropped
+        .iter()
+        .fold((0, 0.0), |(n, a), (da, dn)| (n + dn, a + da));
+    Some(format!(
+        "kept the largest connected piece ({:.0} cm²) and dropped {} other piece(s): {} \
+         triangles, {:.1} cm²",
+        kept_area / 100.0,
+        dropped.len(),
+        tris,
+        area_mm2 / 100.0
+    ))
 }
 
 /// For every vertex, the first vertex at (practically) the same position. The tolerance is
@@ -432,7 +574,7 @@ fn orient_outward(mesh: &mut TriMesh) {
         pieces += 1;
     }
     for (t, _) in flip.iter().enumerate().filter(|(_, f)| **f) {
-        mesh.indices.swap(3 * t + 1, 3 * t + 2);
+        mesh.flip_triangle(t);
     }
 
     // Volume per piece, about the piece's own vertex centroid.
@@ -453,7 +595,7 @@ fn orient_outward(mesh: &mut TriMesh) {
     }
     for t in 0..tri_count {
         if volume[component[t] as usize] < 0.0 {
-            mesh.indices.swap(3 * t + 1, 3 * t + 2);
+            mesh.flip_triangle(t);
         }
     }
 }

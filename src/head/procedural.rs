@@ -72,6 +72,7 @@ pub fn build(params: &ProceduralHeadParams) -> Head {
         normals: Vec::new(),
         albedo_tint: design_positions.iter().map(|p| tint(*p)).collect(),
         indices: ico.indices.clone(),
+        ..Default::default()
     };
     mesh.recompute_normals();
 

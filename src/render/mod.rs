@@ -104,6 +104,9 @@ pub struct SkinLook {
     pub roughness: f32,
     /// Redness of freshly treated skin, 0-1 ([`crate::pigment::ageing::AgeingModel::redness`]).
     pub redness: f32,
+    /// The scene names no skin colour: a scan with its own colours (texture or vertex colours)
+    /// shows them as they are, and `albedo_linear` applies only to heads without any.
+    pub albedo_from_scan: bool,
 }
 
 impl SkinLook {
@@ -113,6 +116,7 @@ impl SkinLook {
             albedo_linear,
             roughness,
             redness: 0.0,
+            albedo_from_scan: false,
         }
     }
 }
@@ -340,6 +344,10 @@ pub struct GpuScene {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
     index_count: u32,
+    /// The surface pass's group 2: the scan's colour texture (one white texel without).
+    albedo: wgpu::BindGroup,
+    /// The scan's measured skin colour (linear), where it has colours of its own.
+    scan_skin: Option<Vec3>,
     dots: Option<wgpu::Buffer>,
     dot_count: u32,
     pigment: wgpu::BindGroup,
@@ -571,6 +579,94 @@ impl Renderer {
         texture
     }
 
+    /// The surface pass's group 2: the scan's colour texture with its mips, or one white
+    /// texel for a head without one.
+    fn upload_albedo(&self, mesh: &crate::head::TriMesh) -> wgpu::BindGroup {
+        let device = &self.gpu.device;
+        let max = self.gpu.limits().max_texture_dimension_2d;
+        let mut image = match (
+            &mesh.albedo_map,
+            mesh.corner_uvs.len() == mesh.indices.len(),
+        ) {
+            (Some(map), true) => map.image.clone(),
+            _ => image::RgbaImage::from_pixel(1, 1, image::Rgba([255; 4])),
+        };
+        if image.width() > max || image.height() > max {
+            image = image::imageops::resize(
+                &image,
+                image.width().min(max),
+                image.height().min(max),
+                image::imageops::FilterType::Triangle,
+            );
+        }
+        let mut levels = vec![image];
+        while let Some(last) = levels.last().filter(|l| l.width() > 1 || l.height() > 1) {
+            let (w, h) = ((last.width() / 2).max(1), (last.height() / 2).max(1));
+            let next = image::imageops::resize(last, w, h, image::imageops::FilterType::Triangle);
+            levels.push(next);
+        }
+        let (w, h) = levels[0].dimensions();
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("scan albedo"),
+            size: wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: levels.len() as u32,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8UnormSrgb,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        for (level, img) in levels.iter().enumerate() {
+            self.gpu.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &texture,
+                    mip_level: level as u32,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                img.as_raw(),
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(img.width() * 4),
+                    rows_per_image: Some(img.height()),
+                },
+                wgpu::Extent3d {
+                    width: img.width(),
+                    height: img.height(),
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        let view = texture.create_view(&Default::default());
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("scan albedo"),
+            address_mode_u: wgpu::AddressMode::Repeat,
+            address_mode_v: wgpu::AddressMode::Repeat,
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            mipmap_filter: wgpu::MipmapFilterMode::Linear,
+            ..Default::default()
+        });
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("scan albedo"),
+            layout: &self.passes.surface.albedo_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&sampler),
+                },
+            ],
+        })
+    }
+
     /// The surface pass's group 1: the pigment map and the scalp map.
     fn surface_maps(
         &self,
@@ -651,28 +747,25 @@ impl Renderer {
         let limits = self.gpu.limits();
         let map_size = pigment_map_size.min(limits.max_texture_dimension_2d).max(1);
         let mesh = &head.mesh;
-        let vertices: Vec<SkinVertex> = (0..mesh.positions_mm.len())
-            .map(|i| SkinVertex {
-                position_mm: mesh.positions_mm[i].to_array(),
-                normal: mesh.normals[i].to_array(),
-                tint: mesh
-                    .albedo_tint
-                    .get(i)
-                    .copied()
-                    .unwrap_or(Vec3::ONE)
-                    .to_array(),
-            })
-            .collect();
+        // The scan's colours are stored relative to its measured skin tone (the forehead's),
+        // so the G-buffer's tint keeps meaning "relative to the skin colour" and the frame's
+        // skin colour (the scan's own, or the scene's as an override) scales them.
+        let scan_skin = crate::head::skin_tone::measure(head).map(|t| t.albedo_linear);
+        let (skin_vertices, skin_indices) = skin_vertices(
+            mesh,
+            scan_skin.map_or(Vec3::ONE, |m| Vec3::ONE / m.max(Vec3::splat(1e-3))),
+        );
         let vertices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("head vertices"),
-            contents: bytemuck::cast_slice(&vertices),
+            contents: bytemuck::cast_slice(&skin_vertices),
             usage: wgpu::BufferUsages::VERTEX,
         });
         let indices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("head indices"),
-            contents: bytemuck::cast_slice(&mesh.indices),
+            contents: bytemuck::cast_slice(&skin_indices),
             usage: wgpu::BufferUsages::INDEX,
         });
+        let albedo = self.upload_albedo(mesh);
         let origin = head.cranium_center();
         let empty = PigmentMap::empty(origin);
         let empty_view = self.upload_cube("no pigment", empty.size, &empty.levels);
@@ -713,7 +806,9 @@ impl Renderer {
         Ok(GpuScene {
             vertices,
             indices,
-            index_count: mesh.indices.len() as u32,
+            index_count: skin_indices.len() as u32,
+            albedo,
+            scan_skin,
             dots: None,
             dot_count: 0,
             pigment: self.surface_maps(&empty_view, &scalp_view),
@@ -1052,6 +1147,10 @@ impl Renderer {
         let lux = |c: Vec3, e: f32| v4(c * e * exposure, 0.0);
         // A grey studio backdrop in the same light, a stop under the subject, white-balanced.
         let backdrop = light.backdrop_radiance() * exposure;
+        let skin_albedo = match scene.scan_skin {
+            Some(scan) if settings.skin.albedo_from_scan => scan,
+            _ => settings.skin.albedo_linear,
+        };
         let mut uniforms = FrameUniforms {
             view_proj: view_proj.to_cols_array_2d(),
             inv_view_proj: view_proj.inverse().to_cols_array_2d(),
@@ -1060,7 +1159,7 @@ impl Renderer {
             light_color: lux(light.key.color, light.key.illuminance_lux),
             sky_color: lux(light.sky_color, light.sky_lux),
             ground_color: lux(light.ground_color, light.ground_lux),
-            skin: v4(settings.skin.albedo_linear, settings.skin.roughness),
+            skin: v4(skin_albedo, settings.skin.roughness),
             pigment_origin: v4(scene.pigment_origin_mm, scene.texel_angle),
             viewport: [
                 (w * ss) as f32,
@@ -1074,15 +1173,12 @@ impl Renderer {
             pixel_origin: [0.0; 4],
             skin_detail: [0.0, settings.skin.redness.clamp(0.0, 1.0), 0.0, 0.0],
             hair: v4(
-                scene
-                    .stubble
-                    .darkening(settings.skin.albedo_linear, scene.hair_linear),
+                scene.stubble.darkening(skin_albedo, scene.hair_linear),
                 scene.stubble.coverage(),
             ),
             stubble: v4(
-                (Vec3::ONE
-                    - scene.hair_linear / settings.skin.albedo_linear.max(Vec3::splat(1e-4)))
-                .max(Vec3::ZERO),
+                (Vec3::ONE - scene.hair_linear / skin_albedo.max(Vec3::splat(1e-4)))
+                    .max(Vec3::ZERO),
                 0.0,
             ),
             flags: frame_flags::SKIN_DETAIL
@@ -1136,6 +1232,7 @@ impl Renderer {
             targets,
             &self.frame_bind_group,
             pigment,
+            &scene.albedo,
             &scene.vertices,
             &scene.indices,
             scene.index_count,
@@ -1176,6 +1273,53 @@ impl Renderer {
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
         encoder
     }
+}
+
+/// The head's vertices for the surface and shadow passes. A textured mesh is split where its
+/// corners' UVs differ (the texture's seams); geometry and normals stay those of the welded
+/// mesh, so the seam is invisible in shading. `scan_scale` multiplies the scan's vertex colours
+/// (the inverse of its measured skin colour).
+fn skin_vertices(mesh: &crate::head::TriMesh, scan_scale: Vec3) -> (Vec<SkinVertex>, Vec<u32>) {
+    let coloured = mesh.vertex_colors.len() == mesh.positions_mm.len();
+    let textured = mesh.albedo_map.is_some() && mesh.corner_uvs.len() == mesh.indices.len();
+    let vertex = |i: usize, uv: glam::Vec2| {
+        let mut tint = mesh.albedo_tint.get(i).copied().unwrap_or(Vec3::ONE);
+        if coloured || textured {
+            tint *= scan_scale;
+        }
+        if coloured {
+            tint *= mesh.vertex_colors[i];
+        }
+        SkinVertex {
+            position_mm: mesh.positions_mm[i].to_array(),
+            normal: mesh.normals[i].to_array(),
+            tint: tint.to_array(),
+            uv: uv.to_array(),
+        }
+    };
+    if !textured {
+        let vertices = (0..mesh.positions_mm.len())
+            .map(|i| vertex(i, glam::Vec2::ZERO))
+            .collect();
+        return (vertices, mesh.indices.clone());
+    }
+    let mut split: std::collections::HashMap<(u32, [u32; 2]), u32> =
+        std::collections::HashMap::with_capacity(mesh.positions_mm.len() * 2);
+    let mut vertices = Vec::with_capacity(mesh.positions_mm.len() * 2);
+    let indices = mesh
+        .indices
+        .iter()
+        .zip(&mesh.corner_uvs)
+        .map(|(&i, uv)| {
+            *split
+                .entry((i, [uv.x.to_bits(), uv.y.to_bits()]))
+                .or_insert_with(|| {
+                    vertices.push(vertex(i as usize, *uv));
+                    vertices.len() as u32 - 1
+                })
+        })
+        .collect();
+    (vertices, indices)
 }
 
 #[cfg(test)]

@@ -6,15 +6,19 @@ use super::{DEPTH_FORMAT, shader_module};
 pub struct SurfacePass {
     pipeline: wgpu::RenderPipeline,
     pub pigment_layout: wgpu::BindGroupLayout,
+    /// Group 2: the scan's colour texture and its sampler.
+    pub albedo_layout: wgpu::BindGroupLayout,
 }
 
-/// Vertex layout of the head mesh: position, normal, albedo tint (all vec3<f32>).
+/// Vertex layout of the head mesh: position, normal, albedo tint (vec3<f32>), texture
+/// coordinates (vec2<f32>, origin top-left).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct SkinVertex {
     pub position_mm: [f32; 3],
     pub normal: [f32; 3],
     pub tint: [f32; 3],
+    pub uv: [f32; 2],
 }
 
 impl SurfacePass {
@@ -56,12 +60,37 @@ impl SurfacePass {
                 },
             ],
         });
+        let albedo_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("scan albedo"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("surface"),
-            bind_group_layouts: &[Some(frame_layout), Some(&pigment_layout)],
+            bind_group_layouts: &[
+                Some(frame_layout),
+                Some(&pigment_layout),
+                Some(&albedo_layout),
+            ],
             immediate_size: 0,
         });
-        let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3];
+        let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 3 => Float32x2];
         let targets: Vec<Option<wgpu::ColorTargetState>> =
             GBUFFER_FORMATS.iter().map(|f| Some((*f).into())).collect();
         let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -101,6 +130,7 @@ impl SurfacePass {
         Self {
             pipeline,
             pigment_layout,
+            albedo_layout,
         }
     }
 
@@ -111,6 +141,7 @@ impl SurfacePass {
         targets: &FrameTargets,
         frame: &wgpu::BindGroup,
         pigment: &wgpu::BindGroup,
+        albedo: &wgpu::BindGroup,
         vertices: &wgpu::Buffer,
         indices: &wgpu::Buffer,
         index_count: u32,
@@ -161,6 +192,7 @@ impl SurfacePass {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, frame, &[]);
         pass.set_bind_group(1, pigment, &[]);
+        pass.set_bind_group(2, albedo, &[]);
         pass.set_vertex_buffer(0, vertices.slice(..));
         pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
         pass.draw_indexed(0..index_count, 0, 0..1);

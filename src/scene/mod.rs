@@ -115,7 +115,11 @@ impl Default for StubbleSpec {
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
     /// sRGB hex, e.g. "#d7a486", or a Fitzpatrick preset, "fitzpatrick-I" to "fitzpatrick-VI".
-    pub skin: String,
+    /// Absent: a scan's own colours (texture or vertex colours) as they are, and
+    /// [`DEFAULT_SKIN`] for a head without any. Given with a coloured scan: the scan is tinted so
+    /// its measured forehead tone becomes this colour.
+    #[serde(default)]
+    pub skin: Option<String>,
     #[serde(default = "default_hair")]
     pub hair: String,
     /// 0 = glossy, freshly shaved; 1 = matte product.
@@ -138,10 +142,17 @@ fn default_matte() -> f32 {
     0.3
 }
 
+/// The skin colour of a head without colours of its own when the scene names none.
+pub const DEFAULT_SKIN: &str = "#d7a486";
+
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeadSpec {
-    /// An OBJ file, relative to the scene file. Absent: the procedural head.
+    /// A head built into Stipple: "procedural" (the default) or "lee-perry-smith" (a textured
+    /// photoscan, CC BY 3.0: assets/heads/lee-perry-smith/NOTICE.md).
+    pub builtin: Option<String>,
+    /// A scan: OBJ (+ MTL + texture), glTF / GLB or PLY, by extension, relative to the scene
+    /// file. Absent: the built-in head.
     pub mesh: Option<PathBuf>,
     /// "mm", "cm" or "m".
     pub units: Option<String>,
@@ -323,12 +334,13 @@ impl Scene {
                 Err(self.invalid(key, format!("{what} between {lo} and {hi}, got {v}")))
             }
         };
-        if parse_skin(&s.client.skin).is_none() {
+        if let Some(skin) = &s.client.skin
+            && parse_skin(skin).is_none()
+        {
             return Err(self.invalid(
                 "client.skin",
                 format!(
-                    "an sRGB colour like \"#d7a486\" or a preset \"fitzpatrick-I\" to \"fitzpatrick-VI\", got {:?}",
-                    s.client.skin
+                    "an sRGB colour like \"#d7a486\" or a preset \"fitzpatrick-I\" to \"fitzpatrick-VI\", got {skin:?}"
                 ),
             ));
         }
@@ -350,6 +362,29 @@ impl Scene {
                 "client.head.mesh",
                 "a mesh path when units, scale_to_mm, up or landmarks are given",
             ));
+        }
+        if let Some(b) = &head.builtin {
+            if !crate::head::builtin::NAMES.contains(&b.as_str()) {
+                return Err(self.invalid(
+                    "client.head.builtin",
+                    format!(
+                        "one of {}, got {b:?}",
+                        crate::head::builtin::NAMES.join(", ")
+                    ),
+                ));
+            }
+            if head.mesh.is_some() {
+                return Err(self.invalid(
+                    "client.head.builtin",
+                    "either a built-in head or a mesh, not both",
+                ));
+            }
+            if b != "procedural" && head.procedural.is_some() {
+                return Err(self.invalid(
+                    "client.head.procedural",
+                    "procedural parameters only with the procedural head",
+                ));
+            }
         }
         if head.mesh.is_some() && head.procedural.is_some() {
             return Err(self.invalid(
@@ -581,10 +616,28 @@ impl Scene {
     }
 
     pub fn skin(&self) -> SkinLook {
-        SkinLook::new(
-            parse_skin(&self.spec.client.skin).expect("validated"),
-            0.32 + 0.4 * self.spec.client.matte,
-        )
+        let skin = self.spec.client.skin.as_deref();
+        SkinLook {
+            albedo_from_scan: skin.is_none(),
+            ..SkinLook::new(
+                parse_skin(skin.unwrap_or(DEFAULT_SKIN)).expect("validated"),
+                0.32 + 0.4 * self.spec.client.matte,
+            )
+        }
+    }
+
+    /// The built-in scene on the built-in photoscan (Lee Perry-Smith, textured), its skin
+    /// colour the scan's own: the demo's scene.
+    pub fn demo() -> Scene {
+        let mut scene = Self::builtin();
+        scene.spec.client.head.builtin = Some("lee-perry-smith".into());
+        scene.spec.client.skin = None;
+        // Stopgap, set by eye on the demo renders: this scan's estimated glabella sits only
+        // ~82 mm below its vertex, so the built-in scene's 8 cm hairline (along the skin)
+        // lands near the crown; 6 cm puts it at the front of the scalp. Remove once the
+        // landmark estimates are checked against hand-marked points on this scan.
+        scene.spec.plan.hairline.height_cm = Some(6.0);
+        scene
     }
 
     /// The hair colour, linear sRGB.
@@ -651,14 +704,23 @@ impl Scene {
     pub fn head(&self) -> Result<Head, SceneError> {
         let spec = &self.spec.client.head;
         let Some(mesh) = &spec.mesh else {
+            if spec.builtin.as_deref() == Some("lee-perry-smith") {
+                return crate::head::builtin::lee_perry_smith().map_err(|e| SceneError::Head {
+                    file: self.file.clone(),
+                    message: e.to_string(),
+                });
+            }
             let params = spec.procedural.clone().unwrap_or_default();
             return Ok(crate::head::procedural::build(&params));
         };
+        let format = crate::head::formats::MeshFormat::from_path(mesh);
         let scale_to_mm = match (spec.units.as_deref(), spec.scale_to_mm) {
             (_, Some(f)) => f,
             (Some("cm"), None) => 10.0,
             (Some("m"), None) => 1000.0,
-            _ => 1.0,
+            (Some("mm"), None) => 1.0,
+            // glTF is in metres by its specification.
+            _ => format.and_then(|f| f.fixed_scale_to_mm()).unwrap_or(1.0),
         };
         let up = match spec.up.as_deref() {
             Some("z") => crate::head::obj::UpAxis::Z,
@@ -680,9 +742,15 @@ impl Scene {
                 ear_right: v(lm.ear_right),
             },
         };
-        crate::head::obj::load_obj(&import).map_err(|e| SceneError::Head {
+        let head = crate::head::obj::load_head(&import).map_err(|e| SceneError::Head {
             file: self.file.clone(),
             message: e.to_string(),
-        })
+        })?;
+        crate::head::sanity::check(&head).map_err(|e| SceneError::Invalid {
+            file: self.file.clone(),
+            key: e.key.into(),
+            expected: e.expected,
+        })?;
+        Ok(head)
     }
 }

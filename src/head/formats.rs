@@ -1,0 +1,374 @@
+//! Reading the files phone scanners write: Wavefront OBJ (+ MTL + texture), glTF 2.0 / GLB and
+//! PLY (ASCII or binary, with vertex colours). Each reader returns a [`RawMesh`] in the file's
+//! own units and axes; `obj::load_head` turns it into a head (welding, cleaning, head space).
+
+use super::mesh::{AlbedoMap, srgb_to_linear};
+use glam::{Mat4, Vec2, Vec3};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which reader a file goes to: by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeshFormat {
+    Obj,
+    /// glTF 2.0, binary (`.glb`) or JSON (`.gltf`) with its buffers and images beside it.
+    Gltf,
+    Ply,
+}
+
+impl MeshFormat {
+    pub fn from_path(path: &Path) -> Option<MeshFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "obj" => Some(MeshFormat::Obj),
+            "glb" | "gltf" => Some(MeshFormat::Gltf),
+            "ply" => Some(MeshFormat::Ply),
+            _ => None,
+        }
+    }
+
+    /// The format's name and what a file of it holds, for errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            MeshFormat::Obj => "a Wavefront OBJ (expected a text OBJ file with `v` and `f` lines)",
+            MeshFormat::Gltf => "glTF 2.0 (expected a .glb or a .gltf with its buffers)",
+            MeshFormat::Ply => "a PLY (expected a vertex element with x, y, z and a face element)",
+        }
+    }
+
+    /// Millimetres per file unit where the format fixes it: glTF is in metres by its
+    /// specification (glTF 2.0, section 3.4 "Coordinate System and Units"); OBJ and PLY have
+    /// no units.
+    pub fn fixed_scale_to_mm(self) -> Option<f32> {
+        (self == MeshFormat::Gltf).then_some(1000.0)
+    }
+}
+
+/// A mesh as read, before cleaning: file units and axes.
+#[derive(Debug, Default)]
+pub struct RawMesh {
+    pub positions: Vec<Vec3>,
+    /// Three per triangle.
+    pub indices: Vec<u32>,
+    /// One per index (origin top-left), or empty.
+    pub corner_uvs: Vec<Vec2>,
+    /// Linear RGB, one per position, or empty.
+    pub vertex_colors: Vec<Vec3>,
+    pub albedo_map: Option<Arc<AlbedoMap>>,
+    /// Things the reader could not use, for the log.
+    pub notes: Vec<String>,
+}
+
+/// Loading failed: the message says what was expected.
+pub type FormatResult<T> = Result<T, String>;
+
+fn decode_image(bytes: &[u8], what: &str) -> FormatResult<Arc<AlbedoMap>> {
+    let image = image::load_from_memory(bytes)
+        .map_err(|e| format!("cannot decode the colour texture {what}: {e}"))?;
+    Ok(Arc::new(AlbedoMap {
+        image: image.to_rgba8(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// OBJ
+// ---------------------------------------------------------------------------------------------
+
+pub fn read_obj(path: &Path) -> FormatResult<RawMesh> {
+    let options = tobj::LoadOptions {
+        triangulate: true,
+        // Separate position and texture indices: positions are welded later, corners keep
+        // their own UVs.
+        single_index: false,
+        ignore_points: true,
+        ignore_lines: true,
+    };
+    let (models, materials) = tobj::load_obj(path, &options).map_err(|e| e.to_string())?;
+    let mut raw = RawMesh::default();
+    let materials = match materials {
+        Ok(m) => m,
+        Err(e) => {
+            raw.notes.push(format!(
+                "its material library could not be read ({e}): no colours"
+            ));
+            Vec::new()
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    // The texture of the first material that has one (scans carry one texture).
+    let textured = models
+        .iter()
+        .filter_map(|m| m.mesh.material_id)
+        .find_map(|id| materials.get(id)?.diffuse_texture.clone().map(|t| (id, t)));
+    if let Some((_, file)) = &textured {
+        let tex_path = dir.join(file.replace('\\', "/"));
+        match std::fs::read(&tex_path) {
+            Ok(bytes) => {
+                raw.albedo_map = Some(decode_image(&bytes, &tex_path.display().to_string())?)
+            }
+            Err(e) => raw.notes.push(format!(
+                "its texture {} could not be read ({e}): no texture",
+                tex_path.display()
+            )),
+        }
+    }
+    let any_kd = models.iter().any(|m| {
+        m.mesh
+            .material_id
+            .and_then(|id| materials.get(id)?.diffuse)
+            .is_some()
+    });
+    let textured_id = textured.as_ref().map(|(id, _)| *id);
+    for model in &models {
+        let m = &model.mesh;
+        let base = raw.positions.len() as u32;
+        for c in m.positions.chunks_exact(3) {
+            raw.positions.push(Vec3::new(c[0], c[1], c[2]));
+        }
+        // A material with a texture shows the texture (as viewers and scanners' own previews
+        // do; Kd is often an exporter's 0.8 grey); one without shows its Kd.
+        let material = m.material_id.and_then(|id| materials.get(id));
+        let kd = if m.material_id.is_some() && m.material_id == textured_id {
+            Vec3::ONE
+        } else {
+            material
+                .and_then(|mat| mat.diffuse)
+                .map_or(Vec3::ONE, |d| srgb_to_linear(Vec3::from_array(d)))
+        };
+        if any_kd || raw.albedo_map.is_some() {
+            raw.vertex_colors
+                .extend(std::iter::repeat_n(kd, m.positions.len() / 3));
+        }
+        raw.indices.extend(m.indices.iter().map(|&i| base + i));
+        if raw.albedo_map.is_some() {
+            let has_uv = m.texcoord_indices.len() == m.indices.len() && !m.texcoords.is_empty();
+            for k in 0..m.indices.len() {
+                let uv = if has_uv {
+                    let t = m.texcoord_indices[k] as usize;
+                    let (u, v) = (
+                        m.texcoords.get(2 * t).copied().unwrap_or(0.0),
+                        m.texcoords.get(2 * t + 1).copied().unwrap_or(0.0),
+                    );
+                    // OBJ's v runs up from the bottom of the image.
+                    Vec2::new(u, 1.0 - v)
+                } else {
+                    Vec2::ZERO
+                };
+                raw.corner_uvs.push(uv);
+            }
+        }
+    }
+    if raw.vertex_colors.iter().all(|c| *c == Vec3::ONE) {
+        raw.vertex_colors.clear();
+    }
+    Ok(raw)
+}
+
+// ---------------------------------------------------------------------------------------------
+// glTF 2.0
+// ---------------------------------------------------------------------------------------------
+
+/// Reads a `.glb` or `.gltf` from memory; `dir` resolves external buffers and images.
+pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
+    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| e.to_string())?;
+    let doc = &gltf.document;
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
+    for buffer in doc.buffers() {
+        let data = match buffer.source() {
+            gltf::buffer::Source::Bin => gltf
+                .blob
+                .clone()
+                .ok_or("the GLB has no binary chunk for its buffer")?,
+            gltf::buffer::Source::Uri(uri) => read_uri(uri, dir)?,
+        };
+        buffers.push(data);
+    }
+    let mut raw = RawMesh::default();
+    let mut texture: Option<usize> = None;
+    let mut any_colour = false;
+    let scene = doc
+        .default_scene()
+        .or_else(|| doc.scenes().next())
+        .ok_or("the file has no scene")?;
+    let mut stack: Vec<(gltf::Node, Mat4)> = scene.nodes().map(|n| (n, Mat4::IDENTITY)).collect();
+    while let Some((node, parent)) = stack.pop() {
+        let world = parent * Mat4::from_cols_array_2d(&node.transform().matrix());
+        stack.extend(node.children().map(|c| (c, world)));
+        let Some(mesh) = node.mesh() else { continue };
+        for prim in mesh.primitives() {
+            if prim.mode() != gltf::mesh::Mode::Triangles {
+                raw.notes.push(format!(
+                    "a primitive drawn as {:?} was skipped",
+                    prim.mode()
+                ));
+                continue;
+            }
+            let reader = prim.reader(|b| buffers.get(b.index()).map(|d| d.as_slice()));
+            let Some(positions) = reader.read_positions() else {
+                continue;
+            };
+            let base = raw.positions.len() as u32;
+            raw.positions
+                .extend(positions.map(|p| world.transform_point3(Vec3::from_array(p))));
+            let count = raw.positions.len() as u32 - base;
+            let indices: Vec<u32> = match reader.read_indices() {
+                Some(i) => i.into_u32().collect(),
+                None => (0..count).collect(),
+            };
+            let material = prim.material();
+            let pbr = material.pbr_metallic_roughness();
+            let factor = Vec3::from_slice(&pbr.base_color_factor()[..3]);
+            let colours: Vec<Vec3> = match reader.read_colors(0) {
+                Some(c) => c
+                    .into_rgb_f32()
+                    .map(|c| Vec3::from_array(c) * factor)
+                    .collect(),
+                None => vec![factor; count as usize],
+            };
+            any_colour |= colours.iter().any(|c| *c != Vec3::ONE);
+            // Vertex colours are kept for every primitive; cleared below if all are white.
+            raw.vertex_colors.extend(colours);
+            let tex = pbr.base_color_texture();
+            if let Some(info) = &tex {
+                let index = info.texture().source().index();
+                if texture.is_some_and(|t| t != index) {
+                    raw.notes
+                        .push("several colour textures: only the first is used".to_string());
+                }
+                texture.get_or_insert(index);
+            }
+            if material.normal_texture().is_some() {
+                raw.notes.push(
+                    "its normal map is not used (shading uses the mesh's normals)".to_string(),
+                );
+            }
+            let uvs: Option<Vec<Vec2>> = tex.as_ref().and_then(|info| {
+                reader
+                    .read_tex_coords(info.tex_coord())
+                    .map(|t| t.into_f32().map(Vec2::from_array).collect())
+            });
+            // Corner UVs for every primitive (zero where it has none); dropped below when no
+            // primitive has a texture.
+            for &i in &indices {
+                let uv = uvs
+                    .as_ref()
+                    .and_then(|u| u.get(i as usize).copied())
+                    .unwrap_or(Vec2::ZERO);
+                raw.corner_uvs.push(uv);
+            }
+            raw.indices.extend(indices.iter().map(|&i| base + i));
+        }
+    }
+    if let Some(index) = texture {
+        let image = doc.images().nth(index).ok_or("a texture names no image")?;
+        let bytes = match image.source() {
+            gltf::image::Source::View { view, .. } => {
+                let data = buffers
+                    .get(view.buffer().index())
+                    .ok_or("an image's buffer is missing")?;
+                data.get(view.offset()..view.offset() + view.length())
+                    .ok_or("an image's buffer view runs past its buffer")?
+                    .to_vec()
+            }
+            gltf::image::Source::Uri { uri, .. } => read_uri(uri, dir)?,
+        };
+        raw.albedo_map = Some(decode_image(&bytes, "embedded in the glTF")?);
+    } else {
+        raw.corner_uvs.clear();
+    }
+    if !any_colour {
+        raw.vertex_colors.clear();
+    }
+    Ok(raw)
+}
+
+fn read_uri(uri: &str, dir: &Path) -> FormatResult<Vec<u8>> {
+    if uri.starts_with("data:") {
+        return Err("data: URIs are not supported; export as .glb (binary glTF)".into());
+    }
+    let path: PathBuf = dir.join(uri.replace("%20", " "));
+    std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// PLY
+// ---------------------------------------------------------------------------------------------
+
+pub fn read_ply(path: &Path) -> FormatResult<RawMesh> {
+    use ply_rs_bw::ply::Property;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut reader = std::io::BufReader::new(file);
+    let ply = ply_rs_bw::parser::Parser::<ply_rs_bw::ply::DefaultElement>::new()
+        .read_ply(&mut reader)
+        .map_err(|e| e.to_string())?;
+    let scalar = |p: &Property| -> Option<f64> {
+        Some(match p {
+            Property::Char(v) => *v as f64,
+            Property::UChar(v) => *v as f64,
+            Property::Short(v) => *v as f64,
+            Property::UShort(v) => *v as f64,
+            Property::Int(v) => *v as f64,
+            Property::UInt(v) => *v as f64,
+            Property::Float(v) => *v as f64,
+            Property::Double(v) => *v,
+            _ => return None,
+        })
+    };
+    let mut raw = RawMesh::default();
+    let vertices = ply
+        .payload
+        .get("vertex")
+        .ok_or("no `element vertex` in the header")?;
+    let mut colours = Vec::new();
+    for v in vertices {
+        let get = |k: &str| v.get(k).and_then(scalar);
+        let (Some(x), Some(y), Some(z)) = (get("x"), get("y"), get("z")) else {
+            return Err("a vertex lacks an x, y or z property".into());
+        };
+        raw.positions.push(Vec3::new(x as f32, y as f32, z as f32));
+        let channel = |names: [&str; 2]| {
+            names.iter().find_map(|n| {
+                let p = v.get(*n)?;
+                let x = scalar(p)?;
+                // Integer colours are 0-255; float colours 0-1.
+                Some(match p {
+                    Property::Float(_) | Property::Double(_) => x as f32,
+                    _ => x as f32 / 255.0,
+                })
+            })
+        };
+        if let (Some(r), Some(g), Some(b)) = (
+            channel(["red", "r"]),
+            channel(["green", "g"]),
+            channel(["blue", "b"]),
+        ) {
+            colours.push(srgb_to_linear(
+                Vec3::new(r, g, b).clamp(Vec3::ZERO, Vec3::ONE),
+            ));
+        }
+    }
+    if colours.len() == raw.positions.len() {
+        raw.vertex_colors = colours;
+    }
+    let faces = ply.payload.get("face").map(|f| f.as_slice()).unwrap_or(&[]);
+    for f in faces {
+        let list = f
+            .get("vertex_indices")
+            .or_else(|| f.get("vertex_index"))
+            .ok_or("a face lacks a vertex_indices list")?;
+        let idx: Vec<u32> = match list {
+            Property::ListChar(l) => l.iter().map(|&i| i as u32).collect(),
+            Property::ListUChar(l) => l.iter().map(|&i| i as u32).collect(),
+            Property::ListShort(l) => l.iter().map(|&i| i as u32).collect(),
+            Property::ListUShort(l) => l.iter().map(|&i| i as u32).collect(),
+            Property::ListInt(l) => l.iter().map(|&i| i as u32).collect(),
+            Property::ListUInt(l) => l.clone(),
+            _ => return Err("vertex_indices is not a list of integers".into()),
+        };
+        // Polygons as fans.
+        for k in 1..idx.len().saturating_sub(1) {
+            raw.indices.extend_from_slice(&[idx[0], idx[k], idx[k + 1]]);
+        }
+    }
+    Ok(raw)
+}

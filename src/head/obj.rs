@@ -95,8 +95,14 @@ impl LandmarkOverrides {
     }
 }
 
+/// Largest coordinate (mm, after scaling) a head mesh may have: a kilometre.
+pub const MAX_COORDINATE_MM: f32 = 1e6;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HeadError {
+    /// An empty path, a folder, a device, a file over the size limit.
+    #[error("head mesh: {0}")]
+    Input(crate::input::InputError),
     #[error("cannot open head mesh {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -120,6 +126,12 @@ pub enum HeadError {
     )]
     NonFinite { path: PathBuf, position: [f32; 3] },
     #[error(
+        "head mesh {}: a vertex lies at {position:?} mm after scaling (expected coordinates \
+         within {MAX_COORDINATE_MM} mm of the origin: is scale_to_mm right?)",
+        path.display()
+    )]
+    OutOfRange { path: PathBuf, position: [f32; 3] },
+    #[error(
         "head mesh {}: scale_to_mm must be a positive, finite number of millimetres per file \
          unit, got {scale}",
         path.display()
@@ -136,8 +148,23 @@ pub enum HeadError {
     },
 }
 
-/// Loads an OBJ file (all its objects together) as a head.
+/// Loads an OBJ file (all its objects together) as a head: at most
+/// [`crate::input::MAX_MESH_BYTES`].
 pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
+    let path = &import.path;
+    let bytes = crate::input::read_limited(path, crate::input::MAX_MESH_BYTES, "head mesh")
+        .map_err(|e| match e {
+            crate::input::InputError::Io { error, .. } => HeadError::Io {
+                path: path.clone(),
+                source: error,
+            },
+            other => HeadError::Input(other),
+        })?;
+    load_obj_bytes(&bytes, import)
+}
+
+/// An OBJ file's contents as a head; `import.path` names it in errors.
+pub fn load_obj_bytes(bytes: &[u8], import: &ObjImport) -> Result<Head, HeadError> {
     let path = &import.path;
     if !(import.scale_to_mm.is_finite() && import.scale_to_mm > 0.0) {
         return Err(HeadError::BadScale {
@@ -154,10 +181,6 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
             });
         }
     }
-    let file = std::fs::File::open(path).map_err(|source| HeadError::Io {
-        path: path.clone(),
-        source,
-    })?;
     let options = tobj::LoadOptions {
         triangulate: true,
         // Keep one index stream for positions: corners that differ only in UV or normal then
@@ -168,7 +191,7 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
     };
     // Materials are not used: the renderer shades skin itself.
     let (models, _materials) =
-        tobj::load_obj_buf(&mut std::io::BufReader::new(file), &options, |_| {
+        tobj::load_obj_buf(&mut std::io::Cursor::new(bytes), &options, |_| {
             Err(tobj::LoadError::OpenFileFailed)
         })
         .map_err(|e| HeadError::Parse {
@@ -197,6 +220,17 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
         .into_iter()
         .map(|p| import.up.to_head(p * import.scale_to_mm))
         .collect();
+    // A kilometre is no head: beyond it, areas and normals overflow f32 and the mesh would
+    // seem to have no triangles at all.
+    if let Some(p) = positions
+        .iter()
+        .find(|p| !(p.is_finite() && p.abs().max_element() <= MAX_COORDINATE_MM))
+    {
+        return Err(HeadError::OutOfRange {
+            path: path.clone(),
+            position: p.to_array(),
+        });
+    }
 
     let mut mesh = clean_mesh(positions, indices);
     if mesh.indices.is_empty() {

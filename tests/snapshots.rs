@@ -121,7 +121,7 @@ fn comparator_passes_rounding_noise() {
             if noise.chance(0.05) {
                 for c in 0..3 {
                     if noise.chance(0.6) {
-                        p[c] = if noise.next() % 2 == 0 {
+                        p[c] = if noise.next().is_multiple_of(2) {
                             p[c].saturating_add(1)
                         } else {
                             p[c].saturating_sub(1)
@@ -170,11 +170,21 @@ fn comparator_fails_larger_dots() {
     assert!(!f.is_empty(), "dots x1.1 passed");
 }
 
-/// Veil depth of blue 0.8 -> 0.95 mm: the pigment takes a little less blue out.
+/// Veil depth of blue 0.8 -> 0.95 mm: the pigment takes a little more blue out (darkening x1.07
+/// in blue). On a real render that is one or two code values over the treated skin: 32% of the
+/// pixels of `hairline-closeup-after` and `top-after` changed, 3.5% beyond the dead zone on the
+/// close-up. Here: blue one code lower over the upper third of the close-up.
 #[test]
 fn comparator_fails_deeper_blue_veil() {
-    let (before, after) = (reference("front-before"), reference("front-after"));
-    let f = fails(&after, &scale_pigment(&before, &after, [1.0, 1.0, 0.85]));
+    let r = reference("hairline-closeup-after");
+    let mut a = r.clone();
+    let h = r.height();
+    for (_, y, p) in a.enumerate_pixels_mut() {
+        if y < h / 3 {
+            p[2] = p[2].saturating_sub(1);
+        }
+    }
+    let f = fails(&r, &a);
     assert!(!f.is_empty(), "veil 0.95 mm passed");
 }
 

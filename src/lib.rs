@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bench;
 pub mod head;
+pub mod input;
 pub mod layout;
 pub mod lighting;
 pub mod optics;

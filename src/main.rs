@@ -11,6 +11,8 @@ use stipple::render::camera::ViewName;
 use stipple::render::{AdapterRequest, BackendChoice, FrameSettings, GpuContext, Renderer};
 use stipple::scene::{OutputKind, Scene};
 
+mod cli;
+
 #[derive(Parser)]
 #[command(
     name = "stipple",
@@ -41,7 +43,7 @@ struct GpuArgs {
 enum Command {
     /// Render the built-in scene (before and after, several views) into DIR.
     Demo {
-        #[arg(long, default_value = "stipple-demo")]
+        #[arg(long, default_value = "stipple-demo", value_parser = cli::out_dir)]
         out: PathBuf,
         #[command(flatten)]
         look: OutputArgs,
@@ -49,13 +51,14 @@ enum Command {
     /// Render a scene file's views and outputs into DIR.
     Render {
         scene: PathBuf,
-        #[arg(long)]
+        /// Output folder (created if missing).
+        #[arg(long, value_parser = cli::out_dir)]
         out: PathBuf,
         /// Render only these views (default: the scene's).
         #[arg(long = "view", value_enum)]
         views: Vec<ViewArg>,
         /// Show the state after this session (1-4; default: after the last).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=4))]
         session: Option<u8>,
         #[command(flatten)]
         look: OutputArgs,
@@ -63,13 +66,15 @@ enum Command {
     /// Render frames all round the head, as numbered PNGs and a looping animated PNG.
     Turntable {
         scene: PathBuf,
-        #[arg(long)]
+        /// Output folder (created if missing).
+        #[arg(long, value_parser = cli::out_dir)]
         out: PathBuf,
-        /// Frames in one turn.
-        #[arg(long, default_value_t = 36)]
+        /// Frames in one turn: 1 to 3600.
+        #[arg(long, default_value_t = 36,
+              value_parser = clap::value_parser!(u32).range(1..=stipple::output::turntable::MAX_FRAMES as i64))]
         frames: u32,
-        /// Frames per second of the animation.
-        #[arg(long, default_value_t = 12.0)]
+        /// Frames per second of the animation: 0.1 to 100.
+        #[arg(long, default_value_t = 12.0, value_parser = cli::fps)]
         fps: f32,
         /// What each frame shows: before, after, or before-after (side by side).
         #[arg(long, default_value = "after")]
@@ -94,7 +99,7 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with_all = ["shard", "items", "force", "list", "out"])]
         merge: Option<PathBuf>,
         /// Output folder (default: the manifest's `out`).
-        #[arg(long)]
+        #[arg(long, value_parser = cli::out_dir)]
         out: Option<PathBuf>,
         /// Render every output again, even those already complete.
         #[arg(long)]
@@ -125,25 +130,27 @@ enum Command {
     },
     /// Write the built-in procedural head as an OBJ file (millimetres, +Y up, +Z forward).
     Head {
-        #[arg(long)]
+        /// The OBJ file to write.
+        #[arg(long, value_parser = cli::obj_file)]
         out: PathBuf,
     },
     /// Render one view of a scene under every lighting preset, labelled, side by side in one PNG.
     Sheet {
         scene: PathBuf,
-        #[arg(long)]
+        /// The PNG file to write.
+        #[arg(long, value_parser = cli::png_file)]
         out: PathBuf,
         /// The view (default: the scene's first).
         #[arg(long, value_enum)]
         view: Option<ViewArg>,
-        /// Tile width and height in pixels.
-        #[arg(long, default_value_t = 384)]
+        /// Tile width and height in pixels: 16 to 4096.
+        #[arg(long, default_value_t = 384, value_parser = clap::value_parser!(u32).range(16..=4096))]
         tile: u32,
-        /// Samples per pixel along each axis (default: the scene's).
-        #[arg(long)]
+        /// Samples per pixel along each axis, 1 to 4 (default: the scene's).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4))]
         supersample: Option<u32>,
-        /// Tiles per row.
-        #[arg(long, default_value_t = 4)]
+        /// Tiles per row: 1 to 64.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
         columns: u32,
         /// Show the bare head (before) instead of the result.
         #[arg(long)]
@@ -173,8 +180,8 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
-        /// Frames timed per dot count, after warm-up.
-        #[arg(long, default_value_t = 7)]
+        /// Frames timed per dot count, after warm-up: 1 to 1000.
+        #[arg(long, default_value_t = 7, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1000), usize::from))]
         frames: usize,
         /// A quick subset: 0 and 100,000 dots (what `cargo bench` runs).
         #[arg(long)]
@@ -258,6 +265,7 @@ impl From<ViewArg> for ViewName {
 }
 
 fn main() {
+    quiet_vulkan_device_select();
     let cli = Cli::parse();
     let level = match cli.verbose {
         0 => "warn",
@@ -269,10 +277,41 @@ fn main() {
     )
     .format_timestamp(None)
     .init();
+    // Ctrl-C or a kill during a write leaves no temporary file behind.
+    stipple::output::remove_temporary_files_on_signal();
     if let Err(e) = run(cli) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_text(&e));
         std::process::exit(1);
     }
+}
+
+/// Mesa's Vulkan device-select layer looks for a Wayland display to pick a default GPU, and
+/// libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment." when
+/// there is none (a server, CI, ssh): noise that reads as a failure on a run that succeeds.
+/// Stipple ranks the adapters itself, so without a session directory the layer is turned off
+/// through its documented switch. Only at start-up, before any thread exists.
+fn quiet_vulkan_device_select() {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none_or(|d| !Path::new(&d).is_dir())
+        && std::env::var_os("NODEVICE_SELECT").is_none()
+    {
+        // SAFETY: the first thing `main` does; no other thread reads the environment yet.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
+/// The error and its causes, each once: a cause whose text the message already carries (an OS
+/// error quoted by the error that wraps it) is not printed again.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 fn gpu(args: &GpuArgs) -> Result<GpuContext> {

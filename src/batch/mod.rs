@@ -44,6 +44,9 @@ pub enum BatchError {
     },
     #[error("{file}: {message}")]
     Manifest { file: PathBuf, message: String },
+    /// The manifest is missing, a folder, over the size limit (the message names it).
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
 }
 
 /// The manifest file, as written.
@@ -220,6 +223,61 @@ fn apply(table: &mut toml::Table, set: &toml::Table) -> Result<(), String> {
     Ok(())
 }
 
+/// A variant's scene: the base scene's table with the manifest's keys set, as TOML text. Its
+/// errors name the variant and the manifest, and a syntax or type error names the key instead
+/// of a line of the merged text, which is in no file.
+fn variant_scene(
+    text: &str,
+    scene_file: &Path,
+    manifest: &Path,
+    name: &str,
+) -> Result<Scene, String> {
+    let whose = || {
+        format!(
+            "variant {name} ({} with the keys set by {})",
+            scene_file.display(),
+            manifest.display()
+        )
+    };
+    if let Err(e) = toml::from_str::<crate::scene::SceneFile>(text) {
+        let key = e
+            .span()
+            .map(|span| key_at(text, span.start))
+            .unwrap_or_default();
+        let message = crate::input::truncate_lines(e.message().trim_end());
+        return Err(if key.is_empty() {
+            format!("{}: {message}", whose())
+        } else {
+            format!("{}: `{key}`: {message}", whose())
+        });
+    }
+    Scene::parse(text, scene_file).map_err(|e| format!("{}: {e}", whose()))
+}
+
+/// The dotted key of the line at byte `at` of serialized TOML: the last `[table]` header above
+/// it and the line's own key.
+fn key_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let own = line.split('=').next().unwrap_or("").trim();
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            l.trim_matches(|c| c == '[' || c == ']' || c == ' ')
+                .to_string()
+        });
+    match (table, own.is_empty() || line.starts_with('[')) {
+        (Some(t), false) => format!("{t}.{own}"),
+        (None, false) => own.to_string(),
+        (Some(t), true) => t,
+        (None, true) => String::new(),
+    }
+}
+
 fn valid_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
@@ -234,10 +292,7 @@ impl Batch {
     /// a missing base scene, a bad label) fails the whole batch; a variant whose keys make an
     /// invalid scene fails alone, when it is rendered.
     pub fn load(file: &Path, extra: &toml::Table) -> Result<Batch, BatchError> {
-        let text = std::fs::read_to_string(file).map_err(|source| BatchError::Read {
-            file: file.to_path_buf(),
-            source,
-        })?;
+        let text = crate::input::read_text_limited(file, crate::input::MAX_TOML_BYTES, "manifest")?;
         Self::parse(&text, file, extra)
     }
 
@@ -246,14 +301,20 @@ impl Batch {
             file: file.to_path_buf(),
             message,
         };
-        let spec: ManifestFile =
-            toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_string()))?;
+        let spec: ManifestFile = toml::from_str(text)
+            .map_err(|e| bad(crate::input::truncate_lines(e.to_string().trim_end())))?;
         let dir = file.parent().unwrap_or(Path::new(""));
         let scene_file = dir.join(&spec.scene);
-        let base_text = std::fs::read_to_string(&scene_file)
-            .map_err(|e| bad(format!("`scene`: {}: {e}", scene_file.display())))?;
-        let base: toml::Table = toml::from_str(&base_text)
-            .map_err(|e| bad(format!("`scene`: {}: {e}", scene_file.display())))?;
+        let base_text =
+            crate::input::read_text_limited(&scene_file, crate::input::MAX_TOML_BYTES, "scene")
+                .map_err(|e| bad(format!("`scene`: {e}")))?;
+        let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
+            bad(format!(
+                "`scene`: {}: {}",
+                scene_file.display(),
+                crate::input::truncate_lines(&e.to_string())
+            ))
+        })?;
         for (i, axis) in spec.axes.iter().enumerate() {
             if !valid_label(&axis.name) {
                 return Err(bad(format!(
@@ -349,8 +410,7 @@ impl Batch {
                     format!("stipple {}\n{scene_text}", crate::output::png::VERSION).as_bytes()
                 )
             );
-            let scene = result
-                .and_then(|()| Scene::parse(&scene_text, &scene_file).map_err(|e| e.to_string()));
+            let scene = result.and_then(|()| variant_scene(&scene_text, &scene_file, file, &name));
             variants.push(Variant {
                 index,
                 name,

@@ -74,7 +74,8 @@ fn decode_image(bytes: &[u8], what: &str) -> FormatResult<Arc<AlbedoMap>> {
 // OBJ
 // ---------------------------------------------------------------------------------------------
 
-pub fn read_obj(path: &Path) -> FormatResult<RawMesh> {
+/// An OBJ file's contents; its MTL and textures are looked for in `dir`.
+pub fn read_obj_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
     let options = tobj::LoadOptions {
         triangulate: true,
         // Separate position and texture indices: positions are welded later, corners keep
@@ -83,7 +84,11 @@ pub fn read_obj(path: &Path) -> FormatResult<RawMesh> {
         ignore_points: true,
         ignore_lines: true,
     };
-    let (models, materials) = tobj::load_obj(path, &options).map_err(|e| e.to_string())?;
+    let (models, materials) =
+        tobj::load_obj_buf(&mut std::io::Cursor::new(bytes), &options, |mtl| {
+            tobj::load_mtl(dir.join(mtl))
+        })
+        .map_err(|e| e.to_string())?;
     let mut raw = RawMesh::default();
     let materials = match materials {
         Ok(m) => m,
@@ -94,7 +99,6 @@ pub fn read_obj(path: &Path) -> FormatResult<RawMesh> {
             Vec::new()
         }
     };
-    let dir = path.parent().unwrap_or(Path::new(""));
     // The texture of the first material that has one (scans carry one texture).
     let textured = models
         .iter()
@@ -294,10 +298,10 @@ fn read_uri(uri: &str, dir: &Path) -> FormatResult<Vec<u8>> {
 // PLY
 // ---------------------------------------------------------------------------------------------
 
-pub fn read_ply(path: &Path) -> FormatResult<RawMesh> {
+/// A PLY file's contents (ascii or binary).
+pub fn read_ply_bytes(bytes: &[u8]) -> FormatResult<RawMesh> {
     use ply_rs_bw::ply::Property;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut reader = std::io::BufReader::new(file);
+    let mut reader = std::io::Cursor::new(bytes);
     let ply = ply_rs_bw::parser::Parser::<ply_rs_bw::ply::DefaultElement>::new()
         .read_ply(&mut reader)
         .map_err(|e| e.to_string())?;

@@ -67,6 +67,37 @@ pub struct TriMesh {
 }
 
 impl TriMesh {
+    /// Whether `p` lies inside the closed surface: a ray from it crosses the surface an odd
+    /// number of times (Moller-Trumbore; the direction is skewed so that it misses edges).
+    pub fn contains(&self, p: Vec3) -> bool {
+        let dir = Vec3::new(0.5773, 0.6143, 0.5379).normalize();
+        let mut crossings = 0u32;
+        for t in self.indices.chunks_exact(3) {
+            let [a, b, c] = [t[0], t[1], t[2]].map(|i| self.positions_mm[i as usize]);
+            let (e1, e2) = (b - a, c - a);
+            let h = dir.cross(e2);
+            let det = e1.dot(h);
+            if det.abs() < 1e-12 {
+                continue;
+            }
+            let f = 1.0 / det;
+            let s = p - a;
+            let u = f * s.dot(h);
+            if !(0.0..=1.0).contains(&u) {
+                continue;
+            }
+            let q = s.cross(e1);
+            let v = f * dir.dot(q);
+            if v < 0.0 || u + v > 1.0 {
+                continue;
+            }
+            if f * e2.dot(q) > 0.0 {
+                crossings += 1;
+            }
+        }
+        crossings % 2 == 1
+    }
+
     pub fn triangle_count(&self) -> usize {
         self.indices.len() / 3
     }

@@ -96,8 +96,14 @@ impl LandmarkOverrides {
     }
 }
 
+/// Largest coordinate (mm, after scaling) a head mesh may have: a kilometre.
+pub const MAX_COORDINATE_MM: f32 = 1e6;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HeadError {
+    /// An empty path, a folder, a device, a file over the size limit.
+    #[error("head mesh: {0}")]
+    Input(crate::input::InputError),
     #[error("cannot open head mesh {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -125,6 +131,12 @@ pub enum HeadError {
     )]
     NonFinite { path: PathBuf, position: [f32; 3] },
     #[error(
+        "head mesh {}: a vertex lies at {position:?} mm after scaling (expected coordinates \
+         within {MAX_COORDINATE_MM} mm of the origin: is scale_to_mm right?)",
+        path.display()
+    )]
+    OutOfRange { path: PathBuf, position: [f32; 3] },
+    #[error(
         "head mesh {}: scale_to_mm must be a positive, finite number of millimetres per file \
          unit, got {scale}",
         path.display()
@@ -148,29 +160,47 @@ pub fn load_obj(import: &ObjImport) -> Result<Head, HeadError> {
 }
 
 /// Loads a head scan: OBJ (+ MTL + texture), glTF 2.0 / GLB or PLY, by the file's extension
-/// (an unknown extension is read as OBJ, as before other formats were read).
+/// (an unknown extension is read as OBJ, as before other formats were read). At most
+/// [`crate::input::MAX_MESH_BYTES`] are read.
 pub fn load_head(import: &ObjImport) -> Result<Head, HeadError> {
     let path = &import.path;
+    let bytes = crate::input::read_limited(path, crate::input::MAX_MESH_BYTES, "head mesh")
+        .map_err(|e| match e {
+            crate::input::InputError::Io { error, .. } => HeadError::Io {
+                path: path.clone(),
+                source: error,
+            },
+            other => HeadError::Input(other),
+        })?;
+    load_head_bytes(&bytes, import)
+}
+
+/// A head file's contents (format by `import.path`'s extension); `import.path` names it in
+/// errors, and its folder is where an OBJ's MTL and textures or a glTF's buffers are found.
+pub fn load_head_bytes(bytes: &[u8], import: &ObjImport) -> Result<Head, HeadError> {
+    let path = &import.path;
     let format = MeshFormat::from_path(path).unwrap_or(MeshFormat::Obj);
-    let bytes = match format {
-        // tobj and the PLY reader open the file themselves; check it can be opened first.
-        MeshFormat::Obj | MeshFormat::Ply => std::fs::File::open(path).map(|_| Vec::new()),
-        MeshFormat::Gltf => std::fs::read(path),
-    }
-    .map_err(|source| HeadError::Io {
-        path: path.clone(),
-        source,
-    })?;
+    let dir = path.parent().unwrap_or(Path::new(""));
     let raw = match format {
-        MeshFormat::Obj => formats::read_obj(path),
-        MeshFormat::Ply => formats::read_ply(path),
-        MeshFormat::Gltf => {
-            formats::read_gltf_bytes(&bytes, path.parent().unwrap_or(Path::new("")))
-        }
+        MeshFormat::Obj => formats::read_obj_bytes(bytes, dir),
+        MeshFormat::Ply => formats::read_ply_bytes(bytes),
+        MeshFormat::Gltf => formats::read_gltf_bytes(bytes, dir),
     }
     .map_err(|message| HeadError::Parse {
         path: path.clone(),
         format: format.name(),
+        message,
+    })?;
+    head_from_raw(raw, import)
+}
+
+/// An OBJ file's contents as a head (the fuzz tests' entry point).
+pub fn load_obj_bytes(bytes: &[u8], import: &ObjImport) -> Result<Head, HeadError> {
+    let path = &import.path;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let raw = formats::read_obj_bytes(bytes, dir).map_err(|message| HeadError::Parse {
+        path: path.clone(),
+        format: MeshFormat::Obj.name(),
         message,
     })?;
     head_from_raw(raw, import)
@@ -215,6 +245,17 @@ pub fn head_from_raw(raw: formats::RawMesh, import: &ObjImport) -> Result<Head, 
         .into_iter()
         .map(|p| import.up.to_head(p * import.scale_to_mm))
         .collect();
+    // A kilometre is no head: beyond it, areas and normals overflow f32 and the mesh would
+    // seem to have no triangles at all.
+    if let Some(p) = positions
+        .iter()
+        .find(|p| !(p.is_finite() && p.abs().max_element() <= MAX_COORDINATE_MM))
+    {
+        return Err(HeadError::OutOfRange {
+            path: path.clone(),
+            position: p.to_array(),
+        });
+    }
 
     let mut mesh = clean_mesh(positions, indices, corner_uvs, vertex_colors);
     if mesh.indices.is_empty() {

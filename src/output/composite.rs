@@ -2,7 +2,7 @@
 //! simulation disclaimer in a corner, and the files for a scene's views and outputs.
 
 use super::OutputError;
-use super::png::{PngMeta, keys, write_png};
+use super::png::{PngMeta, keys};
 use super::text::{self, Corner};
 use crate::head::Head;
 use crate::render::camera::{Camera, ViewName};
@@ -131,20 +131,55 @@ pub fn compose(
 }
 
 /// Composes and writes one output of a view, atomically, with the view and output in its text
-/// chunks besides `meta`.
-pub fn write_output(
+/// chunks besides `meta`. A single frame is written as it is, with the disclaimer drawn on a
+/// copy of its corner only: a huge still costs no second full-frame copy.
+pub fn write_output<'a>(
     path: &Path,
     kind: OutputKind,
     view: ViewName,
-    before: Option<&FrameImage>,
-    after: Option<&FrameImage>,
+    before: Option<&'a FrameImage>,
+    after: Option<&'a FrameImage>,
     disclaimer: bool,
     meta: &PngMeta,
 ) -> Result<(), OutputError> {
-    let image = compose(kind, before, after, disclaimer);
     let meta = meta
         .clone()
         .with(keys::VIEW, view.as_str())
         .with(keys::OUTPUT, kind.as_str());
-    write_png(path, &image, &meta)
+    let pick = |f: Option<&'a FrameImage>, what: &str| -> &'a FrameImage {
+        f.unwrap_or_else(|| panic!("write_output: the {what} frame is missing"))
+    };
+    let pair;
+    let image = match kind {
+        OutputKind::Before => pick(before, "before"),
+        OutputKind::After => pick(after, "after"),
+        OutputKind::BeforeAfter => {
+            pair = side_by_side(pick(before, "before"), pick(after, "after"));
+            &pair
+        }
+    };
+    write_with_disclaimer(path, image, disclaimer, &meta)
+}
+
+/// Writes `image` as a PNG, with the disclaimer over its corner when `disclaimer` is set,
+/// streaming its rows (no copy of the frame).
+pub fn write_with_disclaimer(
+    path: &Path,
+    image: &FrameImage,
+    disclaimer: bool,
+    meta: &PngMeta,
+) -> Result<(), OutputError> {
+    let patch = if disclaimer {
+        text::disclaimer_patch(image)
+    } else {
+        None
+    };
+    let (w, h) = image.dimensions();
+    super::png::write_png_rows(path, w, h, image.depth(), meta, |y, row| match &patch {
+        Some((px, py, p)) if y >= *py => {
+            super::png::push_row(image, y, 0, *px, row);
+            super::png::push_row(p, y - py, 0, p.dimensions().0, row);
+        }
+        _ => super::png::push_row(image, y, 0, w, row),
+    })
 }

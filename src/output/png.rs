@@ -3,7 +3,7 @@
 //! slide deck can be traced back and a batch can tell a finished output from a stale one.
 //! 8- or 16-bit RGB, and animated PNG (APNG) for turntables. Writes are atomic.
 
-use super::{OutputError, write_atomic};
+use super::OutputError;
 use crate::render::FrameImage;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -133,8 +133,74 @@ pub fn encode_png(image: &FrameImage, meta: &PngMeta) -> Result<Vec<u8>, ::png::
 
 /// Writes a frame as a PNG with `meta` in its text chunks, atomically.
 pub fn write_png(path: &Path, image: &FrameImage, meta: &PngMeta) -> Result<(), OutputError> {
-    let bytes = encode_png(image, meta).map_err(|e| encode_error(path, e))?;
-    write_atomic(path, |f| f.write_all(&bytes))
+    let (w, h) = image.dimensions();
+    write_png_rows(path, w, h, image.depth(), meta, |y, row| {
+        push_row(image, y, 0, image.dimensions().0, row)
+    })
+}
+
+/// Appends pixels `x0..x1` of row `y` of `image` to `row` as PNG samples (RGB, 16-bit
+/// big-endian).
+pub fn push_row(image: &FrameImage, y: u32, x0: u32, x1: u32, row: &mut Vec<u8>) {
+    match image {
+        FrameImage::Eight(img) => {
+            for x in x0..x1 {
+                let p = img.get_pixel(x, y);
+                row.extend_from_slice(&[p[0], p[1], p[2]]);
+            }
+        }
+        FrameImage::Sixteen(img) => {
+            for x in x0..x1 {
+                let p = img.get_pixel(x, y);
+                for c in 0..3 {
+                    row.extend_from_slice(&p[c].to_be_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// Writes a `width` x `height` RGB PNG atomically, one row at a time: `row(y, buf)` appends
+/// row `y`'s samples (3 per pixel, 16-bit ones big-endian) to the empty `buf`. Neither the
+/// image nor its compressed bytes are held whole, so a 16384 px still costs no second copy.
+pub fn write_png_rows(
+    path: &Path,
+    width: u32,
+    height: u32,
+    depth: crate::render::BitDepth,
+    meta: &PngMeta,
+    mut row: impl FnMut(u32, &mut Vec<u8>),
+) -> Result<(), OutputError> {
+    let mut file = super::AtomicFile::create(path)?;
+    let io = |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let handle = file.file().try_clone().map_err(io)?;
+    let encode = || -> Result<(), ::png::EncodingError> {
+        let mut encoder = ::png::Encoder::new(std::io::BufWriter::new(handle), width, height);
+        encoder.set_color(::png::ColorType::Rgb);
+        encoder.set_depth(match depth {
+            crate::render::BitDepth::Eight => ::png::BitDepth::Eight,
+            crate::render::BitDepth::Sixteen => ::png::BitDepth::Sixteen,
+        });
+        encoder.set_source_srgb(::png::SrgbRenderingIntent::Perceptual);
+        add_text(&mut encoder, meta)?;
+        let mut writer = encoder.write_header()?;
+        {
+            let mut stream = writer.stream_writer_with_size(1 << 20)?;
+            let mut buf = Vec::new();
+            for y in 0..height {
+                buf.clear();
+                row(y, &mut buf);
+                stream.write_all(&buf)?;
+            }
+            stream.finish()?;
+        }
+        writer.finish()
+    };
+    encode().map_err(|e| encode_error(path, e))?;
+    file.commit()
 }
 
 /// Writes an 8-bit frame as a PNG with `meta`, atomically.
@@ -143,8 +209,24 @@ pub fn write_png8(
     image: &image::RgbaImage,
     meta: &PngMeta,
 ) -> Result<(), OutputError> {
-    write_png(path, &FrameImage::Eight(image.clone()), meta)
+    let (w, h) = image.dimensions();
+    write_png_rows(
+        path,
+        w,
+        h,
+        crate::render::BitDepth::Eight,
+        meta,
+        |y, row| {
+            for x in 0..w {
+                let p = image.get_pixel(x, y);
+                row.extend_from_slice(&[p[0], p[1], p[2]]);
+            }
+        },
+    )
 }
+
+/// The most frames an animation (a turntable) may have: one every 0.1 degree of a turn.
+pub const MAX_ANIMATION_FRAMES: u32 = 3600;
 
 /// Writes frames as a looping animated PNG (APNG; viewers without APNG support show the first
 /// frame), `delay_ms` per frame, atomically.
@@ -158,30 +240,116 @@ pub fn write_apng(
         .first()
         .ok_or_else(|| encode_error(path, "an animation needs at least one frame"))?;
     let (w, h) = first.dimensions();
-    if frames.iter().any(|f| f.dimensions() != (w, h)) {
-        return Err(encode_error(path, "animation frames differ in size"));
+    let mut apng = ApngWriter::create(path, w, h, frames.len() as u32, delay_ms, meta)?;
+    for f in frames {
+        apng.push(&FrameImage::Eight(f.clone()))?;
     }
-    let encode = || -> Result<Vec<u8>, ::png::EncodingError> {
-        let mut out = Vec::new();
-        {
-            let mut encoder = ::png::Encoder::new(&mut out, w, h);
+    apng.finish()
+}
+
+/// An animated PNG written a frame at a time, atomically: memory does not grow with the
+/// number of frames. The frame count is fixed up front (APNG's `acTL` chunk comes first).
+pub struct ApngWriter {
+    path: PathBuf,
+    file: super::AtomicFile,
+    writer: ::png::Writer<std::io::BufWriter<std::fs::File>>,
+    size: (u32, u32),
+    frames: u32,
+    written: u32,
+}
+
+impl ApngWriter {
+    /// Starts `path`: `frames` frames of `width` x `height`, 8-bit RGB, `delay_ms` each,
+    /// looping. At most [`MAX_ANIMATION_FRAMES`].
+    pub fn create(
+        path: &Path,
+        width: u32,
+        height: u32,
+        frames: u32,
+        delay_ms: u16,
+        meta: &PngMeta,
+    ) -> Result<ApngWriter, OutputError> {
+        if !(1..=MAX_ANIMATION_FRAMES).contains(&frames) {
+            return Err(encode_error(
+                path,
+                format!("an animation has 1 to {MAX_ANIMATION_FRAMES} frames, got {frames}"),
+            ));
+        }
+        let mut file = super::AtomicFile::create(path)?;
+        let handle = file.file().try_clone().map_err(|source| OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let start = || -> Result<_, ::png::EncodingError> {
+            let mut encoder = ::png::Encoder::new(std::io::BufWriter::new(handle), width, height);
             encoder.set_color(::png::ColorType::Rgb);
             encoder.set_depth(::png::BitDepth::Eight);
             encoder.set_source_srgb(::png::SrgbRenderingIntent::Perceptual);
-            encoder.set_animated(frames.len() as u32, 0)?;
+            encoder.set_animated(frames, 0)?;
             encoder.set_frame_delay(delay_ms, 1000)?;
             add_text(&mut encoder, meta)?;
-            let mut writer = encoder.write_header()?;
-            for f in frames {
-                let rgb: Vec<u8> = f.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
-                writer.write_image_data(&rgb)?;
-            }
-            writer.finish()?;
+            encoder.write_header()
+        };
+        let writer = start().map_err(|e| encode_error(path, e))?;
+        Ok(ApngWriter {
+            path: path.to_path_buf(),
+            file,
+            writer,
+            size: (width, height),
+            frames,
+            written: 0,
+        })
+    }
+
+    /// Appends the next frame (drawn at 8 bits whatever its depth).
+    pub fn push(&mut self, frame: &FrameImage) -> Result<(), OutputError> {
+        if frame.dimensions() != self.size {
+            return Err(encode_error(&self.path, "animation frames differ in size"));
         }
-        Ok(out)
-    };
-    let bytes = encode().map_err(|e| encode_error(path, e))?;
-    write_atomic(path, |f| f.write_all(&bytes))
+        if self.written == self.frames {
+            return Err(encode_error(
+                &self.path,
+                "more animation frames than announced",
+            ));
+        }
+        let (w, h) = self.size;
+        let mut rgb = Vec::with_capacity(3 * w as usize * h as usize);
+        match frame {
+            FrameImage::Eight(img) => {
+                rgb.extend(img.pixels().flat_map(|p| [p[0], p[1], p[2]]));
+            }
+            FrameImage::Sixteen(img) => {
+                // Rounded, as `FrameImage::to_rgba8` does.
+                let eight = |v: u16| ((v as u32 + 128) / 257) as u8;
+                rgb.extend(
+                    img.pixels()
+                        .flat_map(|p| [eight(p[0]), eight(p[1]), eight(p[2])]),
+                );
+            }
+        }
+        self.writer
+            .write_image_data(&rgb)
+            .map_err(|e| encode_error(&self.path, e))?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Completes the file and renames it into place; every announced frame must be there.
+    pub fn finish(self) -> Result<(), OutputError> {
+        if self.written != self.frames {
+            return Err(encode_error(
+                &self.path,
+                format!(
+                    "{} of {} animation frames written",
+                    self.written, self.frames
+                ),
+            ));
+        }
+        self.writer
+            .finish()
+            .map_err(|e| encode_error(&self.path, e))?;
+        self.file.commit()
+    }
 }
 
 /// What [`read_png`] found in a file.

@@ -125,6 +125,37 @@ pub fn disclaimer_px(width: u32, height: u32) -> Option<f32> {
     (px >= MIN_DISCLAIMER_PX).then_some(px)
 }
 
+/// The disclaimer as a patch over `img`'s bottom-right corner: (x, y, patch), where the patch
+/// is that corner of `img` with the disclaimer drawn on it. Drawing the patch over the image
+/// gives what [`draw_disclaimer`] draws, without copying the whole frame. None: too small.
+pub fn disclaimer_patch(img: &FrameImage) -> Option<(u32, u32, FrameImage)> {
+    let (w, h) = img.dimensions();
+    let px = disclaimer_px(w, h)?;
+    let margin = (px * 0.5).round() as u32;
+    let (tw, th) = text_size(DISCLAIMER_TEXT, px);
+    // The badge's box (see `draw_badge`) and its margin, and a pixel to spare.
+    let pw = (tw + 2 * (px * 0.45).round() as u32 + margin + 1).min(w);
+    let ph = (th + 2 * (px * 0.25).round() as u32 + margin + 1).min(h);
+    let (x, y) = (w - pw, h - ph);
+    let mut patch = match img {
+        FrameImage::Eight(i) => {
+            FrameImage::Eight(image::imageops::crop_imm(i, x, y, pw, ph).to_image())
+        }
+        FrameImage::Sixteen(i) => {
+            FrameImage::Sixteen(image::imageops::crop_imm(i, x, y, pw, ph).to_image())
+        }
+    };
+    draw_badge(
+        &mut patch,
+        Corner::BottomRight,
+        margin as i32,
+        margin as i32,
+        DISCLAIMER_TEXT,
+        px,
+    );
+    Some((x, y, patch))
+}
+
 /// "Simulation, not a guarantee of results", small, in the bottom-right corner.
 pub fn draw_disclaimer(img: &mut FrameImage) {
     let (w, h) = img.dimensions();

@@ -3,13 +3,16 @@
 
 use super::OutputError;
 use super::composite::{compose, frame_settings};
-use super::png::{PngMeta, keys, write_apng, write_png};
+use super::png::{ApngWriter, PngMeta, keys, write_png};
 use crate::head::Head;
 use crate::render::camera::{Camera, ViewName};
 use crate::render::{GpuScene, RenderError, Renderer};
 use crate::scene::{OutputKind, Scene};
 use glam::{Quat, Vec3};
 use std::path::{Path, PathBuf};
+
+/// The most frames a turntable may have: one every 0.1 degree.
+pub const MAX_FRAMES: u32 = super::png::MAX_ANIMATION_FRAMES;
 
 /// Camera elevation above the eye line: the three-quarter views' slight look down (degrees).
 pub const ELEVATION_DEG: f32 = 8.5;
@@ -42,7 +45,9 @@ pub struct Turntable {
 }
 
 /// Renders `count` frames evenly round the head into `dir` (`turntable-000.png`, ...) and the
-/// looping animation `turntable.png` at `fps`. `kind` picks before, after or both side by side.
+/// looping animation `turntable.png` at `fps` (0.1 to 100). `kind` picks before, after or both
+/// side by side. At most [`MAX_FRAMES`]; frames are streamed into the animation, so memory
+/// does not grow with their number.
 #[allow(clippy::too_many_arguments)]
 pub fn render_turntable(
     renderer: &mut Renderer,
@@ -57,13 +62,17 @@ pub fn render_turntable(
     mut progress: impl FnMut(u32),
 ) -> Result<Turntable, TurntableError> {
     let count = count.max(1);
+    let fps = if fps.is_finite() { fps } else { 12.0 };
     let base = frame_settings(scene, head, hairline, ViewName::Front);
     let depth = super::composite::bit_depth(scene);
     let disclaimer = scene.spec.render.disclaimer;
     let meta = PngMeta::for_scene(scene).with(keys::OUTPUT, kind.as_str());
     let (need_before, need_after) = super::composite::needs(kind);
     let mut frames = Vec::new();
-    let mut animation = Vec::new();
+    // The animation is written as the frames come: memory does not grow with their number.
+    let animation_path = dir.join("turntable.png");
+    let delay_ms = (1000.0 / fps.clamp(0.1, 100.0)).round() as u16;
+    let mut animation: Option<ApngWriter> = None;
     for i in 0..count {
         let azimuth = i as f32 / count as f32 * std::f32::consts::TAU;
         let mut settings = base;
@@ -90,20 +99,30 @@ pub fn render_turntable(
                 .clone()
                 .with(keys::VIEW, format!("turntable {deg} deg")),
         )?;
-        animation.push(image.to_rgba8());
+        let apng = match &mut animation {
+            Some(a) => a,
+            None => {
+                let (w, h) = image.dimensions();
+                let meta = meta.clone().with(keys::VIEW, "turntable");
+                animation.insert(ApngWriter::create(
+                    &animation_path,
+                    w,
+                    h,
+                    count,
+                    delay_ms,
+                    &meta,
+                )?)
+            }
+        };
+        apng.push(&image)?;
         frames.push(path);
         progress(i + 1);
     }
-    let path = dir.join("turntable.png");
-    let delay_ms = (1000.0 / fps.clamp(0.1, 100.0)).round() as u16;
-    write_apng(
-        &path,
-        &animation,
-        delay_ms,
-        &meta.with(keys::VIEW, "turntable"),
-    )?;
+    if let Some(a) = animation {
+        a.finish()?;
+    }
     Ok(Turntable {
         frames,
-        animation: path,
+        animation: animation_path,
     })
 }

@@ -25,6 +25,9 @@ pub enum SceneError {
         file: PathBuf,
         source: std::io::Error,
     },
+    /// A missing file, a folder, a file over the size limit (the message names the file).
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("{file}: {message}")]
     Parse { file: PathBuf, message: String },
     #[error("{file}: `{key}`: expected {expected}")]
@@ -166,15 +169,42 @@ pub struct HeadSpec {
     pub procedural: Option<crate::head::procedural::ProceduralHeadParams>,
 }
 
+/// Fixed-length arrays of numbers that refuse a longer or shorter array (serde's own arrays
+/// take the first N elements and drop the rest without a word).
+pub(crate) mod exact {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    pub fn array<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[f32; N], D::Error> {
+        let v = Vec::<f32>::deserialize(d)?;
+        let len = v.len();
+        v.try_into().map_err(|_| {
+            D::Error::invalid_length(len, &format!("an array of {N} numbers").as_str())
+        })
+    }
+
+    pub fn option<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<Option<[f32; N]>, D::Error> {
+        array::<D, N>(d).map(Some)
+    }
+}
+
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LandmarkSpec {
+    #[serde(default, deserialize_with = "exact::option")]
     pub glabella: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "exact::option")]
     pub outer_eye_corner_left: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "exact::option")]
     pub outer_eye_corner_right: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "exact::option")]
     pub top_of_head: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "exact::option")]
     pub occiput: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "exact::option")]
     pub ear_left: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "exact::option")]
     pub ear_right: Option<[f32; 3]>,
 }
 
@@ -291,10 +321,7 @@ pub fn srgb_to_linear(c: f32) -> f32 {
 
 impl Scene {
     pub fn load(path: &Path) -> Result<Scene, SceneError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SceneError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::input::read_text_limited(path, crate::input::MAX_TOML_BYTES, "scene")?;
         Self::parse(&text, path)
     }
 
@@ -307,7 +334,7 @@ impl Scene {
     pub fn parse(text: &str, file: &Path) -> Result<Scene, SceneError> {
         let spec: SceneFile = toml::from_str(text).map_err(|e| SceneError::Parse {
             file: file.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::input::truncate_lines(e.to_string().trim_end()),
         })?;
         let scene = Scene {
             file: file.to_path_buf(),
@@ -352,6 +379,14 @@ impl Scene {
         }
         range("client.matte", s.client.matte, 0.0, 1.0, "a number")?;
         let head = &s.client.head;
+        if let Some(mesh) = &head.mesh {
+            if mesh.as_os_str().is_empty() {
+                return Err(self.invalid(
+                    "client.head.mesh",
+                    "a path to a mesh file, got an empty string",
+                ));
+            }
+        }
         if head.mesh.is_none()
             && (head.units.is_some()
                 || head.scale_to_mm.is_some()
@@ -701,7 +736,52 @@ impl Scene {
     }
 
     /// Builds or loads the client's head.
+    /// Builds or loads the client's head, and checks that `render.distance_mm` leaves the
+    /// camera outside it in each of the scene's views.
     pub fn head(&self) -> Result<Head, SceneError> {
+        let head = self.load_head()?;
+        for view in &self.spec.render.views {
+            self.check_camera(&head, *view)?;
+        }
+        Ok(head)
+    }
+
+    /// An error naming `render.distance_mm` when it puts the camera of `view` inside the head
+    /// (the image would show the head's inside, or nothing).
+    pub fn check_camera(&self, head: &Head, view: ViewName) -> Result<(), SceneError> {
+        let Some(d) = self.spec.render.distance_mm else {
+            return Ok(());
+        };
+        if view == ViewName::Macro {
+            return Ok(());
+        }
+        let r = &self.spec.render;
+        let camera = crate::render::camera::Camera::for_view(
+            head,
+            view,
+            r.focal_length_mm,
+            r.width as f32 / r.height as f32,
+            Some(d),
+            None,
+        );
+        if head.mesh.contains(camera.eye_mm) {
+            let (lo, hi) = head.mesh.bounds();
+            return Err(self.invalid(
+                "render.distance_mm",
+                format!(
+                    "a camera distance that leaves the camera outside the head: {d} mm puts it \
+                     inside for the {} view (the head is {:.0} x {:.0} x {:.0} mm)",
+                    view.as_str(),
+                    hi.x - lo.x,
+                    hi.y - lo.y,
+                    hi.z - lo.z
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn load_head(&self) -> Result<Head, SceneError> {
         let spec = &self.spec.client.head;
         let Some(mesh) = &spec.mesh else {
             if spec.builtin.as_deref() == Some("lee-perry-smith") {

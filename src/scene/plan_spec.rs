@@ -28,6 +28,7 @@ fn range(key: &str, v: f32, lo: f32, hi: f32, what: &str) -> Result<(), KeyError
 pub struct PlanSpec {
     pub seed: u64,
     pub density_per_cm2: f32,
+    #[serde(deserialize_with = "super::exact::array")]
     pub dot_diameter_mm: [f32; 2],
     pub depth_mm: f32,
     pub shade: f32,
@@ -80,6 +81,7 @@ pub struct HairlineSpec {
 pub struct ZoneSpec {
     pub name: String,
     pub density_per_cm2: Option<f32>,
+    #[serde(default, deserialize_with = "super::exact::option")]
     pub dot_diameter_mm: Option<[f32; 2]>,
     pub depth_mm: Option<f32>,
     pub shade: Option<f32>,

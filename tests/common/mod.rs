@@ -1,7 +1,8 @@
-//! Shared by the integration tests: one software renderer, snapshot comparison by FLIP.
+//! Shared by the integration tests: one software renderer, snapshot comparison (see `compare`).
 #![allow(dead_code)]
 
 pub mod color;
+pub mod compare;
 pub mod sphere;
 
 use std::path::{Path, PathBuf};
@@ -71,14 +72,10 @@ pub fn failure_dir() -> PathBuf {
     manifest_dir().join("target").join("snapshot-failures")
 }
 
-/// FLIP thresholds: the mean error over the frame, and the error that no more than 0.1% of
-/// pixels may exceed. Renders on one adapter are bit-identical run to run; these leave room
-/// for llvmpipe's Vulkan and GL front ends to differ by a few edge pixels, and no more.
-pub const MAX_MEAN_FLIP: f32 = 0.0008;
-pub const MAX_P999_FLIP: f32 = 0.06;
-
-/// Compares `actual` with `tests/snapshots/NAME.png`. A missing reference fails; set
-/// `STIPPLE_BLESS=1` to write it (after looking at the image).
+/// Compares `actual` with `tests/snapshots/NAME.png` by [`compare::Tolerance::SNAPSHOT`]:
+/// rounding differences between CPUs, drivers and GPUs pass, changes fail. A missing reference
+/// fails (it is never written unless asked); set `STIPPLE_BLESS=1` to write it, after looking
+/// at the image. `STIPPLE_SNAPSHOT_KEEP=1` keeps every actual image in the failure folder.
 pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
     let reference_path = manifest_dir()
         .join("tests")
@@ -101,6 +98,9 @@ pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
         }
         a
     };
+    if std::env::var("STIPPLE_SNAPSHOT_KEEP").is_ok_and(|v| v == "1") {
+        write_failure(None);
+    }
     let reference = match image::open(&reference_path) {
         Ok(r) => r.to_rgb8(),
         Err(e) => {
@@ -118,28 +118,20 @@ pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
         actual_rgb.dimensions(),
         "{name}: reference and actual differ in size"
     );
-    let (w, h) = reference.dimensions();
-    let error_map = nv_flip::flip(
-        nv_flip::FlipImageRgb8::with_data(w, h, reference.as_raw()),
-        nv_flip::FlipImageRgb8::with_data(w, h, actual_rgb.as_raw()),
-        nv_flip::DEFAULT_PIXELS_PER_DEGREE,
-    );
-    let mut pool = nv_flip::FlipPool::from_image(&error_map);
-    let mean = pool.mean();
-    let p999 = pool.get_percentile(0.999, false);
-    if mean > MAX_MEAN_FLIP || p999 > MAX_P999_FLIP {
-        let diff = error_map.apply_color_lut(&nv_flip::magma_lut());
-        let diff = image::RgbImage::from_raw(w, h, diff.to_vec()).expect("diff image");
-        let a = write_failure(Some(&diff));
+    let tolerance = compare::Tolerance::SNAPSHOT;
+    let c = compare::compare(&reference, &actual_rgb, &tolerance);
+    let failures = c.failures(&tolerance);
+    if !failures.is_empty() {
+        let a = write_failure(Some(&c.diff_image()));
         panic!(
-            "{name}: differs from {} (FLIP mean {mean:.5} > {MAX_MEAN_FLIP} or 99.9th percentile \
-             {p999:.4} > {MAX_P999_FLIP}). Actual: {}, difference: {}",
+            "{name}: differs from {}: {}. Actual: {}, difference: {}",
             reference_path.display(),
+            failures.join("; "),
             a.display(),
             a.with_file_name(format!("{name}-diff.png")).display()
         );
     }
-    eprintln!("{name}: FLIP mean {mean:.5}, 99.9th percentile {p999:.4}");
+    eprintln!("{name}: {}", c.summary());
 }
 
 /// `../shared/meshes`, or None with a clear message when the folder is absent.

@@ -17,4 +17,5 @@ pub mod plan;
 pub mod render;
 pub mod scene;
 pub mod skin;
+pub mod study;
 pub mod viewer;

@@ -55,18 +55,3 @@ pub fn write_atomic(
     }
     result.map_err(io)
 }
-
-/// Writes an RGBA frame as an 8-bit RGB PNG, atomically.
-pub fn write_png(path: &Path, image: &image::RgbaImage) -> Result<(), OutputError> {
-    let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
-    let mut encoded = Vec::new();
-    rgb.write_to(
-        &mut std::io::Cursor::new(&mut encoded),
-        image::ImageFormat::Png,
-    )
-    .map_err(|source| OutputError::Encode {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    write_atomic(path, |f| f.write_all(&encoded))
-}

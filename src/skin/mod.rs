@@ -142,6 +142,27 @@ pub fn preintegrated_table() -> Vec<[f32; 4]> {
     out
 }
 
+/// How the skin looks, independent of the light.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SkinLook {
+    pub albedo_linear: Vec3,
+    /// GGX roughness: 0.35 reads as a freshly shaved, slightly oily scalp; 0.6 as matte.
+    pub roughness: f32,
+    /// Redness of freshly treated skin, 0-1 ([`crate::pigment::ageing::AgeingModel::redness`]).
+    pub redness: f32,
+}
+
+impl SkinLook {
+    /// Skin of this albedo and roughness, healed (no redness).
+    pub fn new(albedo_linear: Vec3, roughness: f32) -> Self {
+        Self {
+            albedo_linear,
+            roughness,
+            redness: 0.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

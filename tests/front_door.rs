@@ -324,7 +324,14 @@ fn start_xvfb() -> (Killed, String) {
         }
         let mut child = Killed(
             std::process::Command::new("Xvfb")
-                .args([&format!(":{n}"), "-screen", "0", "640x480x24", "-nolisten", "tcp"])
+                .args([
+                    &format!(":{n}"),
+                    "-screen",
+                    "0",
+                    "640x480x24",
+                    "-nolisten",
+                    "tcp",
+                ])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()

@@ -1287,6 +1287,32 @@ impl PeriodicNoise {
 mod tests {
     use super::*;
 
+    /// The typed kinds follow the knots as laid: the two temple points are what zone logic
+    /// finds, whatever the points are called.
+    #[test]
+    fn control_point_kinds_match_the_landmarks() {
+        let head = crate::head::procedural::build(&Default::default());
+        let region = TreatedRegion::new(&head, &Hairline::default(), 7).unwrap();
+        let points = region.control_points();
+        let temples: Vec<&str> = points
+            .iter()
+            .filter(|c| c.kind == HairlinePointKind::TemplePoint)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(temples, ["left temple point", "right temple point"]);
+        assert_eq!(points[0].kind, HairlinePointKind::MidFrontal);
+        for c in points {
+            let expected = match c.kind {
+                HairlinePointKind::FrontotemporalCorner => "frontotemporal corner",
+                HairlinePointKind::EarFront => "ear front",
+                HairlinePointKind::EarBack => "ear back",
+                HairlinePointKind::NapeSide => "nape side",
+                _ => continue,
+            };
+            assert!(c.name.ends_with(expected), "{} is {:?}", c.name, c.kind);
+        }
+    }
+
     #[test]
     fn fast_atan2_matches_std() {
         let mut worst = 0.0f32;

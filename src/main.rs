@@ -324,35 +324,8 @@ fn run(cli: Cli) -> Result<()> {
             let head = scene.head()?;
             print_plan(&scene, &head, json)
         }
-        Command::Init { file, force } => {
-            if file.exists() && !force {
-                bail!(
-                    "{}: already exists (use --force to overwrite)",
-                    file.display()
-                );
-            }
-            stipple::output::write_atomic(&file, |f| {
-                std::io::Write::write_all(f, stipple::scene::DEFAULT_SCENE_TOML.as_bytes())
-            })?;
-            println!(
-                "wrote {}; render it with `stipple render {} --out renders`",
-                file.display(),
-                file.display()
-            );
-            Ok(())
-        }
-        Command::Head { out } => {
-            let head = stipple::head::procedural::build(&Default::default());
-            stipple::head::obj::write_obj(&head, &out)
-                .with_context(|| format!("{}: cannot write", out.display()))?;
-            println!(
-                "wrote {} ({} vertices, {} triangles; millimetres, +Y up, +Z forward)",
-                out.display(),
-                head.mesh.positions_mm.len(),
-                head.mesh.triangle_count()
-            );
-            Ok(())
-        }
+        Command::Init { file, force } => init(&file, force),
+        Command::Head { out } => write_head(&out),
         Command::Sheet {
             scene,
             out,
@@ -397,6 +370,39 @@ fn run(cli: Cli) -> Result<()> {
             quick,
         } => bench(&cli.gpu, json, frames, quick),
     }
+}
+
+/// `stipple init`: the commented example scene.
+fn init(file: &Path, force: bool) -> Result<()> {
+    if file.exists() && !force {
+        bail!(
+            "{}: already exists (use --force to overwrite)",
+            file.display()
+        );
+    }
+    stipple::output::write_atomic(file, |f| {
+        std::io::Write::write_all(f, stipple::scene::DEFAULT_SCENE_TOML.as_bytes())
+    })?;
+    println!(
+        "wrote {}; render it with `stipple render {} --out renders`",
+        file.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// `stipple head`: the built-in procedural head as OBJ.
+fn write_head(out: &Path) -> Result<()> {
+    let head = stipple::head::procedural::build(&Default::default());
+    stipple::head::obj::write_obj(&head, out)
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    println!(
+        "wrote {} ({} vertices, {} triangles; millimetres, +Y up, +Z forward)",
+        out.display(),
+        head.mesh.positions_mm.len(),
+        head.mesh.triangle_count()
+    );
+    Ok(())
 }
 
 fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {

@@ -4,7 +4,8 @@
 //! [`head`] (the mesh and its landmarks) → [`plan`] (the treated region) → [`layout`] (dots
 //! on the surface) → [`pigment`] (how a dot looks through skin) and [`lighting`] →
 //! [`render`] (the GPU) → [`output`] (PNG files) and [`viewer`] (a window). Only `render` and
-//! `viewer` know about the GPU.
+//! `viewer` know about the GPU. Commands enter through one front door, [`study`]: a scene laid
+//! out once, its states, their frame settings and their prepared GPU scenes.
 
 pub mod batch;
 pub mod bench;
@@ -19,4 +20,5 @@ pub mod plan;
 pub mod render;
 pub mod scene;
 pub mod skin;
+pub mod study;
 pub mod viewer;

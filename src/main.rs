@@ -5,11 +5,10 @@ use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use stipple::head::Head;
-use stipple::layout::{self, DotLayout};
-use stipple::plan::ScalpCondition;
-use stipple::render::camera::ViewName;
-use stipple::render::{AdapterRequest, BackendChoice, FrameSettings, GpuContext, Renderer};
-use stipple::scene::{OutputKind, Scene};
+use stipple::layout;
+use stipple::render::{AdapterRequest, BackendChoice, GpuContext, Renderer};
+use stipple::scene::{OutputKind, Scene, ViewName};
+use stipple::study::{Age, State, Study, needs, year_label};
 
 mod cli;
 
@@ -326,7 +325,7 @@ fn gpu(args: &GpuArgs) -> Result<GpuContext> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo { out, look } => {
-            render_scene(&look.apply(Scene::demo()), &out, &[], None, &cli.gpu)
+            render_scene(look.apply(Scene::demo()), &out, &[], None, &cli.gpu)
         }
         Command::Render {
             scene,
@@ -337,7 +336,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let scene = look.apply(Scene::load(&scene)?);
             let views: Vec<ViewName> = views.into_iter().map(Into::into).collect();
-            render_scene(&scene, &out, &views, session, &cli.gpu)
+            render_scene(scene, &out, &views, session, &cli.gpu)
         }
         Command::Turntable {
             scene,
@@ -355,7 +354,7 @@ fn run(cli: Cli) -> Result<()> {
                     anyhow::anyhow!("--show: expected before, after or before-after, got {show:?}")
                 })?;
             let scene = look.apply(Scene::load(&scene)?);
-            turntable(&scene, &out, kind, frames, fps, &cli.gpu)
+            turntable(scene, &out, kind, frames, fps, &cli.gpu)
         }
         Command::Batch {
             manifest,
@@ -398,35 +397,8 @@ fn run(cli: Cli) -> Result<()> {
             let head = scene.head()?;
             print_plan(&scene, &head, json)
         }
-        Command::Init { file, force } => {
-            if file.exists() && !force {
-                bail!(
-                    "{}: already exists (use --force to overwrite)",
-                    file.display()
-                );
-            }
-            stipple::output::write_atomic(&file, |f| {
-                std::io::Write::write_all(f, stipple::scene::DEFAULT_SCENE_TOML.as_bytes())
-            })?;
-            println!(
-                "wrote {}; render it with `stipple render {} --out renders`",
-                file.display(),
-                file.display()
-            );
-            Ok(())
-        }
-        Command::Head { out } => {
-            let head = stipple::head::procedural::build(&Default::default());
-            stipple::head::obj::write_obj(&head, &out)
-                .with_context(|| format!("{}: cannot write", out.display()))?;
-            println!(
-                "wrote {} ({} vertices, {} triangles; millimetres, +Y up, +Z forward)",
-                out.display(),
-                head.mesh.positions_mm.len(),
-                head.mesh.triangle_count()
-            );
-            Ok(())
-        }
+        Command::Init { file, force } => init(&file, force),
+        Command::Head { out } => write_head(&out),
         Command::Sheet {
             scene,
             out,
@@ -435,36 +407,13 @@ fn run(cli: Cli) -> Result<()> {
             supersample,
             columns,
             before,
-        } => {
-            let scene = Scene::load(&scene)?;
-            let head = scene.head()?;
-            let (layout, condition) = lay_out(&scene, &head)?;
-            let options = stipple::output::sheet::LightingSheetOptions {
-                view: view.map_or(scene.spec.render.views[0], Into::into),
-                tile_px: tile.clamp(16, 4096),
-                supersample: supersample
-                    .unwrap_or(scene.spec.render.supersample)
-                    .clamp(1, 4),
-                columns,
-                show_dots: !before,
-            };
-            let mut renderer = Renderer::new(gpu(&cli.gpu)?);
-            let sheet = stipple::output::sheet::lighting_sheet(
-                &mut renderer,
-                &scene,
-                &head,
-                &layout,
-                &condition,
-                &options,
-            )?;
-            stipple::output::write_png(&out, &sheet)?;
-            eprintln!(
-                "wrote {} ({} lighting presets)",
-                out.display(),
-                stipple::lighting::presets().len()
-            );
-            Ok(())
-        }
+        } => sheet(
+            Scene::load(&scene)?,
+            &out,
+            view.map(Into::into),
+            (tile, supersample, columns, before),
+            &cli.gpu,
+        ),
         Command::View {
             scene,
             size,
@@ -497,8 +446,37 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn lay_out(scene: &Scene, head: &Head) -> Result<(DotLayout, ScalpCondition)> {
-    Ok(scene.lay_out(head)?)
+/// `stipple init`: the commented example scene.
+fn init(file: &Path, force: bool) -> Result<()> {
+    if file.exists() && !force {
+        bail!(
+            "{}: already exists (use --force to overwrite)",
+            file.display()
+        );
+    }
+    stipple::output::write_atomic(file, |f| {
+        std::io::Write::write_all(f, stipple::scene::DEFAULT_SCENE_TOML.as_bytes())
+    })?;
+    println!(
+        "wrote {}; render it with `stipple render {} --out renders`",
+        file.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// `stipple head`: the built-in procedural head as OBJ.
+fn write_head(out: &Path) -> Result<()> {
+    let head = stipple::head::procedural::build(&Default::default());
+    stipple::head::obj::write_obj(&head, out)
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    println!(
+        "wrote {} ({} vertices, {} triangles; millimetres, +Y up, +Z forward)",
+        out.display(),
+        head.mesh.positions_mm.len(),
+        head.mesh.triangle_count()
+    );
+    Ok(())
 }
 
 fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
@@ -611,23 +589,31 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// Milliseconds spent in each step of a command, printed with `-v`.
+#[derive(Default)]
+struct Split {
+    prepare_ms: f64,
+    frame_ms: f64,
+    encode_ms: f64,
+}
+
+fn since_ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
 fn render_scene(
-    scene: &Scene,
+    mut scene: Scene,
     out: &Path,
     views: &[ViewName],
     session: Option<u8>,
     gpu_args: &GpuArgs,
 ) -> Result<()> {
-    use stipple::output::composite;
-    let spec = &scene.spec.render;
+    let started = Instant::now();
     let views = if views.is_empty() {
-        spec.views.clone()
+        scene.spec.render.views.clone()
     } else {
         views.to_vec()
     };
-    let t = Instant::now();
-    let head = scene.head()?;
-    let (mut layout, condition) = lay_out(scene, &head)?;
     let sessions = scene.plan().sessions.len() as u8;
     if let Some(s) = session {
         if !(1..=sessions).contains(&s) {
@@ -636,146 +622,141 @@ fn render_scene(
                 scene.file.display()
             );
         }
-        // The state after session s: its dots and every earlier session's.
-        layout.dots.retain(|d| d.session <= s);
+        scene.spec.render.session = Some(s);
     }
+    let mut study = Study::new(scene)?;
+    let state = study.scene_state();
     eprintln!(
         "plan: {} dots over {:.1} cm2 ({:.0} ms){}",
-        layout.dots.len(),
-        layout.treated_area_mm2 / 100.0,
-        t.elapsed().as_secs_f64() * 1e3,
+        study.dots(state).len(),
+        study.layout.treated_area_mm2 / 100.0,
+        study.timings.load_ms + study.timings.layout_ms,
         session.map_or(String::new(), |s| format!(
             ", after session {s} of {sessions}"
         ))
     );
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);
-    let gpu_scene = renderer.prepare_with(
-        &head,
-        &layout.dots,
-        spec.pigment_map_size,
-        &scene.surface_options(&condition),
-    )?;
-    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
-    let depth = composite::bit_depth(scene);
-    // The ageing timeline: one prepared scene per year asked for (the dots aged, the pigment
-    // map splatted again), rendered as VIEW-after-yearNN.png.
-    let ageing = scene.ageing();
-    let mut timeline = Vec::new();
-    for years in &scene.spec.ageing.years {
-        let dots = stipple::pigment::ageing::aged_dots(&layout.dots, *years, &ageing);
-        let prepared = renderer.prepare_with(
-            &head,
-            &dots,
-            spec.pigment_map_size,
-            &scene.surface_options(&condition),
-        )?;
-        timeline.push((*years, prepared));
-    }
-    let meta = stipple::output::png::PngMeta::for_scene(scene);
-    for view in views {
-        let settings = composite::frame_settings(scene, &head, hairline, view);
-        let tiles = renderer.tile_grid(&settings).count();
-        if tiles > 1 {
-            eprintln!(
-                "{}: {}x{} renders as {tiles} tiles",
-                view.as_str(),
-                spec.width,
-                spec.height
-            );
-        }
+    let mut split = Split::default();
+    // The scene's state for its outputs, then its ageing timeline (`VIEW-after-yearNN.png`),
+    // each prepared once for every view.
+    let mut states = vec![(state, None)];
+    states.extend(
+        study
+            .timeline(state.session)
+            .into_iter()
+            .map(|s| match s.age {
+                Age::Years(y) => (s, Some(y)),
+                Age::Healed => (s, None),
+            }),
+    );
+    for (state, years) in states {
         let t = Instant::now();
-        let need_before = spec.outputs.iter().any(|o| composite::needs(*o).0);
-        let need_after = spec.outputs.iter().any(|o| composite::needs(*o).1);
-        let before_settings = FrameSettings {
-            show_dots: false,
-            ..settings
-        };
-        let before = need_before
-            .then(|| renderer.render_image(&gpu_scene, &before_settings, depth))
-            .transpose()?;
-        let after = need_after
-            .then(|| renderer.render_image(&gpu_scene, &settings, depth))
-            .transpose()?;
-        for output in &spec.outputs {
-            let path = out.join(format!("{}-{}.png", view.as_str(), output.as_str()));
-            composite::write_output(
-                &path,
-                *output,
+        study.prepare(&renderer, state)?;
+        split.prepare_ms += since_ms(t);
+        for &view in &views {
+            render_view(
+                &mut study,
+                &mut renderer,
+                out,
                 view,
-                before.as_ref(),
-                after.as_ref(),
-                spec.disclaimer,
-                &meta,
+                state,
+                years,
+                &mut split,
             )?;
-            eprintln!("wrote {}", path.display());
         }
-        for (years, prepared) in &timeline {
-            let mut aged = settings;
-            aged.skin.redness = ageing.redness(*years);
-            let image = renderer.render_image(prepared, &aged, depth)?;
-            let path = out.join(format!(
-                "{}-after-{}.png",
-                view.as_str(),
-                year_label(*years)
-            ));
-            composite::write_output(
-                &path,
-                OutputKind::After,
-                view,
-                None,
-                Some(&image),
-                spec.disclaimer,
-                &meta,
-            )?;
-            eprintln!("wrote {}", path.display());
-        }
-        eprintln!(
-            "{}: {:.0} ms",
-            view.as_str(),
-            t.elapsed().as_secs_f64() * 1e3
-        );
     }
+    let t = &study.timings;
+    log::info!(
+        "split: load {:.0} ms, layout {:.0} ms, prepare {:.0} ms, frame {:.0} ms, encode {:.0} ms; total {:.0} ms",
+        t.load_ms,
+        t.layout_ms,
+        split.prepare_ms,
+        split.frame_ms,
+        split.encode_ms,
+        since_ms(started)
+    );
     Ok(())
 }
 
-/// "year05", or "year0.5" / "day03" for fractions (fresh work is counted in days).
-fn year_label(years: f32) -> String {
-    if years.fract() == 0.0 {
-        format!("year{:02}", years as u32)
-    } else if years < 0.1 {
-        format!("day{:02}", (years * 365.25).round() as u32)
-    } else {
-        format!("year{years}")
+/// One view of one state: the scene's outputs (`VIEW-OUTPUT.png`), or for a point of the
+/// ageing timeline its "after" (`VIEW-after-yearNN.png`).
+fn render_view(
+    study: &mut Study,
+    renderer: &mut Renderer,
+    out: &Path,
+    view: ViewName,
+    state: State,
+    years: Option<f32>,
+    split: &mut Split,
+) -> Result<()> {
+    let spec = study.scene.spec.render.clone();
+    let settings = study.view_settings(view, state);
+    let tiles = renderer.tile_grid(&settings).count();
+    if tiles > 1 {
+        eprintln!(
+            "{}: {}x{} renders as {tiles} tiles",
+            view.as_str(),
+            spec.width,
+            spec.height
+        );
     }
+    let outputs: Vec<(OutputKind, PathBuf)> = match years {
+        None => spec
+            .outputs
+            .iter()
+            .map(|o| {
+                (
+                    *o,
+                    out.join(format!("{}-{}.png", view.as_str(), o.as_str())),
+                )
+            })
+            .collect(),
+        Some(y) => vec![(
+            OutputKind::After,
+            out.join(format!("{}-after-{}.png", view.as_str(), year_label(y))),
+        )],
+    };
+    let need = outputs.iter().fold((false, false), |(b, a), (o, _)| {
+        let (nb, na) = needs(*o);
+        (b || nb, a || na)
+    });
+    let t = Instant::now();
+    let (before, after) = study.render_pair(renderer, &settings, state, need)?;
+    split.frame_ms += since_ms(t);
+    let meta = stipple::output::png::PngMeta::for_scene(&study.scene);
+    let t = Instant::now();
+    for (output, path) in outputs {
+        stipple::output::composite::write_output(
+            &path,
+            output,
+            view,
+            before.as_ref(),
+            after.as_ref(),
+            spec.disclaimer,
+            &meta,
+        )?;
+        eprintln!("wrote {}", path.display());
+    }
+    split.encode_ms += since_ms(t);
+    Ok(())
 }
 
 fn turntable(
-    scene: &Scene,
+    scene: Scene,
     out: &Path,
     kind: OutputKind,
     frames: u32,
     fps: f32,
     gpu_args: &GpuArgs,
 ) -> Result<()> {
-    let head = scene.head()?;
-    let (layout, condition) = lay_out(scene, &head)?;
+    let mut study = Study::new(scene)?;
     let mut renderer = Renderer::new(gpu(gpu_args)?);
     eprintln!("adapter: {}", renderer.gpu.summary);
-    let gpu_scene = renderer.prepare_with(
-        &head,
-        &layout.dots,
-        scene.spec.render.pigment_map_size,
-        &scene.surface_options(&condition),
-    )?;
-    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
     let bar = indicatif::ProgressBar::new(frames.max(1) as u64);
     let done = stipple::output::turntable::render_turntable(
         &mut renderer,
-        &gpu_scene,
-        scene,
-        &head,
-        hairline,
+        &mut study,
         kind,
         frames,
         fps,
@@ -788,6 +769,50 @@ fn turntable(
         done.frames.len(),
         out.join("turntable-NNN.png").display(),
         done.animation.display()
+    );
+    Ok(())
+}
+
+/// `stipple sheet`: one view under every lighting preset, through the one image writer.
+fn sheet(
+    scene: Scene,
+    out: &Path,
+    view: Option<ViewName>,
+    options: (u32, Option<u32>, u32, bool),
+    gpu_args: &GpuArgs,
+) -> Result<()> {
+    use stipple::output::png::{PngMeta, keys, write_image};
+    let (tile, supersample, columns, before) = options;
+    let mut study = Study::new(scene)?;
+    let r = &study.scene.spec.render;
+    let options = stipple::output::sheet::LightingSheetOptions {
+        view: view.unwrap_or(r.views[0]),
+        tile_px: tile.clamp(16, 4096),
+        supersample: supersample.unwrap_or(r.supersample).clamp(1, 4),
+        columns,
+        show_dots: !before,
+    };
+    let mut renderer = Renderer::new(gpu(gpu_args)?);
+    let sheet = stipple::output::sheet::lighting_sheet(&mut renderer, &mut study, &options)?;
+    let meta = PngMeta::for_scene(&study.scene)
+        .with(keys::VIEW, options.view.as_str())
+        .with(keys::OUTPUT, "lighting-sheet");
+    let disclaimer = study.scene.spec.render.disclaimer;
+    let sheet = if disclaimer {
+        stipple::output::sheet::with_disclaimer_footer(&sheet)
+    } else {
+        sheet
+    };
+    write_image(
+        out,
+        stipple::render::FrameImage::Eight(sheet),
+        disclaimer,
+        &meta,
+    )?;
+    eprintln!(
+        "wrote {} ({} lighting presets)",
+        out.display(),
+        stipple::lighting::presets().len()
     );
     Ok(())
 }

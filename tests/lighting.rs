@@ -628,8 +628,7 @@ fn lighting_options_keep_the_scene_camera() {
 /// The lighting sheet: one labelled tile per preset, and the presets look different.
 #[test]
 fn lighting_sheet_shows_every_preset_differently() {
-    let scene = Scene::builtin();
-    let (head, layout) = common::default_head_and_layout();
+    let mut study = stipple::study::Study::new(Scene::builtin()).expect("built-in study");
     let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let options = stipple::output::sheet::LightingSheetOptions {
         view: ViewName::FrontLeft,
@@ -638,15 +637,8 @@ fn lighting_sheet_shows_every_preset_differently() {
         columns: 4,
         show_dots: true,
     };
-    let sheet = stipple::output::sheet::lighting_sheet(
-        &mut renderer,
-        &scene,
-        head,
-        layout,
-        &stipple::plan::BaldScalp,
-        &options,
-    )
-    .expect("sheet");
+    let sheet =
+        stipple::output::sheet::lighting_sheet(&mut renderer, &mut study, &options).expect("sheet");
     let n = presets().len() as u32;
     let gap = stipple::output::sheet::SheetStyle::default().gap;
     assert_eq!(sheet.width(), 4 * 96 + 5 * gap);

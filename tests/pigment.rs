@@ -618,7 +618,7 @@ fn norwood3() -> &'static Norwood3 {
                     &head,
                     &layout.dots,
                     stipple::render::DEFAULT_PIGMENT_MAP_SIZE,
-                    &scene.surface_options(&condition),
+                    &stipple::study::surface_options(&scene, &condition),
                 )
                 .expect("prepare")
         };
@@ -740,7 +740,7 @@ fn stubble_keeps_its_mean_colour_from_shafts_to_tint() {
     let scene = &n.scene;
     let head = scene.head().expect("head");
     let (layout, condition) = scene.lay_out(&head).expect("layout");
-    let mut options = scene.surface_options(&condition);
+    let mut options = stipple::study::surface_options(scene, &condition);
     options.stubble.length_mm = 3.0;
     let gpu = {
         let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());

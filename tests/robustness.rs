@@ -450,7 +450,8 @@ fn streamed_stills_match_the_composed_frame() {
                 &meta,
             )
             .unwrap();
-            let expected = compose(kind, Some(&before), Some(&after), true);
+            let mut expected = compose(kind, Some(&before), Some(&after));
+            stipple::output::text::draw_disclaimer(&mut expected);
             let written = image::open(&path).unwrap();
             match &expected {
                 stipple::render::FrameImage::Eight(e) => {

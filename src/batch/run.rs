@@ -5,13 +5,13 @@
 use super::lock::{Attempt, Locks};
 use super::{Batch, ItemRange, Selection, Shard, Variant};
 use crate::head::Head;
-use crate::output::composite::{bit_depth, frame_settings, needs, write_output};
+use crate::output::composite::write_output;
 use crate::output::png::{PngMeta, keys, read_png};
-use crate::render::camera::ViewName;
-use crate::render::{FrameImage, FrameSettings, GpuScene, Renderer};
-use crate::scene::{OutputKind, RenderSpec, Scene, SceneFile};
+use crate::render::{FrameImage, Renderer};
+use crate::scene::{ConditionSpec, HeadSpec, OutputKind, PlanSpec, Scene, SceneFile, ViewName};
+use crate::study::{Age, State, Study, needs};
 use glam::Vec3;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
@@ -136,14 +136,18 @@ impl BatchReport {
 pub(super) struct OutputFile {
     pub(super) view: ViewName,
     pub(super) kind: OutputKind,
+    /// A point of the ageing timeline (`[ageing] years`; an "after"); None: the scene's state.
+    pub(super) years: Option<f32>,
     pub(super) path: PathBuf,
 }
 
-/// A variant's output files: `NAME.png` when it has one view and one output, else
-/// `NAME--VIEW-OUTPUT.png`.
+/// A variant's output files: `NAME.png` when it has one view and one output (and no ageing
+/// timeline), else `NAME--VIEW-OUTPUT.png`; and `NAME--VIEW-after-yearNN.png` for each point
+/// of the timeline, as `stipple render` names them.
 pub(super) fn output_files(out: &Path, name: &str, scene: &Scene) -> Vec<OutputFile> {
     let r = &scene.spec.render;
-    let single = r.views.len() * r.outputs.len() == 1;
+    let years = &scene.spec.ageing.years;
+    let single = r.views.len() * r.outputs.len() == 1 && years.is_empty();
     let mut files = Vec::new();
     for &view in &r.views {
         for &kind in &r.outputs {
@@ -155,7 +159,20 @@ pub(super) fn output_files(out: &Path, name: &str, scene: &Scene) -> Vec<OutputF
             files.push(OutputFile {
                 view,
                 kind,
+                years: None,
                 path: out.join(file),
+            });
+        }
+        for &y in years {
+            files.push(OutputFile {
+                view,
+                kind: OutputKind::After,
+                years: Some(y),
+                path: out.join(format!(
+                    "{name}--{}-after-{}.png",
+                    view.as_str(),
+                    crate::study::year_label(y)
+                )),
             });
         }
     }
@@ -175,46 +192,54 @@ pub fn is_complete(path: &Path, hash: &str, view: ViewName, kind: OutputKind) ->
     }
 }
 
-/// A head, its plan's layout and both on the GPU.
-struct Prepared {
-    key: String,
-    head: Rc<Head>,
-    hairline: Option<Vec3>,
-    gpu: GpuScene,
+/// What a plan's layout depends on: the head, the client's condition and the plan. Variants
+/// that share it share one [`Study`] (its layout, and its prepared states while the surface
+/// keys agree; see [`Study::restyle`]).
+#[derive(Clone, Debug, PartialEq)]
+struct LayoutKey {
+    head: HeadSpec,
+    condition: ConditionSpec,
+    plan: PlanSpec,
 }
 
-/// Keys for sharing work between variants. They are built from the parsed scene (`Debug` of
-/// the spec structs), so keys added to the scene format later take part automatically: only
-/// fields known not to matter are blanked.
-fn head_key(spec: &SceneFile) -> String {
-    format!("{:?}", spec.client.head)
-}
-
-/// What the head, the dots and the pigment map depend on: everything but the look of the
-/// skin and how the frame is rendered (except the pigment map's size).
-fn prepare_key(spec: &SceneFile) -> String {
-    let mut s = spec.clone();
-    s.client.skin = None;
-    s.client.matte = 0.0;
-    s.render = RenderSpec {
-        pigment_map_size: spec.render.pigment_map_size,
-        ..RenderSpec::default()
-    };
-    format!("{s:?}")
+impl LayoutKey {
+    fn of(spec: &SceneFile) -> Self {
+        LayoutKey {
+            head: spec.client.head.clone(),
+            condition: spec.client.condition.clone(),
+            plan: spec.plan.clone(),
+        }
+    }
 }
 
 /// What a "before" frame depends on: everything but the plan (which only shows in the
 /// "after"), plus the hairline point the close-up looks at and the view.
-fn before_key(spec: &SceneFile, hairline: Option<Vec3>, view: ViewName) -> String {
-    let mut s = spec.clone();
-    s.plan = Default::default();
-    format!("{s:?} {hairline:?} {view:?}")
+#[derive(Clone, Debug, PartialEq)]
+struct BeforeKey {
+    spec: SceneFile,
+    hairline: Option<Vec3>,
+    view: ViewName,
+}
+
+impl BeforeKey {
+    fn of(spec: &SceneFile, hairline: Option<Vec3>, view: ViewName) -> Self {
+        let mut spec = spec.clone();
+        spec.plan = Default::default();
+        // The timeline and session only change the "after".
+        spec.ageing.years.clear();
+        spec.render.session = None;
+        BeforeKey {
+            spec,
+            hairline,
+            view,
+        }
+    }
 }
 
 /// Recently rendered "before" frames, bounded in bytes.
 struct BeforeCache {
-    frames: HashMap<String, FrameImage>,
-    order: VecDeque<String>,
+    /// Oldest first.
+    frames: VecDeque<(BeforeKey, FrameImage)>,
     bytes: usize,
 }
 
@@ -223,10 +248,13 @@ impl BeforeCache {
 
     fn new() -> Self {
         Self {
-            frames: HashMap::new(),
-            order: VecDeque::new(),
+            frames: VecDeque::new(),
             bytes: 0,
         }
+    }
+
+    fn get(&self, key: &BeforeKey) -> Option<&FrameImage> {
+        self.frames.iter().find(|(k, _)| k == key).map(|(_, f)| f)
     }
 
     fn size(f: &FrameImage) -> usize {
@@ -240,30 +268,29 @@ impl BeforeCache {
             }
     }
 
-    fn insert(&mut self, key: String, frame: FrameImage) {
+    fn insert(&mut self, key: BeforeKey, frame: FrameImage) {
         let size = Self::size(&frame);
-        if size > Self::MAX_BYTES || self.frames.contains_key(&key) {
+        if size > Self::MAX_BYTES || self.get(&key).is_some() {
             return;
         }
         while self.bytes + size > Self::MAX_BYTES {
-            let Some(old) = self.order.pop_front() else {
+            let Some((_, old)) = self.frames.pop_front() else {
                 break;
             };
-            if let Some(f) = self.frames.remove(&old) {
-                self.bytes -= Self::size(&f);
-            }
+            self.bytes -= Self::size(&old);
         }
         self.bytes += size;
-        self.order.push_back(key.clone());
-        self.frames.insert(key, frame);
+        self.frames.push_back((key, frame));
     }
 }
 
 struct Runner<'a> {
     renderer: &'a mut Renderer,
     batch: &'a Batch,
-    heads: HashMap<String, Rc<Head>>,
-    prepared: Option<Prepared>,
+    /// Heads built so far, by their `[client.head]` (a few).
+    heads: Vec<(HeadSpec, Rc<Head>)>,
+    /// The study of the variants now running (those sharing its layout key).
+    study: Option<(LayoutKey, Study)>,
     befores: BeforeCache,
 }
 
@@ -282,42 +309,35 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 impl Runner<'_> {
-    fn prepare(&mut self, scene: &Scene) -> Result<(), String> {
-        let key = prepare_key(&scene.spec);
-        if self.prepared.as_ref().is_some_and(|p| p.key == key) {
-            return Ok(());
+    /// The head for a scene, built once per `[client.head]`.
+    fn head(&mut self, scene: &Scene) -> Result<Rc<Head>, String> {
+        let spec = &scene.spec.client.head;
+        if let Some((_, h)) = self.heads.iter().find(|(k, _)| k == spec) {
+            return Ok(h.clone());
         }
-        // Drop the previous scene's GPU buffers before making the next.
-        self.prepared = None;
-        let hk = head_key(&scene.spec);
-        let head = match self.heads.get(&hk) {
-            Some(h) => h.clone(),
-            None => {
-                let h = Rc::new(scene.head().map_err(|e| error_chain(&e))?);
-                if self.heads.len() >= 4 {
-                    self.heads.clear();
-                }
-                self.heads.insert(hk, h.clone());
-                h
+        let h = Rc::new(scene.head().map_err(|e| error_chain(&e))?);
+        if self.heads.len() >= 4 {
+            self.heads.clear();
+        }
+        self.heads.push((spec.clone(), h.clone()));
+        Ok(h)
+    }
+
+    /// Makes `self.study` the study of `scene`: the current one restyled when the layout key
+    /// matches, else laid out afresh.
+    fn study_for(&mut self, scene: &Scene) -> Result<(), String> {
+        let key = LayoutKey::of(&scene.spec);
+        if let Some((k, study)) = self.study.as_mut() {
+            if *k == key {
+                study.restyle(scene.clone());
+                return Ok(());
             }
-        };
-        let (layout, condition) = scene.lay_out(&head).map_err(|e| error_chain(&e))?;
-        let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
-        let gpu = self
-            .renderer
-            .prepare_with(
-                &head,
-                &layout.dots,
-                scene.spec.render.pigment_map_size,
-                &scene.surface_options(&condition),
-            )
-            .map_err(|e| error_chain(&e))?;
-        self.prepared = Some(Prepared {
-            key,
-            head,
-            hairline,
-            gpu,
-        });
+        }
+        // Drop the previous study's GPU buffers before making the next.
+        self.study = None;
+        let head = self.head(scene)?;
+        let study = Study::with_head(scene.clone(), head).map_err(|e| error_chain(&e))?;
+        self.study = Some((key, study));
         Ok(())
     }
 
@@ -328,14 +348,20 @@ impl Runner<'_> {
         scene: &Scene,
         todo: &[OutputFile],
     ) -> Result<(), String> {
-        self.prepare(scene)?;
-        let prepared = self.prepared.as_ref().expect("just prepared");
-        let depth = bit_depth(scene);
+        self.study_for(scene)?;
+        let Runner {
+            renderer,
+            batch,
+            study,
+            befores,
+            ..
+        } = self;
+        let study = &mut study.as_mut().expect("just made").1;
         let disclaimer = scene.spec.render.disclaimer;
         let meta = PngMeta::for_scene(scene)
             .with(
                 "stipple.manifest",
-                self.batch
+                batch
                     .file
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -343,42 +369,52 @@ impl Runner<'_> {
             )
             .with(keys::VARIANT, variant.name.clone())
             .with(keys::VARIANT_HASH, variant.hash.clone());
-        let mut views: Vec<ViewName> = todo.iter().map(|o| o.view).collect();
-        views.dedup();
-        for view in views {
-            let files: Vec<&OutputFile> = todo.iter().filter(|o| o.view == view).collect();
+        let scene_state = study.scene_state();
+        let mut frames: Vec<(ViewName, Option<u32>)> = Vec::new();
+        for o in todo {
+            let f = (o.view, o.years.map(f32::to_bits));
+            if !frames.contains(&f) {
+                frames.push(f);
+            }
+        }
+        for (view, years) in frames {
+            let years = years.map(f32::from_bits);
+            let state = match years {
+                None => scene_state,
+                Some(y) => State {
+                    age: Age::Years(y),
+                    ..scene_state
+                },
+            };
+            let files: Vec<&OutputFile> = todo
+                .iter()
+                .filter(|o| o.view == view && o.years == years)
+                .collect();
             let need_before = files.iter().any(|o| needs(o.kind).0);
             let need_after = files.iter().any(|o| needs(o.kind).1);
-            let settings = frame_settings(scene, &prepared.head, prepared.hairline, view);
+            let settings = study.view_settings(view, state);
             let before = if need_before {
-                let key = before_key(&scene.spec, prepared.hairline, view);
-                match self.befores.frames.get(&key) {
+                let key = BeforeKey::of(&scene.spec, study.hairline, view);
+                match befores.get(&key) {
                     Some(f) => Some(f.clone()),
                     None => {
-                        let s = FrameSettings {
-                            show_dots: false,
-                            ..settings
-                        };
-                        let f = self
-                            .renderer
-                            .render_image(&prepared.gpu, &s, depth)
-                            .map_err(|e| error_chain(&e))?;
-                        self.befores.insert(key, f.clone());
-                        Some(f)
+                        let f = study
+                            .render_pair(renderer, &settings, state, (true, false))
+                            .map_err(|e| error_chain(&e))?
+                            .0;
+                        if let Some(f) = &f {
+                            befores.insert(key, f.clone());
+                        }
+                        f
                     }
                 }
             } else {
                 None
             };
-            let after = if need_after {
-                Some(
-                    self.renderer
-                        .render_image(&prepared.gpu, &settings, depth)
-                        .map_err(|e| error_chain(&e))?,
-                )
-            } else {
-                None
-            };
+            let after = study
+                .render_pair(renderer, &settings, state, (false, need_after))
+                .map_err(|e| error_chain(&e))?
+                .1;
             for o in files {
                 write_output(
                     &o.path,
@@ -422,16 +458,12 @@ pub fn run(
     let selected: Vec<&Variant> = batch.select(selection).collect();
     // Work order: variants sharing a prepared scene next to each other (first appearance
     // order), so each head and plan is prepared once; reports stay in variant order.
-    let mut groups: Vec<String> = Vec::new();
+    let mut groups: Vec<Option<LayoutKey>> = Vec::new();
     let mut order: Vec<(usize, usize)> = selected
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let key = v
-                .scene
-                .as_ref()
-                .map(|s| prepare_key(&s.spec))
-                .unwrap_or_default();
+            let key = v.scene.as_ref().ok().map(|s| LayoutKey::of(&s.spec));
             let g = groups.iter().position(|k| *k == key).unwrap_or_else(|| {
                 groups.push(key);
                 groups.len() - 1
@@ -457,8 +489,8 @@ pub fn run(
     let mut runner = Runner {
         renderer,
         batch,
-        heads: HashMap::new(),
-        prepared: None,
+        heads: Vec::new(),
+        study: None,
         befores: BeforeCache::new(),
     };
     let started = std::time::SystemTime::now();
@@ -564,7 +596,7 @@ pub fn run(
                         Err(p) => {
                             // The renderer may be in any state after a panic: start the next
                             // variant's scene afresh.
-                            runner.prepared = None;
+                            runner.study = None;
                             report.error = Some(format!("panicked: {}", panic_message(&*p)));
                         }
                     }

@@ -4,11 +4,8 @@
 use super::OutputError;
 use super::png::{PngMeta, keys};
 use super::text::{self, Corner};
-use crate::head::Head;
-use crate::render::camera::{Camera, ViewName};
-use crate::render::{BitDepth, FrameImage, FrameSettings};
-use crate::scene::{OutputKind, Scene};
-use glam::Vec3;
+use crate::render::FrameImage;
+use crate::scene::{OutputKind, ViewName};
 use std::path::Path;
 
 /// Labels over the two halves of a before/after composite.
@@ -56,78 +53,22 @@ pub fn label_px(height: u32) -> f32 {
     (height as f32 / 22.0).clamp(9.0, 96.0)
 }
 
-/// The camera and frame settings for one view of a scene (the "after"; set `show_dots` false
-/// for the "before").
-pub fn frame_settings(
-    scene: &Scene,
-    head: &Head,
-    hairline: Option<Vec3>,
-    view: ViewName,
-) -> FrameSettings {
-    let spec = &scene.spec.render;
-    let aspect = spec.width as f32 / spec.height as f32;
-    let mut camera = Camera::for_view(
-        head,
-        view,
-        spec.focal_length_mm,
-        aspect,
-        spec.distance_mm,
-        hairline,
-    );
-    if camera.ortho_height_mm.is_some() {
-        camera.ortho_height_mm = Some(spec.macro_width_mm / aspect);
-    }
-    FrameSettings {
-        camera,
-        lighting: scene.lighting(),
-        skin: scene.skin(),
-        width: spec.width,
-        height: spec.height,
-        supersample: spec.supersample,
-        show_dots: true,
-        single_dots: true,
-    }
-}
-
-/// The bit depth a scene asks for.
-pub fn bit_depth(scene: &Scene) -> BitDepth {
-    if scene.spec.render.bit_depth == 16 {
-        BitDepth::Sixteen
-    } else {
-        BitDepth::Eight
-    }
-}
-
-/// Which frames an output needs: (before, after).
-pub fn needs(kind: OutputKind) -> (bool, bool) {
-    match kind {
-        OutputKind::Before => (true, false),
-        OutputKind::After => (false, true),
-        OutputKind::BeforeAfter => (true, true),
-    }
-}
-
-/// The image for one output of a view, decorated: the composite for `before-after`, and the
-/// disclaimer in the bottom-right corner when `disclaimer` is set.
+/// The image for one output of a view: the composite for `before-after` (undecorated: the
+/// writer, [`write_image`], draws the disclaimer).
 pub fn compose(
     kind: OutputKind,
     before: Option<&FrameImage>,
     after: Option<&FrameImage>,
-    disclaimer: bool,
 ) -> FrameImage {
     let pick = |f: Option<&FrameImage>, what: &str| {
         f.unwrap_or_else(|| panic!("compose: the {what} frame is missing"))
             .clone()
     };
-    let mut image = match kind {
+    match kind {
         OutputKind::Before => pick(before, "before"),
         OutputKind::After => pick(after, "after"),
         OutputKind::BeforeAfter => side_by_side(&pick(before, "before"), &pick(after, "after")),
-    };
-    if disclaimer {
-        text::draw_disclaimer(&mut image);
     }
-    image
 }
 
 /// Composes and writes one output of a view, atomically, with the view and output in its text

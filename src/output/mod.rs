@@ -236,8 +236,3 @@ mod temp_files {
         }
     }
 }
-
-/// Writes an RGBA frame as an 8-bit RGB PNG, atomically.
-pub fn write_png(path: &Path, image: &image::RgbaImage) -> Result<(), OutputError> {
-    png::write_png8(path, image, &png::PngMeta::default())
-}

@@ -131,7 +131,25 @@ pub fn encode_png(image: &FrameImage, meta: &PngMeta) -> Result<Vec<u8>, ::png::
     Ok(out)
 }
 
-/// Writes a frame as a PNG with `meta` in its text chunks, atomically.
+/// The one writer of every image a command makes: draws the "Simulation, not a guarantee of
+/// results" line in the bottom-right corner when `disclaimer` is set (and the image is wide
+/// enough to read it), then writes the PNG at the frame's bit depth with `meta` (which always
+/// names the disclaimer) in its text chunks, atomically. Returns the image as written.
+pub fn write_image(
+    path: &Path,
+    mut image: FrameImage,
+    disclaimer: bool,
+    meta: &PngMeta,
+) -> Result<FrameImage, OutputError> {
+    if disclaimer {
+        super::text::draw_disclaimer(&mut image);
+    }
+    write_png(path, &image, meta)?;
+    Ok(image)
+}
+
+/// Writes a frame as a PNG with `meta` in its text chunks, atomically, as it is (no
+/// disclaimer drawn: see [`write_image`]).
 pub fn write_png(path: &Path, image: &FrameImage, meta: &PngMeta) -> Result<(), OutputError> {
     let (w, h) = image.dimensions();
     write_png_rows(path, w, h, image.depth(), meta, |y, row| {

@@ -4,12 +4,10 @@
 //! Text is drawn with `ab_glyph` in DejaVu Sans (`assets/fonts/DejaVuSans.ttf`, embedded; its
 //! licence is `assets/fonts/LICENSE-DejaVu.txt`).
 
-use crate::head::Head;
-use crate::layout::DotLayout;
 use crate::lighting::{Lighting, LightingOptions, SpecError};
-use crate::render::camera::{Camera, ViewName};
 use crate::render::{FrameSettings, RenderError, Renderer};
-use crate::scene::Scene;
+use crate::scene::{Scene, ViewName};
+use crate::study::Study;
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use image::{Rgba, RgbaImage};
 use std::sync::OnceLock;
@@ -200,6 +198,18 @@ pub fn contact_sheet_with(
     sheet
 }
 
+/// The sheet with a strip of background below it where the image writer's disclaimer
+/// ([`super::png::write_image`]) sits clear of the last row's labels.
+pub fn with_disclaimer_footer(sheet: &RgbaImage) -> RgbaImage {
+    let (w, h) = sheet.dimensions();
+    // The badge is about twice its text size tall with its margin; the text grows a little
+    // with the taller image, hence 2.6.
+    let footer = super::text::disclaimer_px(w, h).map_or(0, |px| (px * 2.6).ceil() as u32);
+    let mut out = RgbaImage::from_pixel(w, h + footer, BACKGROUND);
+    image::imageops::replace(&mut out, sheet, 0, 0);
+    out
+}
+
 /// What [`lighting_sheet`] renders.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LightingSheetOptions {
@@ -248,45 +258,27 @@ pub fn sheet_lightings(scene: &Scene) -> Result<Vec<(String, Lighting)>, SheetEr
     Ok(out)
 }
 
-/// One view of a scene under every lighting preset (see [`sheet_lightings`]), as a labelled
-/// contact sheet: name on the first line; key light lux, kelvin and the camera's EV100 below.
+/// One view of a study's scene state under every lighting preset (see [`sheet_lightings`]),
+/// as a labelled contact sheet: name on the first line; key light lux, kelvin and the
+/// camera's EV100 below. Each tile is the frame `stipple render` makes of that view at the
+/// tile's size under that light.
 pub fn lighting_sheet(
     renderer: &mut Renderer,
-    scene: &Scene,
-    head: &Head,
-    layout: &DotLayout,
-    scalp: &dyn crate::plan::ScalpState,
+    study: &mut Study,
     options: &LightingSheetOptions,
 ) -> Result<RgbaImage, SheetError> {
-    let spec = &scene.spec.render;
-    let gpu_scene = renderer.prepare_with(
-        head,
-        &layout.dots,
-        spec.pigment_map_size,
-        &scene.surface_options(scalp),
-    )?;
-    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
-    let camera = Camera::for_view(
-        head,
-        options.view,
-        spec.focal_length_mm,
-        1.0,
-        spec.distance_mm,
-        hairline,
-    );
+    let state = study.scene_state();
+    let base = FrameSettings {
+        supersample: options.supersample,
+        show_dots: options.show_dots,
+        ..study.frame_settings(options.view, state, options.tile_px, options.tile_px)
+    };
+    let lightings = sheet_lightings(&study.scene)?;
+    let gpu_scene = study.prepare(renderer, state)?;
     let mut tiles = Vec::new();
-    for (name, lighting) in sheet_lightings(scene)? {
-        let settings = FrameSettings {
-            camera,
-            lighting,
-            skin: scene.skin(),
-            width: options.tile_px,
-            height: options.tile_px,
-            supersample: options.supersample,
-            show_dots: options.show_dots,
-            single_dots: true,
-        };
-        let image = renderer.render(&gpu_scene, &settings)?;
+    for (name, lighting) in lightings {
+        let settings = FrameSettings { lighting, ..base };
+        let image = renderer.render(gpu_scene, &settings)?;
         tiles.push((format!("{name}\n{}", lighting.summary()), image));
     }
     Ok(contact_sheet(&tiles, options.columns))

@@ -303,11 +303,49 @@ impl HeadFrame {
 /// A named control point of the hairline, for overlays and debugging.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HairlinePoint {
+    /// For people ("left temple point"); code tests [`HairlinePoint::kind`].
     pub name: &'static str,
+    pub kind: HairlinePointKind,
     pub azimuth: f32,
     /// Elevation of the smooth design line (before irregularity).
     pub elevation: f32,
     pub position_mm: Vec3,
+}
+
+/// Which landmark of the hairline a control point is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HairlinePointKind {
+    MidFrontal,
+    FrontotemporalCorner,
+    TemplePoint,
+    EarFront,
+    Ear,
+    EarBack,
+    NapeSide,
+    Nape,
+    /// A knot shaping the line between the mid-frontal point and a corner.
+    Shape,
+}
+
+impl HairlinePointKind {
+    /// The kind of the `index`th knot [`TreatedRegion::new`] lays: the mid-frontal point, six
+    /// per side (left, then right), the nape, then the shape knots.
+    fn of_knot(index: usize) -> Self {
+        const SIDE: [HairlinePointKind; 6] = [
+            HairlinePointKind::FrontotemporalCorner,
+            HairlinePointKind::TemplePoint,
+            HairlinePointKind::EarFront,
+            HairlinePointKind::Ear,
+            HairlinePointKind::EarBack,
+            HairlinePointKind::NapeSide,
+        ];
+        match index {
+            0 => HairlinePointKind::MidFrontal,
+            1..=12 => SIDE[(index - 1) % 6],
+            13 => HairlinePointKind::Nape,
+            _ => HairlinePointKind::Shape,
+        }
+    }
 }
 
 /// The treated region on one head: a weight in [0, 1] at each surface point (1 inside,
@@ -575,10 +613,12 @@ impl TreatedRegion {
             .collect();
         let control_points = knots
             .iter()
-            .map(|&(name, az, el)| {
+            .enumerate()
+            .map(|(i, &(name, az, el))| {
                 let r = caster.cast(az, el).unwrap_or(r_mid);
                 HairlinePoint {
                     name,
+                    kind: HairlinePointKind::of_knot(i),
                     azimuth: az,
                     elevation: el,
                     position_mm: frame.center + r * frame.direction(az, el),
@@ -1246,6 +1286,32 @@ impl PeriodicNoise {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The typed kinds follow the knots as laid: the two temple points are what zone logic
+    /// finds, whatever the points are called.
+    #[test]
+    fn control_point_kinds_match_the_landmarks() {
+        let head = crate::head::procedural::build(&Default::default());
+        let region = TreatedRegion::new(&head, &Hairline::default(), 7).unwrap();
+        let points = region.control_points();
+        let temples: Vec<&str> = points
+            .iter()
+            .filter(|c| c.kind == HairlinePointKind::TemplePoint)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(temples, ["left temple point", "right temple point"]);
+        assert_eq!(points[0].kind, HairlinePointKind::MidFrontal);
+        for c in points {
+            let expected = match c.kind {
+                HairlinePointKind::FrontotemporalCorner => "frontotemporal corner",
+                HairlinePointKind::EarFront => "ear front",
+                HairlinePointKind::EarBack => "ear back",
+                HairlinePointKind::NapeSide => "nape side",
+                _ => continue,
+            };
+            assert!(c.name.ends_with(expected), "{} is {:?}", c.name, c.kind);
+        }
+    }
 
     #[test]
     fn fast_atan2_matches_std() {

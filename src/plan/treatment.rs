@@ -89,7 +89,7 @@ impl<'a> TreatmentMap<'a> {
         let hairline_azimuth = region
             .control_points()
             .iter()
-            .filter(|c| c.name.contains("temple point"))
+            .filter(|c| c.kind == super::hairline::HairlinePointKind::TemplePoint)
             .map(|c| c.azimuth.abs())
             .fold(0.0f32, f32::max)
             + HAIRLINE_ZONE_AZIMUTH_PAD;

@@ -52,8 +52,7 @@ pub use targets::DEPTH_FORMAT;
 use targets::FrameTargets;
 use wgpu::util::DeviceExt;
 
-/// Default pigment map resolution per cube face: about 0.2 mm texels on an adult scalp.
-pub const DEFAULT_PIGMENT_MAP_SIZE: u32 = 1024;
+pub use crate::scene::view::DEFAULT_PIGMENT_MAP_SIZE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -96,30 +95,7 @@ pub enum RenderError {
     Device { adapter: String, message: String },
 }
 
-/// How the skin looks, independent of the light.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SkinLook {
-    pub albedo_linear: Vec3,
-    /// GGX roughness: 0.35 reads as a freshly shaved, slightly oily scalp; 0.6 as matte.
-    pub roughness: f32,
-    /// Redness of freshly treated skin, 0-1 ([`crate::pigment::ageing::AgeingModel::redness`]).
-    pub redness: f32,
-    /// The scene names no skin colour: a scan with its own colours (texture or vertex colours)
-    /// shows them as they are, and `albedo_linear` applies only to heads without any.
-    pub albedo_from_scan: bool,
-}
-
-impl SkinLook {
-    /// Skin of this albedo and roughness, healed (no redness).
-    pub fn new(albedo_linear: Vec3, roughness: f32) -> Self {
-        Self {
-            albedo_linear,
-            roughness,
-            redness: 0.0,
-            albedo_from_scan: false,
-        }
-    }
-}
+pub use crate::skin::SkinLook;
 
 /// What `Renderer::prepare_with` needs besides the head and the dots. Plain data.
 #[derive(Clone, Copy)]

@@ -8,12 +8,13 @@ use crate::head::Head;
 use crate::plan::Plan;
 
 mod plan_spec;
-use crate::render::SkinLook;
-use crate::render::camera::ViewName;
+pub mod view;
+use crate::skin::SkinLook;
 use glam::Vec3;
 pub use plan_spec::{ConditionSpec, HairlineSpec, PlanSpec, SessionSpec, ZoneSpec};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+pub use view::ViewName;
 
 /// The built-in scene: `stipple demo` renders it and `stipple init` writes it out.
 pub const DEFAULT_SCENE_TOML: &str = include_str!("../../assets/scenes/default.toml");
@@ -40,7 +41,7 @@ pub enum SceneError {
     Head { file: PathBuf, message: String },
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SceneFile {
     pub client: ClientSpec,
@@ -56,7 +57,7 @@ pub struct SceneFile {
     pub ageing: AgeingSpec,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NeedleSpec {
     pub angle_deg: f32,
@@ -73,7 +74,7 @@ impl Default for NeedleSpec {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgeingSpec {
     /// Years after the last session to render, one image each (empty: the healed result only).
@@ -95,7 +96,7 @@ impl Default for AgeingSpec {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StubbleSpec {
     pub length_mm: f32,
@@ -114,7 +115,7 @@ impl Default for StubbleSpec {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
     /// sRGB hex, e.g. "#d7a486", or a Fitzpatrick preset, "fitzpatrick-I" to "fitzpatrick-VI".
@@ -148,7 +149,7 @@ fn default_matte() -> f32 {
 /// The skin colour of a head without colours of its own when the scene names none.
 pub const DEFAULT_SKIN: &str = "#d7a486";
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeadSpec {
     /// A head built into Stipple: "procedural" (the default) or "lee-perry-smith" (a textured
@@ -189,7 +190,7 @@ pub(crate) mod exact {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LandmarkSpec {
     #[serde(default, deserialize_with = "exact::option")]
@@ -227,7 +228,7 @@ impl OutputKind {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RenderSpec {
     pub width: u32,
@@ -258,6 +259,23 @@ pub struct RenderSpec {
     pub bit_depth: u8,
     /// Width of skin (mm) across the `macro` view.
     pub macro_width_mm: f32,
+    /// Show the state after this session (1 to the plan's sessions; absent: after the last).
+    pub session: Option<u8>,
+}
+
+impl RenderSpec {
+    /// The keys that make the lighting.
+    pub fn lighting_options(&self) -> crate::lighting::LightingOptions<'_> {
+        crate::lighting::LightingOptions {
+            preset: &self.lighting,
+            lights: self.lights.as_deref(),
+            sky: self.sky.as_ref(),
+            white_balance: &self.white_balance,
+            exposure: &self.exposure,
+            ev100: self.ev100,
+            exposure_compensation_ev: self.exposure_compensation_ev,
+        }
+    }
 }
 
 impl Default for RenderSpec {
@@ -277,10 +295,11 @@ impl Default for RenderSpec {
             exposure: "auto".into(),
             ev100: None,
             exposure_compensation_ev: 0.0,
-            pigment_map_size: crate::render::DEFAULT_PIGMENT_MAP_SIZE,
+            pigment_map_size: view::DEFAULT_PIGMENT_MAP_SIZE,
             disclaimer: true,
             bit_depth: 8,
-            macro_width_mm: crate::render::camera::DEFAULT_MACRO_WIDTH_MM,
+            macro_width_mm: view::DEFAULT_MACRO_WIDTH_MM,
+            session: None,
         }
     }
 }
@@ -290,7 +309,14 @@ impl Default for RenderSpec {
 pub struct Scene {
     pub file: PathBuf,
     pub spec: SceneFile,
+    /// The lighting, built once when the scene is validated.
+    lighting: crate::lighting::Lighting,
 }
+
+/// GGX roughness of the scalp: freshly shaved and slightly oily at `matte` 0 (0.32), a matte
+/// product's dry finish at 1 (0.72). Tuned by eye against photographs (a stopgap, no source).
+const ROUGHNESS_GLOSSY: f32 = 0.32;
+const ROUGHNESS_MATTE_EXTRA: f32 = 0.4;
 
 /// Parses an sRGB hex colour ("#rrggbb") to linear RGB.
 pub fn parse_srgb_hex(s: &str) -> Option<Vec3> {
@@ -336,9 +362,19 @@ impl Scene {
             file: file.to_path_buf(),
             message: crate::input::truncate_lines(e.to_string().trim_end()),
         })?;
+        let lighting = spec
+            .render
+            .lighting_options()
+            .build()
+            .map_err(|e| SceneError::Invalid {
+                file: file.to_path_buf(),
+                key: format!("render.{}", e.key),
+                expected: e.expected,
+            })?;
         let scene = Scene {
             file: file.to_path_buf(),
             spec,
+            lighting,
         };
         scene.validate()?;
         Ok(scene)
@@ -352,15 +388,30 @@ impl Scene {
         }
     }
 
+    /// Every check, in the order a reader meets the keys in the file.
     fn validate(&self) -> Result<(), SceneError> {
+        self.validate_client()?;
+        self.validate_head()?;
+        self.validate_plan()?;
+        self.validate_render()?;
+        self.validate_stubble_and_needle()?;
+        self.validate_ageing()
+    }
+
+    /// `v` within `lo..=hi`, else an error naming `key` and `what` was expected.
+    fn range(&self, key: &str, v: f32, lo: f32, hi: f32, what: &str) -> Result<(), SceneError> {
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(self.invalid(key, format!("{what} between {lo} and {hi}, got {v}")))
+        }
+    }
+
+    /// The client's skin, hair and finish.
+    fn validate_client(&self) -> Result<(), SceneError> {
         let s = &self.spec;
-        let range = |key: &str, v: f32, lo: f32, hi: f32, what: &str| {
-            if v.is_finite() && (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(self.invalid(key, format!("{what} between {lo} and {hi}, got {v}")))
-            }
-        };
+        let range =
+            |key: &str, v: f32, lo: f32, hi: f32, what: &str| self.range(key, v, lo, hi, what);
         if let Some(skin) = &s.client.skin
             && parse_skin(skin).is_none()
         {
@@ -378,6 +429,14 @@ impl Scene {
             ));
         }
         range("client.matte", s.client.matte, 0.0, 1.0, "a number")?;
+        Ok(())
+    }
+
+    /// `[client.head]`: a mesh and how to read it, or the procedural head's shape.
+    fn validate_head(&self) -> Result<(), SceneError> {
+        let s = &self.spec;
+        let range =
+            |key: &str, v: f32, lo: f32, hi: f32, what: &str| self.range(key, v, lo, hi, what);
         let head = &s.client.head;
         if let Some(mesh) = &head.mesh {
             if mesh.as_os_str().is_empty() {
@@ -478,12 +537,26 @@ impl Scene {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The plan and condition keys, then the plan as a whole.
+    fn validate_plan(&self) -> Result<(), SceneError> {
+        let s = &self.spec;
         if let Err((key, expected)) = s.plan.validate().and(s.client.condition.validate()) {
             return Err(self.invalid(&key, expected));
         }
         if let Err(e) = self.plan().validate() {
             return Err(self.invalid("plan", format!("a plan that can be carried out: {e}")));
         }
+        Ok(())
+    }
+
+    /// `[render]`: frame size, views, outputs, lens, maps and files.
+    fn validate_render(&self) -> Result<(), SceneError> {
+        let s = &self.spec;
+        let range =
+            |key: &str, v: f32, lo: f32, hi: f32, what: &str| self.range(key, v, lo, hi, what);
         let r = &s.render;
         if !(1..=16384).contains(&r.width) || !(1..=16384).contains(&r.height) {
             return Err(self.invalid(
@@ -522,9 +595,6 @@ impl Scene {
                 "a camera distance in mm",
             )?;
         }
-        if let Err(e) = self.lighting_options().build() {
-            return Err(self.invalid(&format!("render.{}", e.key), e.expected));
-        }
         if !(16..=4096).contains(&r.pigment_map_size) || !r.pigment_map_size.is_power_of_two() {
             return Err(self.invalid(
                 "render.pigment_map_size",
@@ -541,6 +611,23 @@ impl Scene {
             100.0,
             "a width of skin in mm",
         )?;
+        if let Some(n) = r.session {
+            let sessions = self.plan().sessions.len().max(1);
+            if !(1..=sessions).contains(&(n as usize)) {
+                return Err(self.invalid(
+                    "render.session",
+                    format!("a session from 1 to {sessions} (the plan's), got {n}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stubble and the practitioner's hand.
+    fn validate_stubble_and_needle(&self) -> Result<(), SceneError> {
+        let s = &self.spec;
+        let range =
+            |key: &str, v: f32, lo: f32, hi: f32, what: &str| self.range(key, v, lo, hi, what);
         let st = &s.client.stubble;
         range(
             "client.stubble.length_mm",
@@ -572,6 +659,14 @@ impl Scene {
             "an angle from the normal in degrees",
         )?;
         range("needle.pressure", n.pressure, 0.0, 1.0, "a number")?;
+        Ok(())
+    }
+
+    /// `[ageing]` and its timeline.
+    fn validate_ageing(&self) -> Result<(), SceneError> {
+        let s = &self.spec;
+        let range =
+            |key: &str, v: f32, lo: f32, hi: f32, what: &str| self.range(key, v, lo, hi, what);
         let a = &s.ageing;
         range("ageing.sun_exposure", a.sun_exposure, 0.0, 1.0, "a number")?;
         if let Some(t) = a.touch_up_every_years {
@@ -624,21 +719,6 @@ impl Scene {
         Ok((layout, condition))
     }
 
-    /// Everything `Renderer::prepare_with` needs from the scene besides the head and dots:
-    /// the client's condition (`scalp`, from [`Scene::condition`]), stubble, hair colour and
-    /// the practitioner's hand.
-    pub fn surface_options<'a>(
-        &self,
-        scalp: &'a dyn crate::plan::ScalpState,
-    ) -> crate::render::SurfaceOptions<'a> {
-        crate::render::SurfaceOptions {
-            scalp,
-            stubble: self.stubble(),
-            hair_linear: self.hair_linear(),
-            needle: self.needle_hand(),
-        }
-    }
-
     /// The client's condition measured on their head.
     pub fn condition(&self, head: &Head) -> Result<crate::plan::ScalpCondition, SceneError> {
         crate::plan::ScalpCondition::new(head, &self.hair_loss(), self.spec.plan.seed).map_err(
@@ -656,7 +736,7 @@ impl Scene {
             albedo_from_scan: skin.is_none(),
             ..SkinLook::new(
                 parse_skin(skin.unwrap_or(DEFAULT_SKIN)).expect("validated"),
-                0.32 + 0.4 * self.spec.client.matte,
+                ROUGHNESS_GLOSSY + ROUGHNESS_MATTE_EXTRA * self.spec.client.matte,
             )
         }
     }
@@ -708,20 +788,12 @@ impl Scene {
 
     /// The `[render]` keys that make the lighting (validated with the scene).
     pub fn lighting_options(&self) -> crate::lighting::LightingOptions<'_> {
-        let r = &self.spec.render;
-        crate::lighting::LightingOptions {
-            preset: &r.lighting,
-            lights: r.lights.as_deref(),
-            sky: r.sky.as_ref(),
-            white_balance: &r.white_balance,
-            exposure: &r.exposure,
-            ev100: r.ev100,
-            exposure_compensation_ev: r.exposure_compensation_ev,
-        }
+        self.spec.render.lighting_options()
     }
 
+    /// The lighting the scene asks for (built once, when the scene was validated).
     pub fn lighting(&self) -> crate::lighting::Lighting {
-        self.lighting_options().build().expect("validated")
+        self.lighting
     }
 
     /// A path in the scene, relative to the scene file's folder.

@@ -23,7 +23,7 @@ fn range(key: &str, v: f32, lo: f32, hi: f32, what: &str) -> Result<(), KeyError
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlanSpec {
     pub seed: u64,
@@ -62,7 +62,7 @@ impl Default for PlanSpec {
 }
 
 /// `[plan.hairline]`: a preset and/or explicit values (explicit ones win).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HairlineSpec {
     pub preset: Option<String>,
@@ -76,7 +76,7 @@ pub struct HairlineSpec {
 }
 
 /// `[[plan.zones]]`: one zone's own settings and, for some zones, where it lies.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneSpec {
     pub name: String,
@@ -95,7 +95,7 @@ pub struct ZoneSpec {
 }
 
 /// `[[plan.sessions]]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSpec {
     pub share: f32,
@@ -108,7 +108,7 @@ fn one() -> f32 {
 }
 
 /// `[client.condition]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConditionSpec {
     /// "none", "norwood-1".."norwood-7" (+ "norwood-2a".."norwood-5a", "norwood-3v"),
@@ -132,7 +132,7 @@ impl Default for ConditionSpec {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchSpec {
     pub azimuth_deg: f32,
@@ -140,7 +140,7 @@ pub struct PatchSpec {
     pub radius_mm: f32,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScarSpec {
     /// "fut-strip" or "fue".

@@ -142,6 +142,31 @@ pub fn preintegrated_table() -> Vec<[f32; 4]> {
     out
 }
 
+/// How the skin looks, independent of the light.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SkinLook {
+    pub albedo_linear: Vec3,
+    /// GGX roughness: 0.35 reads as a freshly shaved, slightly oily scalp; 0.6 as matte.
+    pub roughness: f32,
+    /// Redness of freshly treated skin, 0-1 ([`crate::pigment::ageing::AgeingModel::redness`]).
+    pub redness: f32,
+    /// The scene names no skin colour: a scan with its own colours (texture or vertex colours)
+    /// shows them as they are, and `albedo_linear` applies only to heads without any.
+    pub albedo_from_scan: bool,
+}
+
+impl SkinLook {
+    /// Skin of this albedo and roughness, healed (no redness).
+    pub fn new(albedo_linear: Vec3, roughness: f32) -> Self {
+        Self {
+            albedo_linear,
+            roughness,
+            redness: 0.0,
+            albedo_from_scan: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

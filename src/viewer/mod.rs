@@ -79,11 +79,9 @@ pub fn run(opts: ViewOptions) -> Result<()> {
 
 /// A scene's plan laid out on its head; errors name the scene file.
 fn load_plan(scene: &Scene) -> Result<(PlanStates, Option<Vec3>)> {
-    let head = scene.head()?;
-    let (layout, condition) = scene.lay_out(&head)?;
-    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
-    let states = PlanStates::new(head, layout.dots, scene, condition);
-    Ok((states, hairline))
+    let study = crate::study::Study::new(scene.clone())?;
+    let hairline = study.hairline;
+    Ok((PlanStates::new(study), hairline))
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -181,7 +179,7 @@ impl App {
     fn new(opts: ViewOptions, scene: Scene, (states, hairline): (PlanStates, Option<Vec3>)) -> App {
         let aspect = opts.size.0 as f32 / opts.size.1.max(1) as f32;
         let orbit = Orbit::for_view(
-            &states.head,
+            &states.study.head,
             ViewName::Front,
             scene.spec.render.focal_length_mm,
             aspect,
@@ -320,7 +318,7 @@ impl App {
         FrameSettings {
             camera: self.orbit.camera(w as f32 / h.max(1) as f32),
             lighting: self.lightings[self.lighting].1,
-            skin: self.scene.skin(),
+            skin: self.states.skin(self.state),
             width: fw,
             height: fh,
             supersample: ss,
@@ -353,10 +351,10 @@ impl App {
         }
         if !self.states.is_prepared(self.state) {
             eprintln!(
-                "preparing session {} at {} years ({} dots)",
+                "preparing session {}, {} ({} dots)",
                 self.state.session,
-                self.states.years(self.state),
-                self.states.dots.len()
+                self.states.age(self.state).label(),
+                self.states.dot_count()
             );
         }
         let scene = match self.states.get(&g.renderer, self.state) {
@@ -396,7 +394,7 @@ impl App {
     fn status(&self) -> String {
         let (name, _) = &self.lightings[self.lighting];
         let mut s = format!(
-            "{} · session {}/{} · {} y · {} · {} dots · {:.0} ms/frame {}",
+            "{} · session {}/{} · {} · {} · {} dots · {:.0} ms/frame {}",
             if self.split_on {
                 "before | after"
             } else {
@@ -404,9 +402,9 @@ impl App {
             },
             self.state.session,
             self.states.sessions(),
-            self.states.years(self.state),
+            self.states.age(self.state).label(),
             name,
-            crate::lighting::thousands(self.states.dots.len() as u64),
+            crate::lighting::thousands(self.states.dot_count() as u64),
             self.frame_ms,
             match self.shown_quality {
                 Quality::Interactive => "(moving)",
@@ -492,7 +490,7 @@ impl App {
             Action::View(view) => {
                 let (w, h) = self.window_size();
                 self.orbit = Orbit::for_view(
-                    &self.states.head,
+                    &self.states.study.head,
                     view,
                     self.scene.spec.render.focal_length_mm,
                     w as f32 / h.max(1) as f32,
@@ -570,7 +568,10 @@ impl App {
             .and_then(|img| {
                 let meta = crate::output::png::PngMeta::for_scene(&self.scene);
                 let frame = crate::render::FrameImage::Eight(img);
-                crate::output::png::write_png(path, &frame, &meta).map_err(Into::into)
+                let disclaimer = self.scene.spec.render.disclaimer;
+                crate::output::png::write_image(path, frame, disclaimer, &meta)
+                    .map(drop)
+                    .map_err(Into::into)
             });
         match result {
             Ok(()) => {
@@ -655,8 +656,15 @@ impl App {
             Command::Key { name, shift } => {
                 let was = self.shift;
                 self.shift = shift;
+                let t = Instant::now();
                 self.key(&name, shift, event_loop);
                 self.shift = was;
+                // The figure a practitioner waits for: key to the full-quality frame.
+                self.redraw(Quality::Full);
+                println!(
+                    "key {name}: full-quality frame after {:.0} ms",
+                    t.elapsed().as_secs_f64() * 1e3
+                );
             }
             Command::Drag { from, to, right } => {
                 let (a, b) = (at(from), at(to));
@@ -712,7 +720,7 @@ impl App {
         }
         println!(
             "orbit: {frames} frames each, {} dots, split {}; {}",
-            self.states.dots.len(),
+            self.states.dot_count(),
             if self.split_on { "on" } else { "off" },
             report.join("; ")
         );

@@ -1,177 +1,110 @@
 //! The treatment states a practitioner steps through in a consultation: the head after each
-//! session, and years later as the pigment ages. Each state is a set of dots prepared once on
-//! the GPU and kept, so stepping back and forth is instant after the first visit.
+//! session, healed, and along the ageing timeline. The states themselves (their dots, the
+//! skin's look, the prepared GPU scenes) are the front door's ([`Study`]); this only numbers
+//! the steps the session and ageing keys walk through.
 
-use crate::head::Head;
-use crate::layout::Dot;
-use crate::pigment::ageing::{AgeingModel, aged_dots};
-use crate::plan::ScalpCondition;
-use crate::render::{GpuScene, RenderError, Renderer};
-use crate::scene::Scene;
+use crate::render::{GpuScene, RenderError, Renderer, SkinLook};
+use crate::study::{Age, State, Study};
 
-/// Years after the last session the ageing key steps through when the scene asks for no
-/// timeline (`[ageing] years`). 0 is the healed result as planned.
-pub const AGEING_YEARS: [f32; 5] = [0.0, 1.0, 3.0, 5.0, 10.0];
+/// Years after the last session the ageing key steps through (after "healed") when the scene
+/// asks for no timeline (`[ageing] years`).
+pub const AGEING_YEARS: [f32; 4] = [1.0, 3.0, 5.0, 10.0];
 
-/// GPU states kept at once: each holds a pigment map (tens of MB), so not all of them.
-const MAX_CACHED: usize = 6;
-
-/// Which state: after session `session` (1-based), `years` after it.
+/// Which state: after session `session` (1-based), at the `years_index`th step of the ageing
+/// key (0: healed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StateKey {
     pub session: u8,
     pub years_index: usize,
 }
 
-/// One scene's head and plan, and its prepared states.
+/// One scene's study and the steps of its ageing key.
 pub struct PlanStates {
-    pub head: Head,
-    /// Every dot of the plan, all sessions.
-    pub dots: Vec<Dot>,
-    pub pigment_map_size: u32,
-    /// The client's hair and scars (drawn as stubble, hair tint and scar tissue).
-    condition: ScalpCondition,
-    stubble: crate::skin::Stubble,
-    hair_linear: glam::Vec3,
-    needle: crate::pigment::NeedleHand,
-    ageing: AgeingModel,
-    /// The ageing key's steps: 0 (healed, as planned), then the scene's timeline.
-    years: Vec<f32>,
-    /// Most recently used last.
-    cache: Vec<(StateKey, GpuScene)>,
+    pub study: Study,
+    /// The ageing key's steps: healed, then the scene's timeline (year 0 is the day of the
+    /// session, fresh and red, as everywhere else).
+    ages: Vec<Age>,
 }
 
 impl PlanStates {
-    /// A scene's states: its dots on `head` for the client's `condition`.
-    pub fn new(head: Head, dots: Vec<Dot>, scene: &Scene, condition: ScalpCondition) -> Self {
-        let options = scene.surface_options(&condition);
-        let (stubble, hair_linear, needle) = (options.stubble, options.hair_linear, options.needle);
-        let timeline: Vec<f32> = scene
-            .spec
-            .ageing
-            .years
-            .iter()
-            .copied()
-            .filter(|&y| y > 0.0)
-            .collect();
-        let years = if timeline.is_empty() {
+    pub fn new(study: Study) -> Self {
+        let timeline = &study.scene.spec.ageing.years;
+        let years: Vec<f32> = if timeline.is_empty() {
             AGEING_YEARS.to_vec()
         } else {
-            std::iter::once(0.0).chain(timeline).collect()
+            timeline.clone()
         };
-        PlanStates {
-            head,
-            dots,
-            pigment_map_size: scene.spec.render.pigment_map_size,
-            condition,
-            stubble,
-            hair_linear,
-            needle,
-            ageing: scene.ageing(),
-            years,
-            cache: Vec::new(),
-        }
+        let ages = std::iter::once(Age::Healed)
+            .chain(years.into_iter().map(Age::Years))
+            .collect();
+        PlanStates { study, ages }
     }
 
-    /// Years after the last session that a state shows.
-    pub fn years(&self, key: StateKey) -> f32 {
-        self.years[key.years_index % self.years.len()]
+    /// How long after the last session a state shows.
+    pub fn age(&self, key: StateKey) -> Age {
+        self.ages[key.years_index % self.ages.len()]
+    }
+
+    /// The front door's state for a key.
+    pub fn state(&self, key: StateKey) -> State {
+        State {
+            session: key.session,
+            age: self.age(key),
+        }
     }
 
     /// Steps of the ageing key.
     pub fn year_steps(&self) -> usize {
-        self.years.len()
+        self.ages.len()
     }
 
-    /// The last session any dot belongs to (at least 1).
+    /// Sessions of the plan.
     pub fn sessions(&self) -> u8 {
-        self.dots
-            .iter()
-            .map(|d| d.session)
-            .max()
-            .unwrap_or(1)
-            .max(1)
+        self.study.sessions()
     }
 
-    /// The dots of a state: those placed up to its session, aged.
-    pub fn dots_of(&self, key: StateKey) -> Vec<Dot> {
-        let placed: Vec<Dot> = self
-            .dots
-            .iter()
-            .filter(|d| d.session <= key.session)
-            .copied()
-            .collect();
-        let years = self.years(key);
-        if years == 0.0 {
-            placed
-        } else {
-            aged_dots(&placed, years, &self.ageing)
-        }
+    /// Every dot of the plan, all sessions.
+    pub fn dot_count(&self) -> usize {
+        self.study.layout.dots.len()
+    }
+
+    /// How the skin of a state looks (red on the day of a session).
+    pub fn skin(&self, key: StateKey) -> SkinLook {
+        self.study.skin(self.state(key))
     }
 
     pub fn is_prepared(&self, key: StateKey) -> bool {
-        self.cache.iter().any(|(k, _)| *k == key)
+        self.study.is_prepared(self.state(key))
     }
 
     /// The state on the GPU, prepared on first use.
     pub fn get(&mut self, renderer: &Renderer, key: StateKey) -> Result<&GpuScene, RenderError> {
-        if let Some(i) = self.cache.iter().position(|(k, _)| *k == key) {
-            let entry = self.cache.remove(i);
-            self.cache.push(entry);
-        } else {
-            let dots = self.dots_of(key);
-            let options = crate::render::SurfaceOptions {
-                scalp: &self.condition,
-                stubble: self.stubble,
-                hair_linear: self.hair_linear,
-                needle: self.needle,
-            };
-            let scene =
-                renderer.prepare_with(&self.head, &dots, self.pigment_map_size, &options)?;
-            if self.cache.len() >= MAX_CACHED {
-                self.cache.remove(0);
-            }
-            self.cache.push((key, scene));
-        }
-        Ok(&self.cache.last().expect("just pushed").1)
+        let state = self.state(key);
+        self.study.prepare(renderer, state)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glam::Vec3;
-
-    fn dot(session: u8) -> Dot {
-        Dot {
-            position_mm: Vec3::ZERO,
-            normal: Vec3::Y,
-            diameter_mm: 0.1,
-            depth_mm: 0.3,
-            shade: 0.7,
-            session,
-            needle: Default::default(),
-        }
-    }
+    use crate::scene::Scene;
 
     #[test]
-    fn a_session_shows_the_dots_placed_up_to_it() {
-        let head = crate::head::procedural::build(&Default::default());
-        let scene = Scene::builtin();
-        let condition = scene.condition(&head).unwrap();
-        let states = PlanStates::new(
-            head,
-            vec![dot(1), dot(2), dot(2), dot(3)],
-            &scene,
-            condition,
-        );
-        assert_eq!(states.sessions(), 3);
-        let key = |session| StateKey {
-            session,
-            years_index: 0,
+    fn the_ageing_key_starts_healed_and_year_zero_is_red() {
+        let scene = Scene::parse(
+            "[client]\nskin = \"#d7a486\"\n[ageing]\nyears = [0, 5]\n",
+            std::path::Path::new("s.toml"),
+        )
+        .unwrap();
+        let states = PlanStates::new(Study::new(scene).unwrap());
+        let key = |years_index| StateKey {
+            session: 1,
+            years_index,
         };
-        assert_eq!(states.dots_of(key(1)).len(), 1);
-        assert_eq!(states.dots_of(key(2)).len(), 3);
-        assert_eq!(states.dots_of(key(3)).len(), 4);
+        assert_eq!(states.year_steps(), 3);
+        assert_eq!(states.age(key(0)), Age::Healed);
+        assert_eq!(states.skin(key(0)).redness, 0.0);
+        assert_eq!(states.age(key(1)), Age::Years(0.0));
+        assert!(states.skin(key(1)).redness > 0.9);
     }
 }

@@ -83,7 +83,12 @@ pub fn assert_snapshot(name: &str, actual: &image::RgbaImage) {
         .join(format!("{name}.png"));
     let actual_rgb = image::DynamicImage::ImageRgba8(actual.clone()).to_rgb8();
     if std::env::var("STIPPLE_BLESS").is_ok_and(|v| v == "1") {
-        stipple::output::write_png(&reference_path, actual).expect("write reference");
+        stipple::output::png::write_png8(
+            &reference_path,
+            actual,
+            &stipple::output::png::PngMeta::default(),
+        )
+        .expect("write reference");
         eprintln!("blessed {}", reference_path.display());
         return;
     }

@@ -1,10 +1,11 @@
-//! Fuzzing inside `cargo test`: the scene parser, the batch manifest parser and the OBJ mesh
-//! loader are fed mutations (proptest-generated edits: flipped and inserted bytes, deleted and
-//! repeated runs, tokens such as `nan`, `1e38`, `[`, `f -1`, pieces spliced from other inputs)
-//! of a seed corpus: the example scenes and manifest in `assets/`, the built-in head written as
-//! OBJ, and small hand-made meshes. Every input must give a value or an error: no panic, no
-//! abort. Each target runs for `STIPPLE_FUZZ_SECONDS` seconds (default 20, so about a minute
-//! in all); a failing input is saved under `target/fuzz-failures/` and named in the failure.
+//! Fuzzing inside `cargo test`: the scene parser, the batch manifest parser and the mesh
+//! loaders (OBJ, glTF/GLB, PLY) are fed mutations (proptest-generated edits: flipped and
+//! inserted bytes, deleted and repeated runs, tokens such as `nan`, `1e38`, `[`, `f -1`, pieces
+//! spliced from other inputs) of a seed corpus: the example scenes and manifest in `assets/`,
+//! the built-in head written as OBJ, the shipped GLB head, and small hand-made meshes. Every
+//! input must give a value or an error: no panic, no abort. Each target runs for
+//! `STIPPLE_FUZZ_SECONDS` seconds (default 20; the targets run two at a time); a failing input
+//! is saved under `target/fuzz-failures/` and named in the failure.
 
 mod common;
 
@@ -261,5 +262,94 @@ fn fuzz_obj_loader() {
     let import = stipple::head::obj::ObjImport::new(dir.join("fuzzed.obj"));
     fuzz("obj", corpus, |bytes| {
         let _ = stipple::head::obj::load_obj_bytes(bytes, &import);
+    });
+}
+
+/// A binary glTF (GLB) holding a tetrahedron with a base colour factor and a node transform.
+fn small_glb() -> Vec<u8> {
+    let positions: [f32; 12] = [0., 0., 0., 100., 0., 0., 0., 100., 0., 0., 0., 100.];
+    let indices: [u16; 12] = [0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3];
+    let mut bin: Vec<u8> = positions.iter().flat_map(|v| v.to_le_bytes()).collect();
+    bin.extend(indices.iter().flat_map(|v| v.to_le_bytes()));
+    let json = format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],"nodes":[{{"mesh":0,"scale":[0.001,0.001,0.001]}}],"meshes":[{{"primitives":[{{"attributes":{{"POSITION":0}},"indices":1,"material":0}}]}}],"materials":[{{"pbrMetallicRoughness":{{"baseColorFactor":[0.8,0.6,0.5,1.0]}}}}],"buffers":[{{"byteLength":{}}}],"bufferViews":[{{"buffer":0,"byteOffset":0,"byteLength":48}},{{"buffer":0,"byteOffset":48,"byteLength":24}}],"accessors":[{{"bufferView":0,"componentType":5126,"count":4,"type":"VEC3","min":[0,0,0],"max":[100,100,100]}},{{"bufferView":1,"componentType":5123,"count":12,"type":"SCALAR"}}]}}"#,
+        bin.len()
+    );
+    let mut json = json.into_bytes();
+    while json.len() % 4 != 0 {
+        json.push(b' ');
+    }
+    let total = 12 + 8 + json.len() + 8 + bin.len();
+    let mut glb = Vec::with_capacity(total);
+    glb.extend(b"glTF");
+    glb.extend(2u32.to_le_bytes());
+    glb.extend((total as u32).to_le_bytes());
+    glb.extend((json.len() as u32).to_le_bytes());
+    glb.extend(b"JSON");
+    glb.extend(&json);
+    glb.extend((bin.len() as u32).to_le_bytes());
+    glb.extend(b"BIN\0");
+    glb.extend(&bin);
+    glb
+}
+
+#[test]
+fn fuzz_gltf_loader() {
+    let mut corpus = vec![small_glb()];
+    let shipped = common::manifest_dir().join("assets/heads/lee-perry-smith/LeePerrySmith.glb");
+    corpus.push(std::fs::read(shipped).unwrap());
+    let dir = common::temp_dir("fuzz-glb");
+    let import = stipple::head::obj::ObjImport::new(dir.join("fuzzed.glb"));
+    // The seed itself must load, or the mutations would only exercise the header checks.
+    stipple::head::obj::load_head_bytes(&corpus[0], &import).expect("the small GLB loads");
+    fuzz("gltf", corpus, |bytes| {
+        let _ = stipple::head::obj::load_head_bytes(bytes, &import);
+    });
+}
+
+/// ASCII and binary PLY tetrahedra with vertex colours.
+fn small_plys() -> Vec<Vec<u8>> {
+    let verts: [[f32; 3]; 4] = [[0., 0., 0.], [100., 0., 0.], [0., 100., 0.], [0., 0., 100.]];
+    let faces: [[u32; 3]; 4] = [[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]];
+    let header = |format: &str| {
+        format!(
+            "ply\nformat {format} 1.0\nelement vertex 4\nproperty float x\nproperty float y\n\
+             property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n\
+             element face 4\nproperty list uchar int vertex_indices\nend_header\n"
+        )
+    };
+    let mut ascii = header("ascii");
+    for v in verts {
+        ascii += &format!("{} {} {} 200 150 120\n", v[0], v[1], v[2]);
+    }
+    for f in faces {
+        ascii += &format!("3 {} {} {}\n", f[0], f[1], f[2]);
+    }
+    let mut binary = header("binary_little_endian").into_bytes();
+    for v in verts {
+        for c in v {
+            binary.extend(c.to_le_bytes());
+        }
+        binary.extend([200u8, 150, 120]);
+    }
+    for f in faces {
+        binary.push(3);
+        for i in f {
+            binary.extend((i as i32).to_le_bytes());
+        }
+    }
+    vec![ascii.into_bytes(), binary]
+}
+
+#[test]
+fn fuzz_ply_loader() {
+    let corpus = small_plys();
+    let dir = common::temp_dir("fuzz-ply");
+    let import = stipple::head::obj::ObjImport::new(dir.join("fuzzed.ply"));
+    for seed in &corpus {
+        stipple::head::obj::load_head_bytes(seed, &import).expect("the small PLY loads");
+    }
+    fuzz("ply", corpus, |bytes| {
+        let _ = stipple::head::obj::load_head_bytes(bytes, &import);
     });
 }

@@ -174,6 +174,7 @@ pub fn read_obj_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
 
 /// Reads a `.glb` or `.gltf` from memory; `dir` resolves external buffers and images.
 pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
+    check_accessor_references(bytes)?;
     let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| e.to_string())?;
     let doc = &gltf.document;
     let mut buffers: Vec<Vec<u8>> = Vec::new();
@@ -284,6 +285,28 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
         raw.vertex_colors.clear();
     }
     Ok(raw)
+}
+
+/// gltf-json 1.4's validation indexes a primitive's accessors before checking that they exist,
+/// and panics on a file that names one it lacks (found by tests/fuzz.rs): check them first.
+fn check_accessor_references(bytes: &[u8]) -> FormatResult<()> {
+    let unchecked = gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| e.to_string())?;
+    let root = unchecked.document.as_json();
+    let count = root.accessors.len();
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, prim) in mesh.primitives.iter().enumerate() {
+            let attributes = prim.attributes.values().map(|i| i.value());
+            if let Some(i) = attributes
+                .chain(prim.indices.map(|i| i.value()))
+                .find(|&i| i >= count)
+            {
+                return Err(format!(
+                    "mesh {m} primitive {p} refers to accessor {i}, but the file has {count}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_uri(uri: &str, dir: &Path) -> FormatResult<Vec<u8>> {

@@ -271,9 +271,10 @@ fn year_zero_is_the_fresh_day_and_healed_is_the_default_everywhere() {
         img.pixels().map(|p| p[0] as f64 - p[1] as f64).sum::<f64>()
             / (img.width() * img.height()) as f64
     };
+    let (red_day0, red_healed) = (mean_red_minus_green(&day0), mean_red_minus_green(&healed));
     assert!(
-        mean_red_minus_green(&day0) > mean_red_minus_green(&healed) + 0.5,
-        "render: year 0 should be redder than healed"
+        red_day0 > red_healed + 0.5,
+        "render: year 0 should be redder than healed (mean R-G {red_day0:.3} vs {red_healed:.3})"
     );
 
     // Batch renders the same timeline, per session, with the same pixels.

@@ -438,6 +438,10 @@ impl Renderer {
         });
         let shadow = ShadowPass::new(device);
         let dots = DotsPass::new(device, &frame_layout);
+        // The GPU splat renders into cube-face mip levels that Mesa's GL backend leaves partly
+        // empty (seen on llvmpipe: levels past 0 read as no pigment), so GL adapters splat on
+        // the CPU, the reference the GPU splat is tested against.
+        let reference_splat = gpu.adapter.get_info().backend == wgpu::Backend::Gl;
         let passes = Passes {
             surface: SurfacePass::new(device, &frame_layout),
             stubble: StubblePass::new(device, &frame_layout, &dots.gbuffer_layout),
@@ -464,7 +468,7 @@ impl Renderer {
             pass_timer: PassTimer::default(),
             keep_shadow_map: false,
             shadow_drawn_for: None,
-            reference_splat: false,
+            reference_splat,
         }
     }
 
@@ -480,6 +484,12 @@ impl Renderer {
     /// ([`PigmentMap::build`]) instead of the GPU: for differential tests, and slow.
     pub fn set_reference_splat(&mut self, on: bool) {
         self.reference_splat = on;
+    }
+
+    /// Whether scenes are prepared with the CPU splat: set by [`Renderer::set_reference_splat`],
+    /// and from the start on GL adapters.
+    pub fn reference_splat(&self) -> bool {
+        self.reference_splat
     }
 
     pub fn frame_layout(&self) -> &wgpu::BindGroupLayout {

@@ -73,9 +73,9 @@ impl AtomicFile {
             .create_new(true)
             .open(&tmp)
             .map_err(|e| {
-            temp_files::unregister(&tmp);
-            io(e)
-        })?;
+                temp_files::unregister(&tmp);
+                io(e)
+            })?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             tmp,

@@ -6,10 +6,10 @@
 //! Pass times come from submitting each pass on its own and waiting for the GPU
 //! ([`Renderer::set_pass_timing`]), so they add up to a little more than a normal frame.
 
-use crate::layout::{self, Dot, DotLayout};
-use crate::render::camera::{Camera, ViewName};
-use crate::render::{DEFAULT_PIGMENT_MAP_SIZE, FrameSettings, Renderer};
+use crate::render::camera::ViewName;
+use crate::render::{FrameSettings, Renderer};
 use crate::scene::Scene;
+use crate::study::{Age, State, Study};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -175,29 +175,39 @@ fn time_frames(
     })
 }
 
-/// Runs the benchmark on `renderer`; `progress` hears what is being measured.
-pub fn run(
-    renderer: &mut Renderer,
+/// The scene every case renders: the built-in one, its treated region grown to most of the
+/// scalp (a low, straight hairline with a narrow transition), so that 1,000,000 dots stay
+/// within the densities the layout accepts (2,500/cm²), one sample per pixel.
+pub fn bench_scene() -> Scene {
+    let mut scene = Scene::builtin();
+    let hairline = &mut scene.spec.plan.hairline;
+    hairline.height_cm = Some(5.0);
+    hairline.temple_recession_mm = Some(0.0);
+    hairline.transition_mm = Some(4.0);
+    scene.spec.render.supersample = 1;
+    scene.spec.render.focal_length_mm = 85.0;
+    scene
+}
+
+/// The bench scene at the density that gives about `dots` dots over the region's effective
+/// area `area_cm2`.
+fn scene_with_dots(base: &Scene, dots: usize, area_cm2: f64) -> Scene {
+    let mut scene = base.clone();
+    scene.spec.plan.density_per_cm2 = (dots as f64 / area_cm2) as f32;
+    scene
+}
+
+/// Each dot count (above 0) with its laid-out study.
+type CountStudies = Vec<(usize, Study)>;
+
+/// Lays out each dot count through the front door (a [`Study`] per count, on one head),
+/// timing the counts in `opts.layout_dots`.
+fn lay_out_counts(
+    base: &Study,
     opts: &BenchOptions,
-    mut progress: impl FnMut(&str),
-) -> anyhow::Result<BenchReport> {
-    let scene = Scene::builtin();
-    let head = scene.head()?;
-    // The built-in plan with its treated region grown to most of the scalp (a low, straight
-    // hairline with a narrow transition), so that 1,000,000 dots stay within the densities the
-    // layout accepts (2,500/cm²); every dot count uses this same region.
-    let mut base_plan = scene.plan();
-    base_plan.hairline.height_above_glabella_mm = 50.0;
-    base_plan.hairline.temple_recession_mm = 0.0;
-    base_plan.hairline.transition_mm = 4.0;
-    // The region's effective area, to pick densities that give round dot counts.
-    let base = layout::lay_out(&head, &base_plan)?;
-    let area_cm2 = base.effective_area_mm2 / 100.0;
-    let plan_for = |dots: usize| {
-        let mut p = base_plan.clone();
-        p.density_per_cm2 = (dots as f64 / area_cm2) as f32;
-        p
-    };
+    progress: &mut impl FnMut(&str),
+) -> anyhow::Result<(Vec<LayoutRow>, CountStudies)> {
+    let area_cm2 = base.layout.effective_area_mm2 / 100.0;
     let mut counts: Vec<usize> = opts
         .frame_dots
         .iter()
@@ -207,89 +217,89 @@ pub fn run(
         .collect();
     counts.sort_unstable();
     counts.dedup();
-    let mut layout_rows = Vec::new();
-    let mut layouts: Vec<(usize, DotLayout)> = Vec::new();
+    let mut rows = Vec::new();
+    let mut studies = Vec::new();
     for dots in counts {
-        let runs = if opts.layout_dots.contains(&dots) {
-            opts.layout_runs.max(1)
-        } else {
-            1
-        };
+        let timed = opts.layout_dots.contains(&dots);
+        let runs = if timed { opts.layout_runs.max(1) } else { 1 };
         progress(&format!("layout: {dots} dots x {runs}"));
-        let plan = plan_for(dots);
+        let scene = scene_with_dots(&base.scene, dots, area_cm2);
         let mut times = Vec::new();
         let mut last = None;
         for _ in 0..runs {
-            let t = Instant::now();
-            let l = layout::lay_out(&head, &plan)?;
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-            last = Some(l);
+            let study = Study::with_head(scene.clone(), base.head.clone())?;
+            times.push(study.timings.layout_ms);
+            last = Some(study);
         }
-        let l = last.expect("at least one run");
-        if opts.layout_dots.contains(&dots) {
-            layout_rows.push(LayoutRow {
-                dots: l.dots.len(),
+        let study = last.expect("at least one run");
+        if timed {
+            rows.push(LayoutRow {
+                dots: study.layout.dots.len(),
                 median_ms: round2(median(times)),
             });
         }
-        layouts.push((dots, l));
+        studies.push((dots, study));
     }
+    Ok((rows, studies))
+}
+
+/// Runs the benchmark on `renderer`; `progress` hears what is being measured.
+pub fn run(
+    renderer: &mut Renderer,
+    opts: &BenchOptions,
+    mut progress: impl FnMut(&str),
+) -> anyhow::Result<BenchReport> {
+    let mut base = Study::new(bench_scene())?;
+    let (layout_rows, mut studies) = lay_out_counts(&base, opts, &mut progress)?;
     let adapter = renderer.gpu.summary.to_string();
     let (w, h) = (opts.width, opts.height);
-    let aspect = w as f32 / h as f32;
-    let hairline = base.region.as_ref().map(|r| r.mid_frontal_point());
-    let far_camera = Camera::for_view(&head, ViewName::FrontLeft, 85.0, aspect, None, None);
-    let close_camera = Camera::for_view(
-        &head,
-        ViewName::HairlineCloseup,
-        85.0,
-        aspect,
-        None,
-        hairline,
-    );
     let mut frames = Vec::new();
     let mut close_frames = Vec::new();
     let mut prepare = Vec::new();
     for &dots in &opts.frame_dots {
-        let set: &[Dot] = layouts
-            .iter()
-            .find(|(d, _)| *d == dots)
-            .map_or(&[], |(_, l)| l.dots.as_slice());
-        progress(&format!("frames: {} dots", set.len()));
+        // No dots: the bare head, before the first session.
+        let (study, state) = match studies.iter_mut().find(|(d, _)| *d == dots) {
+            Some((_, study)) => {
+                let state = study.healed();
+                (study, state)
+            }
+            None => (
+                &mut base,
+                State {
+                    session: 0,
+                    age: Age::Healed,
+                },
+            ),
+        };
+        let dot_count = study.dots(state).len();
+        progress(&format!("frames: {dot_count} dots"));
+        let far = study.frame_settings(ViewName::FrontLeft, state, w, h);
+        let close = study.frame_settings(ViewName::HairlineCloseup, state, w, h);
+        let pigment_map_size = study.scene.spec.render.pigment_map_size;
         let t = Instant::now();
-        let gpu_scene = renderer.prepare(&head, set, DEFAULT_PIGMENT_MAP_SIZE)?;
+        let gpu_scene = study.prepare(renderer, state)?;
         prepare.push(PrepareRow {
-            dots: set.len(),
-            pigment_map_size: DEFAULT_PIGMENT_MAP_SIZE,
+            dots: dot_count,
+            pigment_map_size,
             ms: round2(t.elapsed().as_secs_f64() * 1e3),
         });
-        let mut settings = FrameSettings {
-            camera: far_camera,
-            lighting: scene.lighting(),
-            skin: scene.skin(),
-            width: w,
-            height: h,
-            supersample: 1,
-            show_dots: true,
-            single_dots: true,
-        };
         frames.push(time_frames(
             renderer,
-            &gpu_scene,
-            &settings,
+            gpu_scene,
+            &far,
             opts,
             ViewName::FrontLeft,
         )?);
         if opts.close_up {
-            settings.camera = close_camera;
             close_frames.push(time_frames(
                 renderer,
-                &gpu_scene,
-                &settings,
+                gpu_scene,
+                &close,
                 opts,
                 ViewName::HairlineCloseup,
             )?);
         }
+        study.forget_prepared();
     }
     Ok(BenchReport {
         adapter,

@@ -456,35 +456,7 @@ pub fn run(
         items: opts.items,
     };
     let selected: Vec<&Variant> = batch.select(selection).collect();
-    // Work order: variants sharing a prepared scene next to each other (first appearance
-    // order), so each head and plan is prepared once; reports stay in variant order.
-    let mut groups: Vec<Option<LayoutKey>> = Vec::new();
-    let mut order: Vec<(usize, usize)> = selected
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let key = v.scene.as_ref().ok().map(|s| LayoutKey::of(&s.spec));
-            let g = groups.iter().position(|k| *k == key).unwrap_or_else(|| {
-                groups.push(key);
-                groups.len() - 1
-            });
-            (g, i)
-        })
-        .collect();
-    order.sort();
-
-    let bar = if opts.progress {
-        indicatif::ProgressBar::new(selected.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:32.cyan/blue} {pos}/{len} {msg} (eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
+    let bar = progress_bar(opts, selected.len());
     let lines = bar.is_hidden() && opts.progress;
     let mut runner = Runner {
         renderer,
@@ -512,7 +484,7 @@ pub fn run(
     // Items another live worker holds are put off to the back of the queue; when only such
     // items are left, the worker waits for them to finish (then they are skipped) or for
     // their holder's lock to go stale (then it renders them itself).
-    let mut queue: VecDeque<usize> = order.iter().map(|&(_, i)| i).collect();
+    let mut queue = work_order(&selected);
     let mut busy_in_a_row = 0usize;
     let mut announced = std::collections::HashSet::new();
     let mut done = 0usize;
@@ -530,102 +502,23 @@ pub fn run(
             error: None,
             ms: 0.0,
         };
-        match &v.scene {
-            Err(e) => report.error = Some(e.clone()),
-            Ok(scene) => {
-                let files = output_files(&opts.out, &v.name, scene);
-                report.files = files.iter().map(|f| f.path.clone()).collect();
-                let unfinished = |files: &[OutputFile]| -> Vec<OutputFile> {
-                    files
-                        .iter()
-                        .filter(|f| !fresh(f, &v.hash))
-                        .cloned()
-                        .collect()
-                };
-                let mut todo = unfinished(&files);
-                let mut _guard = None;
-                if !todo.is_empty() {
-                    match locks.try_lock(&v.name) {
-                        Ok(Attempt::Busy(who)) => {
-                            if lines && announced.insert(i) {
-                                eprintln!("{}: being rendered by {who}; coming back to it", v.name);
-                            }
-                            queue.push_back(i);
-                            busy_in_a_row += 1;
-                            if busy_in_a_row > queue.len() {
-                                std::thread::sleep(std::time::Duration::from_millis(250));
-                                busy_in_a_row = 0;
-                            }
-                            continue;
-                        }
-                        Ok(Attempt::Held { guard, took_over }) => {
-                            if let Some(from) = took_over {
-                                log::warn!("{}: took over a stale lock of {from}", v.name);
-                                if lines {
-                                    eprintln!("{}: took over from {from}", v.name);
-                                }
-                                for f in &files {
-                                    super::lock::remove_leftovers(&f.path);
-                                }
-                            }
-                            _guard = Some(guard);
-                            // Finished by another worker while this one was busy elsewhere?
-                            todo = unfinished(&files);
-                        }
-                        Err(e) => {
-                            return Err(io_err(&locks.path(&v.name))(e));
-                        }
-                    }
-                }
-                if todo.is_empty() {
-                    report.status = Status::Skipped;
-                } else {
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        runner.render(v, scene, &todo)
-                    }));
-                    match result {
-                        Ok(Ok(())) => {
-                            report.rendered = todo.len();
-                            report.status = if todo.len() == files.len() {
-                                Status::Rendered
-                            } else {
-                                Status::Resumed
-                            };
-                        }
-                        Ok(Err(e)) => report.error = Some(e),
-                        Err(p) => {
-                            // The renderer may be in any state after a panic: start the next
-                            // variant's scene afresh.
-                            runner.study = None;
-                            report.error = Some(format!("panicked: {}", panic_message(&*p)));
-                        }
-                    }
-                }
+        let turn = take_turn(&mut runner, &mut locks, v, opts, &fresh, lines, &mut report)?;
+        if let Turn::Busy(who) = turn {
+            if lines && announced.insert(i) {
+                eprintln!("{}: being rendered by {who}; coming back to it", v.name);
             }
+            queue.push_back(i);
+            busy_in_a_row += 1;
+            if busy_in_a_row > queue.len() {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                busy_in_a_row = 0;
+            }
+            continue;
         }
         busy_in_a_row = 0;
         done += 1;
         report.ms = (t.elapsed().as_secs_f64() * 1e3 * 10.0).round() / 10.0;
-        if lines {
-            let what = match &report.status {
-                Status::Failed => format!("FAILED: {}", report.error.as_deref().unwrap_or("")),
-                s => format!(
-                    "{} ({} ms)",
-                    serde_json::to_value(s)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    report.ms
-                ),
-            };
-            eprintln!("[{done}/{}] {}: {what}", selected.len(), v.name);
-        } else if report.status == Status::Failed {
-            bar.println(format!(
-                "FAILED {}: {}",
-                v.name,
-                report.error.as_deref().unwrap_or("")
-            ));
-        }
+        print_outcome(&report, &bar, lines, done, selected.len());
         reports[i] = Some(report);
         bar.inc(1);
     }
@@ -637,10 +530,211 @@ pub fn run(
         .map(|r| r.expect("every variant ran"))
         .collect();
 
+    write_summary(batch, opts, selection, &selected, variants, started)
+}
+
+/// Work order: variants sharing a prepared scene next to each other (first appearance order),
+/// so each head and plan is prepared once; reports stay in variant order.
+fn work_order(selected: &[&Variant]) -> VecDeque<usize> {
+    let mut groups: Vec<Option<LayoutKey>> = Vec::new();
+    let mut order: Vec<(usize, usize)> = selected
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let key = v.scene.as_ref().ok().map(|s| LayoutKey::of(&s.spec));
+            let g = groups.iter().position(|k| *k == key).unwrap_or_else(|| {
+                groups.push(key);
+                groups.len() - 1
+            });
+            (g, i)
+        })
+        .collect();
+    order.sort();
+    order.iter().map(|&(_, i)| i).collect()
+}
+
+/// The progress bar over `len` variants (hidden unless `opts.progress`).
+fn progress_bar(opts: &RunOptions, len: usize) -> indicatif::ProgressBar {
+    let bar = if opts.progress {
+        indicatif::ProgressBar::new(len as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:32.cyan/blue} {pos}/{len} {msg} (eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// What became of a variant this time round: done (rendered, skipped or failed), or put off
+/// because another live worker holds it.
+enum Turn {
+    Done,
+    Busy(String),
+}
+
+/// Renders the files `v` still lacks (not `fresh`), recording them and the outcome in
+/// `report`, unless another live worker holds the variant.
+fn take_turn(
+    runner: &mut Runner,
+    locks: &mut Locks,
+    v: &Variant,
+    opts: &RunOptions,
+    fresh: &dyn Fn(&OutputFile, &str) -> bool,
+    lines: bool,
+    report: &mut VariantReport,
+) -> Result<Turn, crate::output::OutputError> {
+    let scene = match &v.scene {
+        Err(e) => {
+            report.error = Some(e.clone());
+            return Ok(Turn::Done);
+        }
+        Ok(scene) => scene,
+    };
+    let files = output_files(&opts.out, &v.name, scene);
+    report.files = files.iter().map(|f| f.path.clone()).collect();
+    let unfinished = |files: &[OutputFile]| -> Vec<OutputFile> {
+        files
+            .iter()
+            .filter(|f| !fresh(f, &v.hash))
+            .cloned()
+            .collect()
+    };
+    let mut todo = unfinished(&files);
+    let mut _guard = None;
+    if !todo.is_empty() {
+        match claim(locks, v, &files, lines)? {
+            Claim::Busy(who) => return Ok(Turn::Busy(who)),
+            Claim::Held(guard) => {
+                _guard = Some(guard);
+                // Finished by another worker while this one was busy elsewhere?
+                todo = unfinished(&files);
+            }
+        }
+    }
+    if todo.is_empty() {
+        report.status = Status::Skipped;
+    } else {
+        render_files(runner, v, scene, &todo, files.len(), report);
+    }
+    Ok(Turn::Done)
+}
+
+/// Who renders a variant: this worker (holding its lock) or another live one.
+enum Claim {
+    Held(super::lock::Guard),
+    Busy(String),
+}
+
+/// Takes `v`'s lock. A stale lock is taken over and the files its holder left half-written
+/// are removed.
+fn claim(
+    locks: &mut Locks,
+    v: &Variant,
+    files: &[OutputFile],
+    lines: bool,
+) -> Result<Claim, crate::output::OutputError> {
+    match locks.try_lock(&v.name) {
+        Ok(Attempt::Busy(who)) => Ok(Claim::Busy(who)),
+        Ok(Attempt::Held { guard, took_over }) => {
+            if let Some(from) = took_over {
+                log::warn!("{}: took over a stale lock of {from}", v.name);
+                if lines {
+                    eprintln!("{}: took over from {from}", v.name);
+                }
+                for f in files {
+                    super::lock::remove_leftovers(&f.path);
+                }
+            }
+            Ok(Claim::Held(guard))
+        }
+        Err(source) => Err(crate::output::OutputError::Io {
+            path: locks.path(&v.name),
+            source,
+        }),
+    }
+}
+
+/// Renders `todo` (of the variant's `total` files) and records the outcome in `report`; a
+/// panic is caught and recorded too.
+fn render_files(
+    runner: &mut Runner,
+    v: &Variant,
+    scene: &Scene,
+    todo: &[OutputFile],
+    total: usize,
+    report: &mut VariantReport,
+) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runner.render(v, scene, todo)
+    }));
+    match result {
+        Ok(Ok(())) => {
+            report.rendered = todo.len();
+            report.status = if todo.len() == total {
+                Status::Rendered
+            } else {
+                Status::Resumed
+            };
+        }
+        Ok(Err(e)) => report.error = Some(e),
+        Err(p) => {
+            // The renderer may be in any state after a panic: start the next variant's scene
+            // afresh.
+            runner.study = None;
+            report.error = Some(format!("panicked: {}", panic_message(&*p)));
+        }
+    }
+}
+
+/// One line per finished variant on stderr when there is no bar (`lines`); failures above the
+/// bar otherwise.
+fn print_outcome(
+    report: &VariantReport,
+    bar: &indicatif::ProgressBar,
+    lines: bool,
+    done: usize,
+    total: usize,
+) {
+    if lines {
+        let what = match &report.status {
+            Status::Failed => format!("FAILED: {}", report.error.as_deref().unwrap_or("")),
+            s => format!(
+                "{} ({} ms)",
+                serde_json::to_value(s)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                report.ms
+            ),
+        };
+        eprintln!("[{done}/{total}] {}: {what}", report.name);
+    } else if report.status == Status::Failed {
+        bar.println(format!(
+            "FAILED {}: {}",
+            report.name,
+            report.error.as_deref().unwrap_or("")
+        ));
+    }
+}
+
+/// Writes the contact sheet (when the manifest asks for one) and the JSON summary of the run.
+fn write_summary(
+    batch: &Batch,
+    opts: &RunOptions,
+    selection: Selection,
+    selected: &[&Variant],
+    variants: Vec<VariantReport>,
+    started: std::time::SystemTime,
+) -> Result<BatchReport, crate::output::OutputError> {
     let suffix = selection.suffix();
     let contact_sheet = if batch.spec.sheet.enabled && !variants.is_empty() {
         let path = opts.out.join(format!("contact-sheet{suffix}.png"));
-        let sheet = contact_sheet(batch, &selected, &variants, &opts.out, "failed");
+        let sheet = contact_sheet(batch, selected, &variants, &opts.out, "failed");
         crate::output::png::write_png8(&path, &sheet, &sheet_meta(batch, &selection.to_string()))?;
         Some(path)
     } else {

@@ -23,7 +23,7 @@ use crate::plan::{BaldScalp, Needle, Plan, PlanError, ScalpState, TreatedRegion,
 use alias::AliasTable;
 use glam::Vec3;
 use rand::{Rng, RngExt, SeedableRng};
-use spatial_hash::{COLORS, DotMeta, GridBuilder, Locator, Tile, TileRef};
+use spatial_hash::{COLORS, DotGrid, DotMeta, GridBuilder, Locator, Tile, TileRef};
 
 /// One pigment impression.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -317,7 +317,71 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
     let r0 = (RSA_JAMMING * JAMMING_FRACTION / density_mm2).sqrt();
     let r_max = r0 / W_MIN.sqrt();
 
-    // Classify triangles and integrate the weight over them.
+    let surface = classify_triangles(mesh, region, r0, r_max);
+    let (treated, effective) = (surface.treated_mm2, surface.effective_mm2);
+    if effective.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return Err(LayoutError::EmptyRegion);
+    }
+    let requested = (density_mm2 as f64 * effective).round() as u64;
+    if requested > MAX_DOTS {
+        return Err(LayoutError::TooManyDots {
+            requested,
+            max: MAX_DOTS,
+        });
+    }
+    let n = requested as usize;
+    let mut grid = surface.grid.build(density_mm2);
+    let locator = grid.locator();
+    let slots = Slots::new(grid.tiles_per_color());
+    let homes = Homes::group(surface.candidates, &surface.areas, &locator, &slots);
+    let slot_of = |t: TileRef| slots.slot_of(t);
+    let tile_of = |slot: usize| slots.tile_of(slot);
+    let throw = Thrower {
+        candidates: &homes.candidates,
+        home_start: &homes.home_start,
+        tile_alias: &homes.tile_alias,
+        region,
+        locator: &locator,
+        slot_of: &slot_of,
+        tile_of: &tile_of,
+        r0,
+        seed: plan.seed,
+    };
+    let thrown = throw_batches(&mut grid, &throw, &slots, &homes, requested, threads)?;
+    let dots = dot_attributes(mesh, plan, &grid, &thrown.order, threads);
+    let (attempts, batch) = (thrown.attempts, thrown.batches);
+    log::debug!(
+        "laid out {n} dots in {attempts} attempts, {batch} batches (r0 = {r0:.3} mm, effective area {effective:.0} mm²)"
+    );
+    Ok(DotLayout {
+        dots,
+        treated_area_mm2: treated,
+        effective_area_mm2: effective,
+        min_distance_mm: r0,
+        attempts,
+        region: None,
+    })
+}
+
+/// The mesh's triangles that may hold dots, classified, with the areas they add.
+struct ClassifiedSurface {
+    grid: GridBuilder,
+    candidates: Vec<Candidate>,
+    /// Area of each candidate triangle (mm²), in candidate order.
+    areas: Vec<f64>,
+    treated_mm2: f64,
+    /// The treated area weighted by the region's density weight.
+    effective_mm2: f64,
+}
+
+/// Classifies the triangles (outside, deep inside, inside, partly inside the region),
+/// integrates the weight over them and registers those that may hold dots with the grid.
+fn classify_triangles<R: Region + ?Sized>(
+    mesh: &TriMesh,
+    region: &R,
+    r0: f32,
+    r_max: f32,
+) -> ClassifiedSurface {
     let transition_hint = region.transition_mm();
     let clearance: Vec<f32> = mesh
         .positions_mm
@@ -373,86 +437,134 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
         });
         areas.push(area as f64);
     }
-    if effective.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-        return Err(LayoutError::EmptyRegion);
+    ClassifiedSurface {
+        grid,
+        candidates,
+        areas,
+        treated_mm2: treated,
+        effective_mm2: effective,
     }
-    let requested = (density_mm2 as f64 * effective).round() as u64;
-    if requested > MAX_DOTS {
-        return Err(LayoutError::TooManyDots {
-            requested,
-            max: MAX_DOTS,
-        });
+}
+
+/// The grid's tiles numbered as one run of slots, colour after colour.
+struct Slots {
+    /// The first slot of each colour, and the slot count last.
+    color_base: [usize; COLORS + 1],
+}
+
+impl Slots {
+    fn new(per_color: [usize; COLORS]) -> Slots {
+        let mut color_base = [0usize; COLORS + 1];
+        for c in 0..COLORS {
+            color_base[c + 1] = color_base[c] + per_color[c];
+        }
+        Slots { color_base }
     }
-    let n = requested as usize;
-    let mut grid = grid.build(density_mm2);
-    let locator = grid.locator();
-    let per_color = grid.tiles_per_color();
-    let mut color_base = [0usize; COLORS + 1];
-    for c in 0..COLORS {
-        color_base[c + 1] = color_base[c] + per_color[c];
+
+    fn count(&self) -> usize {
+        self.color_base[COLORS]
     }
-    let slots = color_base[COLORS];
-    let slot_of = |t: TileRef| color_base[t.color as usize] + t.index as usize;
-    let tile_of = |slot: usize| {
-        let color = color_base.partition_point(|&b| b <= slot) - 1;
+
+    fn slot_of(&self, t: TileRef) -> usize {
+        self.color_base[t.color as usize] + t.index as usize
+    }
+
+    fn tile_of(&self, slot: usize) -> TileRef {
+        let color = self.color_base.partition_point(|&b| b <= slot) - 1;
         TileRef {
             color: color as u32,
-            index: (slot - color_base[color]) as u32,
+            index: (slot - self.color_base[color]) as u32,
         }
-    };
-
-    // Candidates grouped by the tile of their centroid ("home"), with an alias table per
-    // tile and one over tiles: a candidate picks its tile, then a triangle of the tile, so
-    // each tile's candidates are thrown together with its triangles in cache.
-    let home: Vec<usize> = candidates
-        .iter()
-        .map(|c| {
-            slot_of(
-                locator
-                    .locate(c.a + (c.e1 + c.e2) / 3.0)
-                    .expect("centroid tiles are registered"),
-            )
-        })
-        .collect();
-    let mut perm: Vec<u32> = (0..candidates.len() as u32).collect();
-    perm.sort_by_key(|&i| home[i as usize]); // stable: deterministic
-    let candidates: Vec<Candidate> = perm.iter().map(|&i| candidates[i as usize]).collect();
-    let areas: Vec<f64> = perm.iter().map(|&i| areas[i as usize]).collect();
-    let mut home_start = vec![0usize; slots + 1];
-    for &i in &perm {
-        home_start[home[i as usize] + 1] += 1;
     }
-    for i in 1..home_start.len() {
-        home_start[i] += home_start[i - 1];
-    }
-    let tile_area: Vec<f64> = (0..slots)
-        .map(|s| areas[home_start[s]..home_start[s + 1]].iter().sum())
-        .collect();
-    let tile_alias: Vec<Option<AliasTable>> = (0..slots)
-        .map(|s| {
-            (tile_area[s] > 0.0).then(|| AliasTable::new(&areas[home_start[s]..home_start[s + 1]]))
-        })
-        .collect();
-    let total_area: f64 = tile_area.iter().sum();
-    let throw = Thrower {
-        candidates: &candidates,
-        home_start: &home_start,
-        tile_alias: &tile_alias,
-        region,
-        locator: &locator,
-        slot_of: &slot_of,
-        tile_of: &tile_of,
-        r0,
-        seed: plan.seed,
-    };
+}
 
+/// Candidates grouped by the tile of their centroid ("home"), with an alias table per tile
+/// and the area over tiles: a candidate picks its tile, then a triangle of the tile, so each
+/// tile's candidates are thrown together with its triangles in cache.
+struct Homes {
+    candidates: Vec<Candidate>,
+    /// Where each slot's candidates start, and their count last.
+    home_start: Vec<usize>,
+    tile_area: Vec<f64>,
+    tile_alias: Vec<Option<AliasTable>>,
+    total_area: f64,
+}
+
+impl Homes {
+    fn group(candidates: Vec<Candidate>, areas: &[f64], locator: &Locator, slots: &Slots) -> Homes {
+        let home: Vec<usize> = candidates
+            .iter()
+            .map(|c| {
+                slots.slot_of(
+                    locator
+                        .locate(c.a + (c.e1 + c.e2) / 3.0)
+                        .expect("centroid tiles are registered"),
+                )
+            })
+            .collect();
+        let mut perm: Vec<u32> = (0..candidates.len() as u32).collect();
+        perm.sort_by_key(|&i| home[i as usize]); // stable: deterministic
+        let candidates: Vec<Candidate> = perm.iter().map(|&i| candidates[i as usize]).collect();
+        let areas: Vec<f64> = perm.iter().map(|&i| areas[i as usize]).collect();
+        let slots = slots.count();
+        let mut home_start = vec![0usize; slots + 1];
+        for &i in &perm {
+            home_start[home[i as usize] + 1] += 1;
+        }
+        for i in 1..home_start.len() {
+            home_start[i] += home_start[i - 1];
+        }
+        let tile_area: Vec<f64> = (0..slots)
+            .map(|s| areas[home_start[s]..home_start[s + 1]].iter().sum())
+            .collect();
+        let tile_alias: Vec<Option<AliasTable>> = (0..slots)
+            .map(|s| {
+                (tile_area[s] > 0.0)
+                    .then(|| AliasTable::new(&areas[home_start[s]..home_start[s + 1]]))
+            })
+            .collect();
+        let total_area: f64 = tile_area.iter().sum();
+        Homes {
+            candidates,
+            home_start,
+            tile_area,
+            tile_alias,
+            total_area,
+        }
+    }
+}
+
+/// The accepted dots in acceptance (time) order, and what it took.
+struct Thrown {
+    order: Vec<Accepted>,
+    attempts: u64,
+    batches: u64,
+}
+
+/// Throws candidates in batches until `requested` dots are accepted: each batch thrown by
+/// tile in parallel, then accepted colour by colour.
+fn throw_batches<R, F, G>(
+    grid: &mut DotGrid,
+    throw: &Thrower<'_, R, F, G>,
+    slots: &Slots,
+    homes: &Homes,
+    requested: u64,
+    threads: usize,
+) -> Result<Thrown, LayoutError>
+where
+    R: Region + ?Sized,
+    F: Fn(TileRef) -> usize + Sync,
+    G: Fn(usize) -> TileRef + Sync,
+{
+    let n = requested as usize;
+    let slot_count = slots.count();
     // Dots in acceptance (time) order: the output order.
     let mut order: Vec<Accepted> = Vec::with_capacity(n);
     let max_attempts = ATTEMPTS_PER_DOT * requested + 10_000;
     let mut attempts = 0u64;
     let max_batch = (n / 2).max(MIN_BATCH);
     let mut acceptance = 0.5f64; // accepted per attempt, re-estimated each batch
-    let mut first_draw = vec![0usize; slots + 1];
+    let mut first_draw = vec![0usize; slot_count + 1];
     let mut batch = 0u64;
     while order.len() < n {
         let remaining = n - order.len();
@@ -470,14 +582,14 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
 
         // How many of the k candidates each tile throws: its share by area, randomly
         // rounded (steadier than a multinomial, which would only add tile-to-tile noise).
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(throw.seed);
         rng.set_stream(2 * batch);
-        for s in 0..slots {
-            let expected = k as f64 * tile_area[s] / total_area;
+        for s in 0..slot_count {
+            let expected = k as f64 * homes.tile_area[s] / homes.total_area;
             let count = (expected + rng.random::<f64>()).floor() as usize;
             first_draw[s + 1] = first_draw[s] + count;
         }
-        let k = first_draw[slots];
+        let k = first_draw[slot_count];
 
         attempts += k as u64;
 
@@ -485,14 +597,14 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
         // tile they landed in (usually their home).
         let ranges = split_by_work(&first_draw, threads, k < PARALLEL_MIN);
         let parts: Vec<Filed> = if ranges.len() == 1 {
-            vec![throw.tiles(batch, ranges[0].clone(), &first_draw, slots)]
+            vec![throw.tiles(batch, ranges[0].clone(), &first_draw, slot_count)]
         } else {
             std::thread::scope(|s| {
                 let handles: Vec<_> = ranges
                     .iter()
                     .map(|r| {
-                        let (throw, first_draw, r) = (&throw, &first_draw, r.clone());
-                        s.spawn(move || throw.tiles(batch, r, first_draw, slots))
+                        let (first_draw, r) = (&first_draw, r.clone());
+                        s.spawn(move || throw.tiles(batch, r, first_draw, slot_count))
                     })
                     .collect();
                 handles
@@ -513,73 +625,7 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
             } else {
                 COLORS - 1 - step
             };
-            let (tiles, view) = grid.phase(color);
-            let base = color_base[color];
-            let work = |slot: usize| {
-                parts
-                    .iter()
-                    .map(|f| f.start[slot + 1] - f.start[slot])
-                    .sum::<usize>()
-            };
-            let run = |tiles: &mut [Tile], first: usize| -> Vec<Accepted> {
-                let mut out = Vec::new();
-                let mut mine: Vec<Throw> = Vec::new();
-                for (i, tile) in tiles.iter_mut().enumerate() {
-                    let slot = base + first + i;
-                    mine.clear();
-                    for f in &parts {
-                        mine.extend_from_slice(&f.throws[f.start[slot]..f.start[slot + 1]]);
-                    }
-                    // A few runs, each already in time order: a stable (run-merging) sort.
-                    mine.sort_by_key(|t| t.time);
-                    if !mine.is_empty() {
-                        tile.warm();
-                    }
-                    for t in &mine {
-                        if !tile.conflicts(&view, t.p, t.r, t.check_coarse) {
-                            let local = tile.insert(&view, t.p, t.r, t.meta);
-                            let tile_ref = TileRef {
-                                color: color as u32,
-                                index: (first + i) as u32,
-                            };
-                            out.push(Accepted {
-                                time: t.time,
-                                tile: tile_ref,
-                                local,
-                            });
-                        }
-                    }
-                }
-                out
-            };
-            let total: usize = (base..base + tiles.len()).map(work).sum();
-            if threads == 1 || total < PARALLEL_MIN_COLOR {
-                accepted.extend(run(tiles, 0));
-                continue;
-            }
-            // Split the colour's tiles into runs of about equal work.
-            let mut cumulative = vec![0usize; tiles.len() + 1];
-            for i in 0..tiles.len() {
-                cumulative[i + 1] = cumulative[i] + work(base + i);
-            }
-            let ranges = split_by_work(&cumulative, threads, false);
-            let mut pieces: Vec<(&mut [Tile], usize)> = Vec::with_capacity(ranges.len());
-            let mut rest = tiles;
-            for r in &ranges {
-                let (piece, tail) = rest.split_at_mut(r.len());
-                pieces.push((piece, r.start));
-                rest = tail;
-            }
-            std::thread::scope(|s| {
-                let run = &run;
-                let handles: Vec<_> = pieces
-                    .into_iter()
-                    .map(|(piece, first)| s.spawn(move || run(piece, first)))
-                    .collect();
-                for h in handles {
-                    accepted.extend(h.join().expect("layout thread"));
-                }
-            });
+            accept_color(grid, color, slots, &parts, threads, &mut accepted);
         }
         acceptance = (accepted.len() as f64 / k as f64).max(1e-4);
         // Back to time order; past the requested count, the latest arrivals are dropped.
@@ -587,9 +633,102 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
         order.extend(accepted.iter().take(remaining));
         batch += 1;
     }
+    Ok(Thrown {
+        order,
+        attempts,
+        batches: batch,
+    })
+}
 
-    // Attributes from their own stream, so they never perturb the positions; each chunk
-    // of dots at its own place in it, so threads give the same result.
+/// Accepts the throws `parts` filed to the tiles of `color` that conflict with no dot placed
+/// so far, the tiles in parallel, appending them to `accepted`.
+fn accept_color(
+    grid: &mut DotGrid,
+    color: usize,
+    slots: &Slots,
+    parts: &[Filed],
+    threads: usize,
+    accepted: &mut Vec<Accepted>,
+) {
+    let (tiles, view) = grid.phase(color);
+    let base = slots.color_base[color];
+    let work = |slot: usize| {
+        parts
+            .iter()
+            .map(|f| f.start[slot + 1] - f.start[slot])
+            .sum::<usize>()
+    };
+    let run = |tiles: &mut [Tile], first: usize| -> Vec<Accepted> {
+        let mut out = Vec::new();
+        let mut mine: Vec<Throw> = Vec::new();
+        for (i, tile) in tiles.iter_mut().enumerate() {
+            let slot = base + first + i;
+            mine.clear();
+            for f in parts {
+                mine.extend_from_slice(&f.throws[f.start[slot]..f.start[slot + 1]]);
+            }
+            // A few runs, each already in time order: a stable (run-merging) sort.
+            mine.sort_by_key(|t| t.time);
+            if !mine.is_empty() {
+                tile.warm();
+            }
+            for t in &mine {
+                if !tile.conflicts(&view, t.p, t.r, t.check_coarse) {
+                    let local = tile.insert(&view, t.p, t.r, t.meta);
+                    let tile_ref = TileRef {
+                        color: color as u32,
+                        index: (first + i) as u32,
+                    };
+                    out.push(Accepted {
+                        time: t.time,
+                        tile: tile_ref,
+                        local,
+                    });
+                }
+            }
+        }
+        out
+    };
+    let total: usize = (base..base + tiles.len()).map(work).sum();
+    if threads == 1 || total < PARALLEL_MIN_COLOR {
+        accepted.extend(run(tiles, 0));
+        return;
+    }
+    // Split the colour's tiles into runs of about equal work.
+    let mut cumulative = vec![0usize; tiles.len() + 1];
+    for i in 0..tiles.len() {
+        cumulative[i + 1] = cumulative[i] + work(base + i);
+    }
+    let ranges = split_by_work(&cumulative, threads, false);
+    let mut pieces: Vec<(&mut [Tile], usize)> = Vec::with_capacity(ranges.len());
+    let mut rest = tiles;
+    for r in &ranges {
+        let (piece, tail) = rest.split_at_mut(r.len());
+        pieces.push((piece, r.start));
+        rest = tail;
+    }
+    std::thread::scope(|s| {
+        let run = &run;
+        let handles: Vec<_> = pieces
+            .into_iter()
+            .map(|(piece, first)| s.spawn(move || run(piece, first)))
+            .collect();
+        for h in handles {
+            accepted.extend(h.join().expect("layout thread"));
+        }
+    });
+}
+
+/// The dots of the accepted throws `order`, in that order, with their sizes, depths and
+/// shades. Attributes come from their own stream, so they never perturb the positions; each
+/// chunk of dots at its own place in it, so threads give the same result.
+fn dot_attributes(
+    mesh: &TriMesh,
+    plan: &Plan,
+    grid: &DotGrid,
+    order: &[Accepted],
+    threads: usize,
+) -> Vec<Dot> {
     let attributes = |chunk: usize, out: &mut Vec<Dot>| {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5eed_d075_a771_b075);
         let range = chunk * ATTRIBUTE_CHUNK..((chunk + 1) * ATTRIBUTE_CHUNK).min(order.len());
@@ -620,7 +759,7 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
         }
     };
     let chunks = order.len().div_ceil(ATTRIBUTE_CHUNK);
-    let dots: Vec<Dot> = if threads == 1 || order.len() < PARALLEL_MIN {
+    if threads == 1 || order.len() < PARALLEL_MIN {
         let mut dots = Vec::with_capacity(order.len());
         (0..chunks).for_each(|c| attributes(c, &mut dots));
         dots
@@ -644,18 +783,7 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
                 .collect()
         });
         parts.concat()
-    };
-    log::debug!(
-        "laid out {n} dots in {attempts} attempts, {batch} batches (r0 = {r0:.3} mm, effective area {effective:.0} mm²)"
-    );
-    Ok(DotLayout {
-        dots,
-        treated_area_mm2: treated,
-        effective_area_mm2: effective,
-        min_distance_mm: r0,
-        attempts,
-        region: None,
-    })
+    }
 }
 
 impl Throw {

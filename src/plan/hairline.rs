@@ -367,198 +367,269 @@ pub struct TreatedRegion {
     mid_frontal: Vec3,
 }
 
-impl TreatedRegion {
-    /// Measures the hairline on `head` (ray casts from the cranium centre) and tabulates it.
-    /// `seed` draws the irregularity of the edge.
-    pub fn new(head: &Head, hairline: &Hairline, seed: u64) -> Result<TreatedRegion, PlanError> {
-        hairline.validate()?;
-        let frame = HeadFrame::new(head)?;
-        let caster = RadialCaster::new(&head.mesh, frame);
-        let lm = &head.landmarks;
+/// A hairline control point while it is measured: (name, azimuth, elevation in radians).
+type Knot = (&'static str, f32, f32);
 
-        // Mid-frontal point: walk up the midline from the glabella.
-        let (_, el_glabella) = frame.angles(lm.glabella);
-        let r_glabella = (lm.glabella - frame.center).length();
-        let height = hairline.height_above_glabella_mm;
-        let el_mid = caster
-            .walk(
-                0.0,
-                el_glabella,
-                r_glabella,
-                height,
-                1.0,
-                FRAC_PI_2 - WALK_STEP_RAD,
-            )
-            .map_err(|reachable_mm| PlanError::HairlineBeyondVertex {
-                height_mm: height,
-                reachable_mm,
-            })?;
-        let r_mid = caster.cast(0.0, el_mid).unwrap_or(r_glabella);
+/// The azimuth of entry `k` of the hairline's tables.
+fn table_azimuth(k: usize) -> f32 {
+    let d_az = TAU / TABLE_SIZE as f32;
+    -PI + k as f32 * d_az
+}
 
-        let mut knots: Vec<(&'static str, f32, f32)> = vec![("mid-frontal point", 0.0, el_mid)];
-        for (side, eye, ear) in [
-            (1.0f32, lm.outer_eye_corner_left, lm.ear_left),
-            (-1.0, lm.outer_eye_corner_right, lm.ear_right),
-        ] {
-            let names = if side > 0.0 {
-                [
-                    "left frontotemporal corner",
-                    "left temple point",
-                    "left ear front",
-                    "left ear",
-                    "left ear back",
-                    "left nape side",
-                ]
-            } else {
-                [
-                    "right frontotemporal corner",
-                    "right temple point",
-                    "right ear front",
-                    "right ear",
-                    "right ear back",
-                    "right nape side",
-                ]
-            };
-            // Above the ear, leaving the fringe around it.
-            let (az_ear, el_ear) = frame.angles(ear);
-            let r_ear = (ear - frame.center).length();
-            let el_above_ear = caster
-                .walk(
-                    az_ear,
-                    el_ear,
-                    r_ear,
-                    EAR_CLEARANCE_MM,
-                    1.0,
-                    FRAC_PI_2 - WALK_STEP_RAD,
-                )
-                .map_err(|_| geometry("the ear top is too close to the top of the head"))?;
-            let ear_span = EAR_HALF_SPAN_MM / caster.horizontal_radius(az_ear, el_above_ear, r_ear);
-            let az_ear_front = az_ear - side * ear_span;
-            if az_ear_front * side <= 0.0 {
-                return Err(geometry(
-                    "the ears are not beside the head, behind the face",
-                ));
-            }
+/// The mid-frontal point, walked up the midline from the glabella: its elevation and radius.
+fn mid_frontal(
+    caster: &RadialCaster,
+    frame: HeadFrame,
+    head: &Head,
+    hairline: &Hairline,
+) -> Result<(f32, f32), PlanError> {
+    let lm = &head.landmarks;
+    let (_, el_glabella) = frame.angles(lm.glabella);
+    let r_glabella = (lm.glabella - frame.center).length();
+    let height = hairline.height_above_glabella_mm;
+    let el_mid = caster
+        .walk(
+            0.0,
+            el_glabella,
+            r_glabella,
+            height,
+            1.0,
+            FRAC_PI_2 - WALK_STEP_RAD,
+        )
+        .map_err(|reachable_mm| PlanError::HairlineBeyondVertex {
+            height_mm: height,
+            reachable_mm,
+        })?;
+    let r_mid = caster.cast(0.0, el_mid).unwrap_or(r_glabella);
+    Ok((el_mid, r_mid))
+}
 
-            // Frontotemporal corner: on the vertical above the outer eye corner as seen from
-            // the front (a constant distance from the mid-sagittal plane, not a meridian,
-            // which would lean in over the forehead), level with the mid-frontal point, then
-            // set back up that line by the recession.
-            let lateral = (eye - frame.center).dot(frame.left);
-            let (_, el_eye) = frame.angles(eye);
-            if lateral * side <= 0.0 || el_eye >= el_mid {
-                return Err(geometry(
-                    "the outer eye corners are not beside and below the hairline",
-                ));
-            }
-            let recession = hairline.temple_recession_mm;
-            let (az_line, el_line, walked) = caster.walk_lateral(lateral, el_mid, r_mid, recession);
-            // High on a narrowing crown that vertical runs out to the sides of the head (or
-            // off it): keep the corner well in front of the ear, and go the rest of the way
-            // straight up.
-            let az_limit = CORNER_MAX_SHARE_OF_EAR_AZIMUTH * az_ear_front;
-            let (az_corner, el_from, left) = if az_line * side > az_limit * side {
-                (az_limit, el_mid, recession)
-            } else {
-                (az_line, el_line, recession - walked)
-            };
-            let el_corner = caster
-                .walk(az_corner, el_from, r_mid, left, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
-                .map_err(|_| geometry("the frontotemporal corners would fall past the top of the head: lower the hairline or the temple recession"))?;
+/// One side of the head as the hairline's knots see it.
+struct Side {
+    /// 1 for the client's left, -1 for the right.
+    sign: f32,
+    eye: Vec3,
+    ear: Vec3,
+    names: [&'static str; 6],
+}
 
-            // Temple point: halfway down to the height kept above the ear, about 1 cm lateral
-            // of the corner. (On a real head the temporal point, 1 cm lateral of the eye
-            // corner's vertical but lower, lies in front of the corner: the hairline folds
-            // forward into a temporal peak. A boundary that is one elevation per azimuth
-            // cannot fold, so the point is taken 1 cm out from the corner instead, and never
-            // past halfway to the ear.)
-            let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
-            let offset =
-                hairline.temple_point_mm / caster.horizontal_radius(az_corner, el_temple, r_mid);
-            let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
-            knots.extend([
-                (names[0], az_corner, el_corner),
-                (names[1], az_temple, el_temple),
-                (names[2], az_ear_front, el_above_ear),
-                (names[3], az_ear, el_above_ear),
-                (names[4], az_ear + side * ear_span, el_above_ear),
-            ]);
-            knots.push((names[5], f32::NAN, f32::NAN)); // filled once the nape is known
-        }
-        // Nape: on the back midline, somewhat below the occiput.
-        let (az_occ, el_occ) = frame.angles(lm.occiput);
-        let r_occ = (lm.occiput - frame.center).length();
-        let el_nape = caster
-            .walk(
-                az_occ,
-                el_occ,
-                r_occ,
-                NAPE_BELOW_OCCIPUT_MM,
-                -1.0,
-                -FRAC_PI_2 + WALK_STEP_RAD,
-            )
-            .map_err(|_| geometry("the occiput is too close to the bottom of the head"))?;
-        // The nape side points bend the line from behind the ear down to the nape. (Knots so
-        // far: the mid-frontal point, then six per side, left first.)
-        for side_start in [1usize, 7] {
-            let (az_back, el_back) = (knots[side_start + 4].1, knots[side_start + 4].2);
-            let back = if az_back > 0.0 { PI } else { -PI };
-            knots[side_start + 5].1 = az_back + 0.6 * (back - az_back);
-            knots[side_start + 5].2 = el_nape + 0.3 * (el_back - el_nape);
-        }
-        let az_nape = wrap_angle(az_occ);
-        knots.push(("nape", az_nape, el_nape));
-        // The shape knots between the mid-frontal point and each corner (14 left, 15 right).
-        let (share_az, share_el) = hairline.shape.knot();
-        for (name, corner) in [("left front", 1usize), ("right front", 7)] {
-            let (az_c, el_c) = (knots[corner].1, knots[corner].2);
-            knots.push((name, share_az * az_c, el_mid + share_el * (el_c - el_mid)));
-        }
+/// Every control knot, in [`HairlinePointKind::of_knot`] order: the mid-frontal point, six
+/// per side (left, then right), the nape, then the shape knots (left, right).
+fn control_knots(
+    caster: &RadialCaster,
+    frame: HeadFrame,
+    head: &Head,
+    hairline: &Hairline,
+    el_mid: f32,
+    r_mid: f32,
+) -> Result<Vec<Knot>, PlanError> {
+    let lm = &head.landmarks;
+    let sides = [
+        Side {
+            sign: 1.0,
+            eye: lm.outer_eye_corner_left,
+            ear: lm.ear_left,
+            names: [
+                "left frontotemporal corner",
+                "left temple point",
+                "left ear front",
+                "left ear",
+                "left ear back",
+                "left nape side",
+            ],
+        },
+        Side {
+            sign: -1.0,
+            eye: lm.outer_eye_corner_right,
+            ear: lm.ear_right,
+            names: [
+                "right frontotemporal corner",
+                "right temple point",
+                "right ear front",
+                "right ear",
+                "right ear back",
+                "right nape side",
+            ],
+        },
+    ];
+    let mut knots: Vec<Knot> = vec![("mid-frontal point", 0.0, el_mid)];
+    for side in &sides {
+        knots.extend(side_knots(caster, frame, hairline, side, el_mid, r_mid)?);
+    }
+    // Nape: on the back midline, somewhat below the occiput.
+    let (az_occ, el_occ) = frame.angles(lm.occiput);
+    let r_occ = (lm.occiput - frame.center).length();
+    let el_nape = caster
+        .walk(
+            az_occ,
+            el_occ,
+            r_occ,
+            NAPE_BELOW_OCCIPUT_MM,
+            -1.0,
+            -FRAC_PI_2 + WALK_STEP_RAD,
+        )
+        .map_err(|_| geometry("the occiput is too close to the bottom of the head"))?;
+    // The nape side points bend the line from behind the ear down to the nape. (Knots so
+    // far: the mid-frontal point, then six per side, left first.)
+    for side_start in [1usize, 7] {
+        let (az_back, el_back) = (knots[side_start + 4].1, knots[side_start + 4].2);
+        let back = if az_back > 0.0 { PI } else { -PI };
+        knots[side_start + 5].1 = az_back + 0.6 * (back - az_back);
+        knots[side_start + 5].2 = el_nape + 0.3 * (el_back - el_nape);
+    }
+    let az_nape = wrap_angle(az_occ);
+    knots.push(("nape", az_nape, el_nape));
+    // The shape knots between the mid-frontal point and each corner (14 left, 15 right).
+    let (share_az, share_el) = hairline.shape.knot();
+    for (name, corner) in [("left front", 1usize), ("right front", 7)] {
+        let (az_c, el_c) = (knots[corner].1, knots[corner].2);
+        knots.push((name, share_az * az_c, el_mid + share_el * (el_c - el_mid)));
+    }
+    Ok(knots)
+}
 
-        // Design order around the head, right nape side to left nape side through the face.
-        let mut order: Vec<usize> = vec![12, 11, 10, 9, 8, 7, 15, 0, 14, 1, 2, 3, 4, 5, 6];
-        if let Some(w) = order
-            .windows(2)
-            .find(|w| knots[w[0]].1 >= knots[w[1]].1 - 1e-3)
-        {
-            return Err(PlanError::HeadGeometry(format!(
-                "the {} and the {} come out of order around the head (expected from right to \
-                 left: nape, ear, temple, corner, mid-frontal point and back); check the eye \
-                 corner and ear landmarks",
-                knots[w[0]].0, knots[w[1]].0,
-            )));
-        }
-        let (lo, hi) = (knots[12].1, knots[6].1);
-        if !(az_nape > hi + 1e-3 || az_nape < lo - 1e-3) {
-            return Err(geometry("the occiput is not behind the ears"));
-        }
-        if knots.iter().any(|k| !k.1.is_finite() || !k.2.is_finite()) {
-            return Err(geometry("a hairline control point could not be measured"));
-        }
-        order.push(13);
-        order.sort_by(|&a, &b| knots[a].1.total_cmp(&knots[b].1));
-        let spline = PeriodicPchip::new(
-            order.iter().map(|&i| knots[i].1).collect(),
-            order.iter().map(|&i| knots[i].2).collect(),
-        );
+/// The six knots of one side: frontotemporal corner, temple point, ear front, ear, ear back
+/// and the nape side (left unmeasured, NaN: it needs the nape).
+fn side_knots(
+    caster: &RadialCaster,
+    frame: HeadFrame,
+    hairline: &Hairline,
+    side: &Side,
+    el_mid: f32,
+    r_mid: f32,
+) -> Result<[Knot; 6], PlanError> {
+    let Side {
+        sign: side,
+        eye,
+        ear,
+        names,
+    } = *side;
+    // Above the ear, leaving the fringe around it.
+    let (az_ear, el_ear) = frame.angles(ear);
+    let r_ear = (ear - frame.center).length();
+    let el_above_ear = caster
+        .walk(
+            az_ear,
+            el_ear,
+            r_ear,
+            EAR_CLEARANCE_MM,
+            1.0,
+            FRAC_PI_2 - WALK_STEP_RAD,
+        )
+        .map_err(|_| geometry("the ear top is too close to the top of the head"))?;
+    let ear_span = EAR_HALF_SPAN_MM / caster.horizontal_radius(az_ear, el_above_ear, r_ear);
+    let az_ear_front = az_ear - side * ear_span;
+    if az_ear_front * side <= 0.0 {
+        return Err(geometry(
+            "the ears are not beside the head, behind the face",
+        ));
+    }
 
-        // Tabulate the smooth design line: radius and surface slope at each azimuth.
+    // Frontotemporal corner: on the vertical above the outer eye corner as seen from the
+    // front (a constant distance from the mid-sagittal plane, not a meridian, which would
+    // lean in over the forehead), level with the mid-frontal point, then set back up that
+    // line by the recession.
+    let lateral = (eye - frame.center).dot(frame.left);
+    let (_, el_eye) = frame.angles(eye);
+    if lateral * side <= 0.0 || el_eye >= el_mid {
+        return Err(geometry(
+            "the outer eye corners are not beside and below the hairline",
+        ));
+    }
+    let recession = hairline.temple_recession_mm;
+    let (az_line, el_line, walked) = caster.walk_lateral(lateral, el_mid, r_mid, recession);
+    // High on a narrowing crown that vertical runs out to the sides of the head (or off it):
+    // keep the corner well in front of the ear, and go the rest of the way straight up.
+    let az_limit = CORNER_MAX_SHARE_OF_EAR_AZIMUTH * az_ear_front;
+    let (az_corner, el_from, left) = if az_line * side > az_limit * side {
+        (az_limit, el_mid, recession)
+    } else {
+        (az_line, el_line, recession - walked)
+    };
+    let el_corner = caster
+        .walk(az_corner, el_from, r_mid, left, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
+        .map_err(|_| geometry("the frontotemporal corners would fall past the top of the head: lower the hairline or the temple recession"))?;
+
+    // Temple point: halfway down to the height kept above the ear, about 1 cm lateral of the
+    // corner. (On a real head the temporal point, 1 cm lateral of the eye corner's vertical
+    // but lower, lies in front of the corner: the hairline folds forward into a temporal
+    // peak. A boundary that is one elevation per azimuth cannot fold, so the point is taken
+    // 1 cm out from the corner instead, and never past halfway to the ear.)
+    let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
+    let offset = hairline.temple_point_mm / caster.horizontal_radius(az_corner, el_temple, r_mid);
+    let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
+    Ok([
+        (names[0], az_corner, el_corner),
+        (names[1], az_temple, el_temple),
+        (names[2], az_ear_front, el_above_ear),
+        (names[3], az_ear, el_above_ear),
+        (names[4], az_ear + side * ear_span, el_above_ear),
+        (names[5], f32::NAN, f32::NAN), // filled once the nape is known
+    ])
+}
+
+/// The smooth design line through the knots (elevation over azimuth), once they are checked
+/// to come in order around the head.
+fn design_line(knots: &[Knot]) -> Result<PeriodicPchip, PlanError> {
+    // Design order around the head, right nape side to left nape side through the face.
+    let mut order: Vec<usize> = vec![12, 11, 10, 9, 8, 7, 15, 0, 14, 1, 2, 3, 4, 5, 6];
+    if let Some(w) = order
+        .windows(2)
+        .find(|w| knots[w[0]].1 >= knots[w[1]].1 - 1e-3)
+    {
+        return Err(PlanError::HeadGeometry(format!(
+            "the {} and the {} come out of order around the head (expected from right to \
+             left: nape, ear, temple, corner, mid-frontal point and back); check the eye \
+             corner and ear landmarks",
+            knots[w[0]].0, knots[w[1]].0,
+        )));
+    }
+    let az_nape = knots[13].1;
+    let (lo, hi) = (knots[12].1, knots[6].1);
+    if !(az_nape > hi + 1e-3 || az_nape < lo - 1e-3) {
+        return Err(geometry("the occiput is not behind the ears"));
+    }
+    if knots.iter().any(|k| !k.1.is_finite() || !k.2.is_finite()) {
+        return Err(geometry("a hairline control point could not be measured"));
+    }
+    order.push(13);
+    order.sort_by(|&a, &b| knots[a].1.total_cmp(&knots[b].1));
+    Ok(PeriodicPchip::new(
+        order.iter().map(|&i| knots[i].1).collect(),
+        order.iter().map(|&i| knots[i].2).collect(),
+    ))
+}
+
+/// The smooth design line tabulated at TABLE_SIZE azimuths, with the surface under it.
+struct LineTable {
+    /// Elevation of the design line (rad).
+    smooth: Vec<f32>,
+    /// Distance from the cranium centre to the surface under it (mm).
+    radius: Vec<f32>,
+    /// Surface length per radian of elevation there (mm).
+    mm_per_rad: Vec<f32>,
+    /// Length of hairline per radian of azimuth over its horizontal part: where the line runs
+    /// steeply (down the temples) it is much longer than its horizontal extent.
+    steepness: Vec<f32>,
+}
+
+impl LineTable {
+    fn measure(caster: &RadialCaster, spline: &PeriodicPchip) -> Result<LineTable, PlanError> {
         let d_az = TAU / TABLE_SIZE as f32;
-        let az_of = |k: usize| -PI + k as f32 * d_az;
-        let smooth: Vec<f32> = (0..TABLE_SIZE).map(|k| spline.eval(az_of(k))).collect();
+        let smooth: Vec<f32> = (0..TABLE_SIZE)
+            .map(|k| spline.eval(table_azimuth(k)))
+            .collect();
         let mut radius = vec![f32::NAN; TABLE_SIZE];
         let mut mm_per_rad = vec![f32::NAN; TABLE_SIZE];
         for k in 0..TABLE_SIZE {
-            radius[k] = caster.cast(az_of(k), smooth[k]).unwrap_or(f32::NAN);
+            radius[k] = caster.cast(table_azimuth(k), smooth[k]).unwrap_or(f32::NAN);
             mm_per_rad[k] = caster
-                .mm_per_radian(az_of(k), smooth[k])
+                .mm_per_radian(table_azimuth(k), smooth[k])
                 .unwrap_or(radius[k]);
         }
         fill_gaps(&mut radius).ok_or_else(|| geometry("no surface along the hairline"))?;
         fill_gaps(&mut mm_per_rad).ok_or_else(|| geometry("no surface along the hairline"))?;
         let wrap = |k: isize| k.rem_euclid(TABLE_SIZE as isize) as usize;
-        // Length of hairline per radian of azimuth over its horizontal part: where the line
-        // runs steeply (down the temples) it is much longer than its horizontal extent.
         let steepness: Vec<f32> = (0..TABLE_SIZE as isize)
             .map(|k| {
                 let slope = (smooth[wrap(k + 1)] - smooth[wrap(k - 1)]) / (2.0 * d_az);
@@ -566,9 +637,25 @@ impl TreatedRegion {
                 (1.0 + (mm_per_rad[k as usize] * slope / rho).powi(2)).sqrt()
             })
             .collect();
+        Ok(LineTable {
+            smooth,
+            radius,
+            mm_per_rad,
+            steepness,
+        })
+    }
 
-        // Irregularity, parametrised by arc length along the hairline so its wavelengths are
-        // in millimetres wherever it runs, and applied normal to the line.
+    /// The drawn boundary's elevation at each azimuth: the design line with the hand-drawn
+    /// irregularity (parametrised by arc length along the hairline so its wavelengths are in
+    /// millimetres wherever it runs, and applied normal to the line) and the widow's peak.
+    fn irregular_boundary(&self, hairline: &Hairline, seed: u64) -> Vec<f32> {
+        let LineTable {
+            smooth,
+            radius,
+            mm_per_rad,
+            steepness,
+        } = self;
+        let d_az = TAU / TABLE_SIZE as f32;
         let mut arc = vec![0.0f32; TABLE_SIZE + 1];
         let along = |k: usize| radius[k] * smooth[k].cos() * steepness[k];
         for k in 0..TABLE_SIZE {
@@ -578,7 +665,7 @@ impl TreatedRegion {
         let noise = PeriodicNoise::new(length, hairline.irregularity_mm, seed);
         let mid_k = TABLE_SIZE / 2; // azimuth 0
         let noise_mid = noise.eval(arc[mid_k] / length);
-        let boundary: Vec<f32> = (0..TABLE_SIZE)
+        (0..TABLE_SIZE)
             .map(|k| {
                 let along = (arc[k] - arc[mid_k]).abs();
                 let along = along.min(length - along);
@@ -589,7 +676,25 @@ impl TreatedRegion {
                 offset_mm -= hairline.widows_peak_mm * v * v * (3.0 - 2.0 * v);
                 smooth[k] + offset_mm * steepness[k] / mm_per_rad[k]
             })
-            .collect();
+            .collect()
+    }
+}
+
+impl TreatedRegion {
+    /// Measures the hairline on `head` (ray casts from the cranium centre) and tabulates it.
+    /// `seed` draws the irregularity of the edge.
+    pub fn new(head: &Head, hairline: &Hairline, seed: u64) -> Result<TreatedRegion, PlanError> {
+        hairline.validate()?;
+        let frame = HeadFrame::new(head)?;
+        let caster = RadialCaster::new(&head.mesh, frame);
+        let (el_mid, r_mid) = mid_frontal(&caster, frame, head, hairline)?;
+        let knots = control_knots(&caster, frame, head, hairline, el_mid, r_mid)?;
+        let spline = design_line(&knots)?;
+        let line = LineTable::measure(&caster, &spline)?;
+        let boundary = line.irregular_boundary(hairline, seed);
+        let LineTable {
+            radius, mm_per_rad, ..
+        } = line;
 
         let transition = hairline.transition_mm;
         let field = DistanceField::new(
@@ -606,7 +711,7 @@ impl TreatedRegion {
 
         let polyline = (0..TABLE_SIZE)
             .map(|k| {
-                let az = az_of(k);
+                let az = table_azimuth(k);
                 let r = caster.cast(az, boundary[k]).unwrap_or(radius[k]);
                 frame.center + r * frame.direction(az, boundary[k])
             })

@@ -9,6 +9,45 @@ pub const SENSOR_HEIGHT_MM: f32 = 24.0;
 
 pub use crate::scene::view::{DEFAULT_MACRO_WIDTH_MM, ViewName};
 
+// Framing of the named views, in skull radii (cranium centre to top of head) unless a unit says
+// otherwise. The subject is the scalp, so the frame is a sphere from the chin to just above the
+// top of the head. Composition values chosen by eye (a stopgap: no photographic standard fixes
+// them); the snapshot references pin them.
+
+/// How far below the cranium centre the framed sphere's centre sits: down toward the chin, so
+/// the whole head fits with the scalp in the upper part of the frame.
+const FRAME_CENTRE_DROP_SKULL_R: f32 = 0.2;
+/// Radius of the framed sphere: chin to just above the top of the head, with a margin.
+const FRAME_RADIUS_SKULL_R: f32 = 1.38;
+/// Direction of the three-quarter view from the client's front left (x: the client's left,
+/// z: forward), slightly from above as a practitioner standing beside a seated client sees the
+/// hairline. The front-right view mirrors x; the turntable's elevation matches it.
+pub const FRONT_LEFT_DIR: Vec3 = Vec3::new(0.7, 0.15, 0.7);
+/// The top view looks at a point this far above the cranium centre (the crown, not the ears).
+const TOP_TARGET_RAISE_SKULL_R: f32 = 0.3;
+/// The top view frames a sphere this big: the scalp seen from above, without the shoulders.
+const TOP_FRAME_RADIUS_SKULL_R: f32 = 1.1;
+/// The macro view looks into the treated area this fraction of the way (by direction) from
+/// the hairline's mid-frontal point toward the top of the head: behind the soft transition.
+const MACRO_TOWARD_TOP: f32 = 0.3;
+/// The hairline close-up stands this many focal lengths from the skin: with the 24 mm sensor
+/// height, 0.85 x 24 = about 20 mm of skin across the frame, whatever the lens, near enough to
+/// see single dots.
+const CLOSEUP_DISTANCE_PER_FOCAL_LENGTH: f32 = 0.85;
+/// A sphere round the cranium centre holding the whole head (nose and chin included), for the
+/// near and far planes.
+const HEAD_BOUND_SKULL_R: f32 = 1.6;
+/// The nearest a near plane may be, for depth precision when the eye is close to the skin.
+const MIN_NEAR_MM: f32 = 5.0;
+/// Depth kept in front of the far plane beyond the head's bounding sphere.
+const FAR_MARGIN_MM: f32 = 200.0;
+/// A macro camera's distance from the skin: far enough that nothing of the head is behind the
+/// near plane, close enough for depth precision.
+const MACRO_DISTANCE_MM: f32 = 150.0;
+/// A macro camera's near plane and the depth it sees beyond its focus.
+const MACRO_NEAR_MM: f32 = 50.0;
+const MACRO_DEPTH_BEYOND_FOCUS_MM: f32 = 400.0;
+
 /// A pinhole camera in head space (mm).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Camera {
@@ -120,17 +159,15 @@ impl Camera {
     pub fn macro_view(focus_mm: Vec3, normal: Vec3, width_mm: f32, aspect: f32) -> Camera {
         let look = normal.normalize_or(Vec3::Y);
         let up = Vec3::NEG_Z.reject_from(look).normalize_or(Vec3::X);
-        // Far enough that nothing of the head is behind the near plane, close enough for depth
-        // precision.
-        let distance = 150.0;
+        let distance = MACRO_DISTANCE_MM;
         Camera {
             eye_mm: focus_mm + look * distance,
             target_mm: focus_mm,
             up,
             vertical_fov_rad: 2.0 * (0.5 * width_mm / aspect / distance).atan(),
             aspect,
-            near_mm: 50.0,
-            far_mm: distance + 400.0,
+            near_mm: MACRO_NEAR_MM,
+            far_mm: distance + MACRO_DEPTH_BEYOND_FOCUS_MM,
             sub_frame: None,
             ortho_height_mm: Some(width_mm / aspect),
         }
@@ -155,61 +192,58 @@ impl Camera {
         let fov = vertical_fov_rad.min(horizontal_fov);
         // The subject is the scalp: frame a sphere from the chin to just above the top.
         let skull_r = (top - center).length();
-        let frame_center = center + Vec3::new(0.0, -0.2 * skull_r, 0.0);
-        let frame_r = 1.38 * skull_r;
+        let frame_center = center + Vec3::new(0.0, -FRAME_CENTRE_DROP_SKULL_R * skull_r, 0.0);
+        let frame_r = FRAME_RADIUS_SKULL_R * skull_r;
         let fit = frame_r / (0.5 * fov).sin();
         let (dir, up, target, distance) = match view {
             ViewName::Front => (Vec3::Z, Vec3::Y, frame_center, fit),
             ViewName::Back => (Vec3::NEG_Z, Vec3::Y, frame_center, fit),
             ViewName::Left => (Vec3::X, Vec3::Y, frame_center, fit),
             ViewName::Right => (Vec3::NEG_X, Vec3::Y, frame_center, fit),
-            ViewName::FrontLeft => (
-                Vec3::new(0.7, 0.15, 0.7).normalize(),
-                Vec3::Y,
-                frame_center,
-                fit,
-            ),
+            ViewName::FrontLeft => (FRONT_LEFT_DIR.normalize(), Vec3::Y, frame_center, fit),
             ViewName::FrontRight => (
-                Vec3::new(-0.7, 0.15, 0.7).normalize(),
+                (FRONT_LEFT_DIR * Vec3::new(-1.0, 1.0, 1.0)).normalize(),
                 Vec3::Y,
                 frame_center,
                 fit,
             ),
             ViewName::Top => {
-                let c = center + Vec3::new(0.0, 0.3 * skull_r, 0.0);
+                let c = center + Vec3::new(0.0, TOP_TARGET_RAISE_SKULL_R * skull_r, 0.0);
                 // Face at the top of the frame, as a practitioner looks down at a client.
-                (Vec3::Y, Vec3::Z, c, 1.1 * skull_r / (0.5 * fov).sin())
+                let fit = TOP_FRAME_RADIUS_SKULL_R * skull_r / (0.5 * fov).sin();
+                (Vec3::Y, Vec3::Z, c, fit)
             }
             ViewName::Macro => {
-                // Into the treated area, 30% of the way from the mid-frontal point to the top.
+                // Into the treated area, part of the way from the mid-frontal point to the top.
                 let hair = hairline_mm.unwrap_or(top);
                 let dir = (hair - center)
                     .normalize_or(Vec3::Y)
-                    .lerp((top - center).normalize_or(Vec3::Y), 0.3)
+                    .lerp((top - center).normalize_or(Vec3::Y), MACRO_TOWARD_TOP)
                     .normalize();
                 let r = (hair - center).length().max((top - center).length());
                 return Camera::macro_view(center + dir * r, dir, DEFAULT_MACRO_WIDTH_MM, aspect);
             }
             ViewName::HairlineCloseup => {
                 // Straight down onto the mid-frontal point, near enough to see single dots:
-                // about 20 mm of skin across the frame with an 85 mm lens.
+                // about 20 mm of skin across the frame.
                 let focus = hairline_mm.unwrap_or(top);
                 let look = (focus - center).normalize_or(Vec3::Y);
                 let up = Vec3::NEG_Z.reject_from(look).normalize_or(Vec3::Y);
-                (look, up, focus, 0.85 * focal_length_mm)
+                let distance = CLOSEUP_DISTANCE_PER_FOCAL_LENGTH * focal_length_mm;
+                (look, up, focus, distance)
             }
         };
         let distance = distance_mm.unwrap_or(distance);
         let eye = target + dir * distance;
-        let head_r = 1.6 * skull_r;
+        let head_r = HEAD_BOUND_SKULL_R * skull_r;
         Camera {
             eye_mm: eye,
             target_mm: target,
             up,
             vertical_fov_rad,
             aspect,
-            near_mm: (distance - head_r - (target - center).length()).max(5.0),
-            far_mm: distance + head_r + (target - center).length() + 200.0,
+            near_mm: (distance - head_r - (target - center).length()).max(MIN_NEAR_MM),
+            far_mm: distance + head_r + (target - center).length() + FAR_MARGIN_MM,
             sub_frame: None,
             ortho_height_mm: None,
         }

@@ -306,6 +306,19 @@ fn check_accessor_references(bytes: &[u8]) -> FormatResult<()> {
             }
         }
     }
+    // gltf 1.4's `Image::source` unwraps an image's URI, or its MIME type when it lies in a
+    // buffer view, which validation lets through.
+    for (i, image) in root.images.iter().enumerate() {
+        let ok = match &image.buffer_view {
+            Some(view) => view.value() < root.buffer_views.len() && image.mime_type.is_some(),
+            None => image.uri.is_some(),
+        };
+        if !ok {
+            return Err(format!(
+                "image {i} has neither a URI nor a buffer view with a MIME type"
+            ));
+        }
+    }
     Ok(())
 }
 

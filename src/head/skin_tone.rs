@@ -22,15 +22,7 @@ pub struct ScanSkinTone {
 impl ScanSkinTone {
     /// "#rrggbb" of the measured colour, as `client.skin` would take it.
     pub fn srgb_hex(&self) -> String {
-        let enc = |v: f32| {
-            let v = v.clamp(0.0, 1.0);
-            let s = if v <= 0.003_130_8 {
-                12.92 * v
-            } else {
-                1.055 * v.powf(1.0 / 2.4) - 0.055
-            };
-            (s * 255.0).round() as u8
-        };
+        let enc = |v: f32| (crate::scene::linear_to_srgb(v) * 255.0).round() as u8;
         let c = self.albedo_linear;
         format!("#{:02x}{:02x}{:02x}", enc(c.x), enc(c.y), enc(c.z))
     }

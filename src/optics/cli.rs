@@ -91,15 +91,7 @@ fn roman(f: usize) -> &'static str {
 }
 
 fn srgb8(c: Vec3) -> [u8; 3] {
-    let f = |v: f32| {
-        let v = v.clamp(0.0, 1.0);
-        let s = if v <= 0.003_130_8 {
-            12.92 * v
-        } else {
-            1.055 * v.powf(1.0 / 2.4) - 0.055
-        };
-        (s * 255.0).round() as u8
-    };
+    let f = |v: f32| (crate::scene::linear_to_srgb(v) * 255.0).round() as u8;
     [f(c.x), f(c.y), f(c.z)]
 }
 

@@ -194,19 +194,7 @@ pub(super) fn copy_to_buffer(
     );
 }
 
-/// The sRGB transfer function (IEC 61966-2-1), linear 0-1 in, encoded 0-1 out.
-pub fn linear_to_srgb(c: f32) -> f32 {
-    let c = if c.is_finite() {
-        c.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    if c <= 0.003_130_8 {
-        12.92 * c
-    } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
-    }
-}
+pub use crate::scene::linear_to_srgb;
 
 /// Records the copy out of the frame's targets, submits `encoder`, and reads the frame back.
 pub(super) fn finish(

@@ -345,6 +345,20 @@ pub fn srgb_to_linear(c: f32) -> f32 {
     }
 }
 
+/// The sRGB transfer function (IEC 61966-2-1), linear 0-1 in, encoded 0-1 out.
+pub fn linear_to_srgb(c: f32) -> f32 {
+    let c = if c.is_finite() {
+        c.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    if c <= 0.003_130_8 {
+        12.92 * c
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    }
+}
+
 impl Scene {
     pub fn load(path: &Path) -> Result<Scene, SceneError> {
         let text = crate::input::read_text_limited(path, crate::input::MAX_TOML_BYTES, "scene")?;

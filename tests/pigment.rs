@@ -12,7 +12,7 @@ use stipple::layout::Dot;
 use stipple::lighting::{LightSpec, Lighting, LightingOptions, SkySpec};
 use stipple::pigment::ageing::{AgeingModel, aged_dots};
 use stipple::render::camera::{Camera, ViewName};
-use stipple::render::{FrameSettings, GpuScene, SkinLook};
+use stipple::render::{FrameSettings, GpuScene, SkinLook, SplatOn};
 use stipple::scene::srgb_to_linear;
 
 // ---------------------------------------------------------------------------------------------
@@ -118,6 +118,18 @@ fn prepare(dots: &[Dot], map_size: u32) -> GpuScene {
     let (head, _) = common::default_head_and_layout();
     let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     renderer.prepare(head, dots, map_size).expect("prepare")
+}
+
+/// Prepares `dots` with the pigment map splatted where `on` says, whatever the adapter's
+/// default.
+fn prepare_on(on: SplatOn, dots: &[Dot], map_size: u32) -> GpuScene {
+    let (head, _) = common::default_head_and_layout();
+    let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let was = renderer.splat_on();
+    renderer.set_splat_on(on);
+    let scene = renderer.prepare(head, dots, map_size);
+    renderer.set_splat_on(was);
+    scene.expect("prepare")
 }
 
 /// A dot deep in the full-density zone (between the mid-frontal point and the top of the
@@ -782,30 +794,18 @@ fn stubble_keeps_its_mean_colour_from_shafts_to_tint() {
     }
 }
 
-/// Prepares `dots` with the pigment map splatted by the CPU reference (`PigmentMap::build`)
-/// rather than the GPU.
-fn prepare_reference(dots: &[Dot], map_size: u32) -> GpuScene {
-    let (head, _) = common::default_head_and_layout();
-    let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-    let was = renderer.reference_splat();
-    renderer.set_reference_splat(true);
-    let scene = renderer.prepare(head, dots, map_size);
-    renderer.set_reference_splat(was);
-    scene.expect("prepare")
-}
-
-/// Whether this adapter splats on the GPU at all (GL adapters use the CPU reference): the GPU
-/// splat's own tests say so and stop where it is not used.
-fn gpu_splat_in_use() -> bool {
+/// Whether the GPU splat works on this adapter at all (not on GL adapters, which splat on the
+/// CPU): the GPU splat's own tests say so and stop where it does not.
+fn gpu_splat_works() -> bool {
     let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-    let used = !renderer.reference_splat();
-    if !used {
+    let works = renderer.gpu_splat_works();
+    if !works {
         eprintln!(
             "{}: splats on the CPU; the GPU splat is not used here",
             renderer.gpu.summary
         );
     }
-    used
+    works
 }
 
 /// The pigment map the GPU splats is the CPU reference's, texel by texel on every mip level: a
@@ -813,7 +813,7 @@ fn gpu_splat_in_use() -> bool {
 /// Gaussian splat) within the rounding of its 16-bit floats.
 #[test]
 fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
-    if !gpu_splat_in_use() {
+    if !gpu_splat_works() {
         return;
     }
     let (head, layout) = common::default_head_and_layout();
@@ -830,7 +830,7 @@ fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
     let size = 256;
     let reference =
         stipple::render::pigment_map::PigmentMap::build(&dots, head.cranium_center(), size);
-    let scene = prepare(&dots, size);
+    let scene = prepare_on(SplatOn::Gpu, &dots, size);
     let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let gpu = renderer
         .read_pigment_map(&scene)
@@ -873,14 +873,14 @@ fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
 /// colour as the CPU reference it replaced, at each distance: deltaE2000 < 0.5.
 #[test]
 fn gpu_splat_keeps_the_cpu_reference_colour_at_three_distances() {
-    if !gpu_splat_in_use() {
+    if !gpu_splat_works() {
         return;
     }
     let (_, layout) = common::default_head_and_layout();
     let (focus, normal) = treated_focus();
     let size_map = stipple::render::DEFAULT_PIGMENT_MAP_SIZE;
-    let gpu_scene = prepare(&layout.dots, size_map);
-    let cpu_scene = prepare_reference(&layout.dots, size_map);
+    let gpu_scene = prepare_on(SplatOn::Gpu, &layout.dots, size_map);
+    let cpu_scene = prepare_on(SplatOn::Cpu, &layout.dots, size_map);
     let l = uniform_light();
     let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
     let size = 256u32;

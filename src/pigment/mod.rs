@@ -92,15 +92,23 @@ impl DotAppearance {
     /// Area-equivalent footprint (mm²) of a dot of this diameter: core disc plus halo. A dot
     /// darkens the skin by `darkening` over this much area in all, at any viewing distance.
     pub fn footprint_mm2(&self, diameter_mm: f32) -> f32 {
-        let r = 0.5 * self.apparent_diameter_mm(diameter_mm);
-        std::f32::consts::PI
-            * (r * r + HALO_STRENGTH * 2.0 * self.halo_sigma_mm * self.halo_sigma_mm)
+        footprint_mm2(
+            0.5 * self.apparent_diameter_mm(diameter_mm),
+            self.halo_sigma_mm,
+        )
     }
 
     /// The diameter a dot planned at `diameter_mm` reads at from the surface (its core).
     pub fn apparent_diameter_mm(&self, diameter_mm: f32) -> f32 {
         diameter_mm + self.spread_mm
     }
+}
+
+/// Area-equivalent footprint (mm²) of a core of `core_radius_mm` with a halo of
+/// `halo_sigma_mm`: the disc plus the Gaussian's volume at `HALO_STRENGTH` of the peak.
+pub fn footprint_mm2(core_radius_mm: f32, halo_sigma_mm: f32) -> f32 {
+    std::f32::consts::PI
+        * (core_radius_mm * core_radius_mm + HALO_STRENGTH * 2.0 * halo_sigma_mm * halo_sigma_mm)
 }
 
 /// Appearance of a dot of the given shade (0-1 concentration) placed `depth_mm` deep.

@@ -39,7 +39,8 @@ use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
 pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError};
-use pigment_map::PigmentMap;
+use half::slice::HalfFloatSliceExt;
+use pigment_map::{PigmentMap, TexelRect};
 use pigment_splat::PigmentSplatPass;
 pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};
 use resolve_pass::ResolvePass;
@@ -384,8 +385,32 @@ pub struct Renderer {
     keep_shadow_map: bool,
     /// The scene, light and exposure the shadow map was last drawn for.
     shadow_drawn_for: Option<(u64, Lighting, f32)>,
-    /// Splat the pigment map on the CPU (the reference; see [`Renderer::set_reference_splat`]).
-    reference_splat: bool,
+    /// Where pigment maps are splatted (see [`SplatOn`]).
+    splat_on: SplatOn,
+}
+
+/// Where a plan's pigment map is splatted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplatOn {
+    /// Instanced Gaussians rasterised into the map ([`pigment_splat`]): what a GPU is for.
+    Gpu,
+    /// [`PigmentMap::build`] on the machine's cores, uploaded with its mips.
+    Cpu,
+}
+
+impl SplatOn {
+    /// The faster of the two for an adapter. A software adapter (llvmpipe, lavapipe, WARP) is
+    /// these same cores: there rasterising a million quads of a few texels each costs about
+    /// ten times the CPU splat's separable sums (`stipple bench`: 1M dots, 10.7 s against
+    /// about 1 s on 2 cores). GL adapters always splat on the CPU: Mesa's GL backend leaves
+    /// the GPU splat's cube-face mip levels partly empty (seen on llvmpipe).
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> SplatOn {
+        if info.backend == wgpu::Backend::Gl || info.device_type == wgpu::DeviceType::Cpu {
+            SplatOn::Cpu
+        } else {
+            SplatOn::Gpu
+        }
+    }
 }
 
 impl Renderer {
@@ -438,10 +463,7 @@ impl Renderer {
         });
         let shadow = ShadowPass::new(device);
         let dots = DotsPass::new(device, &frame_layout);
-        // The GPU splat renders into cube-face mip levels that Mesa's GL backend leaves partly
-        // empty (seen on llvmpipe: levels past 0 read as no pigment), so GL adapters splat on
-        // the CPU, the reference the GPU splat is tested against.
-        let reference_splat = gpu.adapter.get_info().backend == wgpu::Backend::Gl;
+        let splat_on = SplatOn::for_adapter(&gpu.adapter.get_info());
         let passes = Passes {
             surface: SurfacePass::new(device, &frame_layout),
             stubble: StubblePass::new(device, &frame_layout, &dots.gbuffer_layout),
@@ -468,7 +490,7 @@ impl Renderer {
             pass_timer: PassTimer::default(),
             keep_shadow_map: false,
             shadow_drawn_for: None,
-            reference_splat,
+            splat_on,
         }
     }
 
@@ -480,16 +502,20 @@ impl Renderer {
         self.keep_shadow_map = keep;
     }
 
-    /// Splat the pigment map of scenes prepared from now on with the CPU reference
-    /// ([`PigmentMap::build`]) instead of the GPU: for differential tests, and slow.
-    pub fn set_reference_splat(&mut self, on: bool) {
-        self.reference_splat = on;
+    /// Where the pigment maps of scenes prepared from now on are splatted; by default
+    /// [`SplatOn::for_adapter`]. Tests set both to compare them.
+    pub fn set_splat_on(&mut self, on: SplatOn) {
+        self.splat_on = on;
     }
 
-    /// Whether scenes are prepared with the CPU splat: set by [`Renderer::set_reference_splat`],
-    /// and from the start on GL adapters.
-    pub fn reference_splat(&self) -> bool {
-        self.reference_splat
+    pub fn splat_on(&self) -> SplatOn {
+        self.splat_on
+    }
+
+    /// Whether the GPU splat gives a correct map on this adapter (not on GL: see
+    /// [`SplatOn::for_adapter`]).
+    pub fn gpu_splat_works(&self) -> bool {
+        self.gpu.adapter.get_info().backend != wgpu::Backend::Gl
     }
 
     pub fn frame_layout(&self) -> &wgpu::BindGroupLayout {
@@ -503,14 +529,18 @@ impl Renderer {
         size: u32,
         levels: &[[Vec<[f32; 4]>; 6]],
     ) -> wgpu::TextureView {
-        cube_view(&self.upload_cube_texture(label, size, levels))
+        let full = Some(TexelRect::full(size as usize));
+        cube_view(&self.upload_cube_texture(label, size, levels, &[full; 6]))
     }
 
+    /// Uploads a cube map with its mips (RGBA f16): of each face only the texels inside
+    /// `occupied` (at level 0; wgpu starts a texture zeroed, and the rest is zero).
     fn upload_cube_texture(
         &self,
         label: &str,
         size: u32,
         levels: &[[Vec<[f32; 4]>; 6]],
+        occupied: &[Option<TexelRect>; 6],
     ) -> wgpu::Texture {
         let device = &self.gpu.device;
         let texture = device.create_texture(&wgpu::TextureDescriptor {
@@ -530,20 +560,24 @@ impl Renderer {
             view_formats: &[],
         });
         for (level, faces) in levels.iter().enumerate() {
-            let size = (size >> level).max(1);
+            let size = (size >> level).max(1) as usize;
             for (face, texels) in faces.iter().enumerate() {
-                let half: Vec<half::f16> = texels
-                    .iter()
-                    .flatten()
-                    .map(|v| half::f16::from_f32(*v))
-                    .collect();
+                let Some(r) = occupied[face].map(|r| r.at_level(level)) else {
+                    continue;
+                };
+                let width = r.x1 - r.x0 + 1;
+                let mut half = vec![half::f16::ZERO; width * (r.y1 - r.y0 + 1) * 4];
+                for (dst, y) in half.chunks_mut(width * 4).zip(r.y0..=r.y1) {
+                    let row = &texels[y * size + r.x0..y * size + r.x1 + 1];
+                    dst.convert_from_f32_slice(bytemuck::cast_slice(row));
+                }
                 self.gpu.queue.write_texture(
                     wgpu::TexelCopyTextureInfo {
                         texture: &texture,
                         mip_level: level as u32,
                         origin: wgpu::Origin3d {
-                            x: 0,
-                            y: 0,
+                            x: r.x0 as u32,
+                            y: r.y0 as u32,
                             z: face as u32,
                         },
                         aspect: wgpu::TextureAspect::All,
@@ -551,12 +585,12 @@ impl Renderer {
                     bytemuck::cast_slice(&half),
                     wgpu::TexelCopyBufferLayout {
                         offset: 0,
-                        bytes_per_row: Some(size * 8),
-                        rows_per_image: Some(size),
+                        bytes_per_row: Some(width as u32 * 8),
+                        rows_per_image: None,
                     },
                     wgpu::Extent3d {
-                        width: size,
-                        height: size,
+                        width: width as u32,
+                        height: (r.y1 - r.y0 + 1) as u32,
                         depth_or_array_layers: 1,
                     },
                 );
@@ -834,23 +868,19 @@ impl Renderer {
         // draws face by face).
         let chunks = DotChunks::build(dots, origin);
         let sorted = started.elapsed();
-        let gpu_dots: Vec<GpuDot> = chunks
-            .order
-            .iter()
-            .map(|&i| {
-                let d = &dots[i as usize];
-                let look = pigment::appearance(d.shade, d.depth_mm);
-                GpuDot {
-                    center_mm: d.position_mm.to_array(),
-                    radius_mm: 0.5 * look.apparent_diameter_mm(d.diameter_mm),
-                    normal: d.normal.to_array(),
-                    edge_mm: look.edge_mm,
-                    darkening: look.darkening.to_array(),
-                    halo_sigma_mm: look.halo_sigma_mm,
-                    footprint: scene.footprints[usize::from(d.needle.points >= 3)],
-                }
-            })
-            .collect();
+        let gpu_dots: Vec<GpuDot> = pigment_map::parallel_map(&chunks.order, |&i| {
+            let d = &dots[i as usize];
+            let look = pigment::appearance(d.shade, d.depth_mm);
+            GpuDot {
+                center_mm: d.position_mm.to_array(),
+                radius_mm: 0.5 * look.apparent_diameter_mm(d.diameter_mm),
+                normal: d.normal.to_array(),
+                edge_mm: look.edge_mm,
+                darkening: look.darkening.to_array(),
+                halo_sigma_mm: look.halo_sigma_mm,
+                footprint: scene.footprints[usize::from(d.needle.points >= 3)],
+            }
+        });
         let dots_buffer = (!gpu_dots.is_empty()).then(|| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("dots"),
@@ -860,9 +890,23 @@ impl Renderer {
         });
         let uploaded = started.elapsed();
         let map = dots_buffer.as_ref().map(|buffer| {
-            if self.reference_splat {
-                let map = PigmentMap::build(dots, origin, scene.pigment_map_size);
-                return self.upload_cube_texture("pigment map (CPU)", map.size, &map.levels);
+            if self.splat_on == SplatOn::Cpu {
+                // The near pass's records already hold each dot's look.
+                let map = PigmentMap::build_with(&gpu_dots, origin, scene.pigment_map_size, |d| {
+                    pigment_map::SplatSource {
+                        position_mm: Vec3::from(d.center_mm),
+                        normal: Vec3::from(d.normal),
+                        footprint_mm2: pigment::footprint_mm2(d.radius_mm, d.halo_sigma_mm),
+                        darkening: Vec3::from(d.darkening),
+                        halo_sigma_mm: d.halo_sigma_mm,
+                    }
+                });
+                return self.upload_cube_texture(
+                    "pigment map (CPU)",
+                    map.size,
+                    &map.levels,
+                    &map.occupied,
+                );
             }
             self.passes.splat.splat(
                 device,
@@ -890,15 +934,15 @@ impl Renderer {
         // its errors surface here.
         let _ = device.poll(wgpu::PollType::wait_indefinitely());
         log::debug!(
-            "prepare: {} dots: sorted {:.1} ms, uploaded {:.1} ms, splatted {:.1} ms ({} sums)",
+            "prepare: {} dots: sorted {:.1} ms, uploaded {:.1} ms, splatted {:.1} ms ({})",
             dots.len(),
             sorted.as_secs_f64() * 1e3,
             (uploaded - sorted).as_secs_f64() * 1e3,
             (started.elapsed() - uploaded).as_secs_f64() * 1e3,
-            if self.passes.splat.accumulates_in_f32() {
-                "f32"
-            } else {
-                "f16"
+            match self.splat_on {
+                SplatOn::Cpu => "on the CPU",
+                _ if self.passes.splat.accumulates_in_f32() => "on the GPU, f32",
+                _ => "on the GPU, f16",
             }
         );
         self.check_device()

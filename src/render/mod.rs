@@ -463,7 +463,12 @@ impl Renderer {
         });
         let shadow = ShadowPass::new(device);
         let dots = DotsPass::new(device, &frame_layout);
-        let splat_on = SplatOn::for_adapter(&gpu.adapter.get_info());
+        // `STIPPLE_SPLAT=gpu|cpu` overrides the choice: to compare the two on one adapter.
+        let splat_on = match std::env::var("STIPPLE_SPLAT").as_deref() {
+            Ok("gpu") => SplatOn::Gpu,
+            Ok("cpu") => SplatOn::Cpu,
+            _ => SplatOn::for_adapter(&gpu.adapter.get_info()),
+        };
         let passes = Passes {
             surface: SurfacePass::new(device, &frame_layout),
             stubble: StubblePass::new(device, &frame_layout, &dots.gbuffer_layout),

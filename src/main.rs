@@ -120,6 +120,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the head's landmarks (mm, head frame) and where the hairline falls against them;
+    /// --out renders front and side views with the landmarks and the hairline drawn on.
+    Landmarks {
+        scene: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write the check image (front and left views, marked) to this PNG.
+        #[arg(long, value_parser = cli::png_file)]
+        out: Option<PathBuf>,
+        /// Pixels per view (square) of the check image: 64 to 4096.
+        #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(64..=4096))]
+        tile: u32,
+    },
     /// Write a commented example scene that renders as it is.
     Init {
         file: PathBuf,
@@ -397,6 +411,12 @@ fn run(cli: Cli) -> Result<()> {
             let head = scene.head()?;
             print_plan(&scene, &head, json)
         }
+        Command::Landmarks {
+            scene,
+            json,
+            out,
+            tile,
+        } => landmarks(&scene, json, out.as_deref(), tile, &cli.gpu),
         Command::Init { file, force } => init(&file, force),
         Command::Head { out } => write_head(&out),
         Command::Sheet {
@@ -444,6 +464,33 @@ fn run(cli: Cli) -> Result<()> {
             quick,
         } => bench(&cli.gpu, json, frames, quick),
     }
+}
+
+/// `stipple landmarks`: the landmarks as text or JSON, and with `--out` the check image.
+fn landmarks(
+    scene: &Path,
+    json: bool,
+    out: Option<&Path>,
+    tile: u32,
+    gpu_args: &GpuArgs,
+) -> Result<()> {
+    use stipple::output::landmarks;
+    let mut study = Study::load(scene)?;
+    if json {
+        let v = landmarks::report_json(&study);
+        println!("{}", serde_json::to_string_pretty(&v).expect("plain JSON"));
+    } else {
+        print!("{}", landmarks::report_text(&study));
+    }
+    if let Some(out) = out {
+        let mut renderer = Renderer::new(gpu(gpu_args)?);
+        let image = landmarks::landmark_image(&mut renderer, &mut study, tile)?;
+        let meta = stipple::output::png::PngMeta::for_scene(&study.scene)
+            .with(stipple::output::png::keys::OUTPUT, "landmarks");
+        stipple::output::png::write_image(out, image, study.scene.spec.render.disclaimer, &meta)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
 }
 
 /// `stipple init`: the commented example scene.

@@ -71,7 +71,7 @@ pub struct LandmarkOverrides {
 }
 
 impl LandmarkOverrides {
-    fn named(&self) -> [(&'static str, Option<Vec3>); 7] {
+    pub fn named(&self) -> [(&'static str, Option<Vec3>); 7] {
         [
             ("glabella", self.glabella),
             ("outer_eye_corner_left", self.outer_eye_corner_left),
@@ -83,7 +83,24 @@ impl LandmarkOverrides {
         ]
     }
 
-    fn map(&self, f: impl Fn(Vec3) -> Vec3) -> LandmarkOverrides {
+    /// `estimated` with the given landmarks put in place (head space both).
+    pub fn apply(&self, estimated: &Landmarks) -> Landmarks {
+        Landmarks {
+            glabella: self.glabella.unwrap_or(estimated.glabella),
+            outer_eye_corner_left: self
+                .outer_eye_corner_left
+                .unwrap_or(estimated.outer_eye_corner_left),
+            outer_eye_corner_right: self
+                .outer_eye_corner_right
+                .unwrap_or(estimated.outer_eye_corner_right),
+            top_of_head: self.top_of_head.unwrap_or(estimated.top_of_head),
+            occiput: self.occiput.unwrap_or(estimated.occiput),
+            ear_left: self.ear_left.unwrap_or(estimated.ear_left),
+            ear_right: self.ear_right.unwrap_or(estimated.ear_right),
+        }
+    }
+
+    pub fn map(&self, f: impl Fn(Vec3) -> Vec3) -> LandmarkOverrides {
         LandmarkOverrides {
             glabella: self.glabella.map(&f),
             outer_eye_corner_left: self.outer_eye_corner_left.map(&f),
@@ -711,14 +728,17 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
     });
 
     let eye = |side: f32| {
-        [45.0, 40.0, 35.0, 50.0]
-            .iter()
-            .find_map(|dx| front(mid_x + side * dx, glabella.y - 15.0))
-            .unwrap_or(Vec3::new(
-                mid_x + side * 45.0,
-                glabella.y - 15.0,
-                glabella.z - 20.0,
-            ))
+        fissure_corner(&front, mid_x, glabella, side).unwrap_or_else(|| {
+            log::debug!("no eye fissure found; the outer eye corner is placed by proportion");
+            [45.0, 40.0, 35.0, 50.0]
+                .iter()
+                .find_map(|dx| front(mid_x + side * dx, glabella.y - 15.0))
+                .unwrap_or(Vec3::new(
+                    mid_x + side * 45.0,
+                    glabella.y - 15.0,
+                    glabella.z - 20.0,
+                ))
+        })
     };
     let outer_eye_corner_left = given.outer_eye_corner_left.unwrap_or_else(|| eye(1.0));
     let outer_eye_corner_right = given.outer_eye_corner_right.unwrap_or_else(|| eye(-1.0));
@@ -726,39 +746,17 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
     let depth = (glabella.z - occiput.z).max(1.0);
     let ear = |side: f32| {
         let hit = |y: f32, z: f32| along_x.extreme(mesh, Vec2::new(y, z), side > 0.0);
-        let lateral = |p: &Vec3| side * (p.x - mid_x);
-        let mut candidates = Vec::new();
-        for iy in 0..=28 {
-            for iz in 0..=20 {
-                let y = glabella.y - 45.0 + 2.0 * iy as f32;
-                let z = occiput.z + depth * (0.2 + 0.4 * iz as f32 / 20.0);
-                candidates.extend(hit(y, z));
-            }
-        }
-        let Some(rim) = candidates
-            .into_iter()
-            .max_by(|a, b| lateral(a).total_cmp(&lateral(b)))
-        else {
-            return Vec3::new(
-                mid_x + side * 0.5 * (hi.x - lo.x),
-                glabella.y,
-                0.5 * (glabella.z + occiput.z),
-            );
-        };
-        // Walk up from the rim: the surface comes in over the top of the ear, then the skull
-        // widens again above it. The turn is where the ear meets the head.
-        let mut prev = rim;
-        // An ear's top is at most ~35 mm above its outermost point.
-        for i in 1..=35 {
-            let Some(p) = hit(rim.y + i as f32, rim.z) else {
-                break;
-            };
-            if lateral(&p) > lateral(&prev) + 0.05 && lateral(&prev) < lateral(&rim) - 2.0 {
-                return prev;
-            }
-            prev = p;
-        }
-        rim
+        ear_top(&hit, mid_x, side, glabella.y, (occiput.z, depth)).unwrap_or_else(|| {
+            log::debug!("no ear found beside the head; using the widest point at brow height");
+            (0..=20)
+                .filter_map(|i| hit(glabella.y, occiput.z + depth * (0.2 + 0.02 * i as f32)))
+                .max_by(|a, b| (side * a.x).total_cmp(&(side * b.x)))
+                .unwrap_or(Vec3::new(
+                    mid_x + side * 0.5 * (hi.x - lo.x),
+                    glabella.y,
+                    0.5 * (glabella.z + occiput.z),
+                ))
+        })
     };
     let ear_left = given.ear_left.unwrap_or_else(|| ear(1.0));
     let ear_right = given.ear_right.unwrap_or_else(|| ear(-1.0));
@@ -772,6 +770,122 @@ pub fn estimate_landmarks(mesh: &TriMesh, given: &LandmarkOverrides) -> Landmark
         ear_left,
         ear_right,
     }
+}
+
+/// Half-height (mm) of the groove measure: the palpebral fissure of a closed or open eye is a
+/// groove a few mm deep between the lids, about this wide.
+const FISSURE_HALF_HEIGHT_MM: f32 = 5.0;
+/// The outer eye corner is where the fissure's groove falls under this share of its depth at
+/// the middle of the eye (laterally it fades into the crow's-feet crease and the orbital rim).
+const FISSURE_END_SHARE: f32 = 0.8;
+
+/// The outer eye corner (exocanthion) on one side of the face (`side` 1: the client's left):
+/// the palpebral fissure is the deepest horizontal groove 20-45 mm below the glabella across
+/// the middle of the eye (24-34 mm from the midline); followed outward, 1 mm at a time, it
+/// ends at the outer corner, where it grows shallow. None when no groove shows (a face without
+/// modelled eyes) or the eyes are open (a deeper groove above it, under the upper lid): the
+/// caller falls back to proportions.
+fn fissure_corner(
+    front: &dyn Fn(f32, f32) -> Option<Vec3>,
+    mid_x: f32,
+    glabella: Vec3,
+    side: f32,
+) -> Option<Vec3> {
+    let h = FISSURE_HALF_HEIGHT_MM;
+    let groove = |dx: f32, y: f32| -> Option<f32> {
+        let x = mid_x + side * dx;
+        let (a, b, c) = (front(x, y - h)?, front(x, y)?, front(x, y + h)?);
+        Some(0.5 * (a.z + c.z) - b.z)
+    };
+    let middle = |y: f32| -> f32 {
+        [24.0, 27.0, 30.0, 33.0]
+            .iter()
+            .filter_map(|&dx| groove(dx, y))
+            .sum::<f32>()
+            / 4.0
+    };
+    let (peak, mut y) = (0..=50)
+        .map(|i| glabella.y - 45.0 + 0.5 * i as f32)
+        .map(|y| (middle(y), y))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    // Open eyes show two grooves, one per lid, the upper one (under the brow) far the deeper
+    // (more than twice on the procedural head; closed lids under a brow crease: about as deep):
+    // that is no closed fissure to follow (None: the caller uses proportions).
+    let upper = ((y + 8.0) as i32..=(glabella.y - 5.0) as i32)
+        .map(|y| middle(y as f32))
+        .fold(f32::NEG_INFINITY, f32::max);
+    if peak < 0.5 || upper > 1.5 * peak {
+        return None;
+    }
+    let mut corner = None;
+    for dx in 31..=70 {
+        let dx = dx as f32;
+        let (g, y_next) = (-8..=8)
+            .filter_map(|k| {
+                let yy = y + 0.25 * k as f32;
+                groove(dx, yy).map(|g| (g, yy))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+        if g < FISSURE_END_SHARE * peak {
+            break;
+        }
+        y = y_next;
+        corner = Some(dx);
+    }
+    front(mid_x + side * corner?, y)
+}
+
+/// The top of the ear where it joins the head (`side` 1: the client's left): rows across the
+/// side of the head (every mm, from 45 mm below to 20 mm above the glabella, over the middle
+/// of the head's depth) show the ear as a bump standing out more than 3 mm from the row's
+/// median (the skull). From the row where it stands out most, the bump is followed up while it
+/// lasts; the landmark is the skull's surface 2 mm over its last row, just above the helix.
+fn ear_top(
+    hit: &dyn Fn(f32, f32) -> Option<Vec3>,
+    mid_x: f32,
+    side: f32,
+    glabella_y: f32,
+    (back_z, depth): (f32, f32),
+) -> Option<Vec3> {
+    const STANDS_OUT_MM: f32 = 3.0;
+    let zs: Vec<f32> = (0..=60)
+        .map(|i| back_z + depth * (0.2 + 0.4 * i as f32 / 60.0))
+        .collect();
+    // Per row: (how far the ear stands out, at which z).
+    let row = |y: f32| -> Option<(f32, f32)> {
+        let out: Vec<(f32, f32)> = zs
+            .iter()
+            .filter_map(|&z| hit(y, z).map(|p| (side * (p.x - mid_x), z)))
+            .collect();
+        if out.len() < zs.len() / 2 {
+            return None;
+        }
+        let mut sorted: Vec<f32> = out.iter().map(|o| o.0).collect();
+        sorted.sort_by(f32::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        out.iter()
+            .map(|&(o, z)| (o - median, z))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    };
+    let (mut y, (most, mut z)) = (0..=65)
+        .map(|i| glabella_y - 45.0 + i as f32)
+        .filter_map(|y| row(y).map(|r| (y, r)))
+        .max_by(|a, b| a.1.0.total_cmp(&b.1.0))?;
+    if most < STANDS_OUT_MM {
+        return None;
+    }
+    // An ear's top is at most ~35 mm above where it stands out most (curls of hair or a
+    // beard would lead further).
+    let highest = y + 35.0;
+    while let Some((out, z_next)) = row(y + 1.0).filter(|_| y + 1.0 <= highest) {
+        // The same bump: standing out, and near where it was a row below.
+        if out < STANDS_OUT_MM || (z_next - z).abs() > 15.0 {
+            break;
+        }
+        (y, z) = (y + 1.0, z_next);
+    }
+    // 2 mm up, so the point is on the skull and seen over the helix from the side.
+    hit(y + 2.0, z)
 }
 
 /// Glabella from the midline profile (front surface points, ascending in y): the nose tip is

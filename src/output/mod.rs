@@ -2,6 +2,7 @@
 //! into place, so a crash or a full disk never leaves a half-written image behind.
 
 pub mod composite;
+pub mod landmarks;
 pub mod png;
 pub mod sheet;
 pub mod text;

@@ -550,18 +550,20 @@ fn side_knots(
         .walk(az_corner, el_from, r_mid, left, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
         .map_err(|_| geometry("the frontotemporal corners would fall past the top of the head: lower the hairline or the temple recession"))?;
 
-    // Temple point: halfway down to the height kept above the ear, about 1 cm lateral of the
-    // corner. (On a real head the temporal point, 1 cm lateral of the eye corner's vertical
+    // Sideburn: in front of the ear the hair comes down to the height of the top of the ear
+    // (the fringe is kept only over and behind the ear, where the helix is).
+    let el_sideburn = el_ear.min(el_above_ear);
+    // Temple point: halfway down to the sideburn, about 1 cm lateral of the corner. (On a real head the temporal point, 1 cm lateral of the eye corner's vertical
     // but lower, lies in front of the corner: the hairline folds forward into a temporal
     // peak. A boundary that is one elevation per azimuth cannot fold, so the point is taken
     // 1 cm out from the corner instead, and never past halfway to the ear.)
-    let el_temple = el_above_ear + 0.5 * (el_corner - el_above_ear);
+    let el_temple = el_sideburn + 0.5 * (el_corner - el_sideburn);
     let offset = hairline.temple_point_mm / caster.horizontal_radius(az_corner, el_temple, r_mid);
     let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
     Ok([
         (names[0], az_corner, el_corner),
         (names[1], az_temple, el_temple),
-        (names[2], az_ear_front, el_above_ear),
+        (names[2], az_ear_front, el_sideburn),
         (names[3], az_ear, el_above_ear),
         (names[4], az_ear + side * ear_span, el_above_ear),
         (names[5], f32::NAN, f32::NAN), // filled once the nape is known

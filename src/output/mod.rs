@@ -3,6 +3,7 @@
 
 pub mod composite;
 pub mod png;
+pub mod share;
 pub mod sheet;
 pub mod text;
 pub mod turntable;

@@ -38,7 +38,10 @@ use camera::Camera;
 use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
-pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError};
+pub use gpu::{
+    AdapterReport, AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError,
+    compiled_backends,
+};
 use pigment_map::PigmentMap;
 use pigment_splat::PigmentSplatPass;
 pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};

@@ -111,6 +111,18 @@ struct FrameSet {
     after: Vec<String>,
 }
 
+/// What one set renders: a lighting and a state at some angles, with or without its own
+/// before frames.
+struct SetPlan<'a> {
+    group: &'static str,
+    label: String,
+    detail: String,
+    state: State,
+    lighting: Lighting,
+    angles: &'a [u32],
+    with_before: bool,
+}
+
 impl ShareOptions {
     /// Checks the options against their ranges, naming the flag.
     pub fn validate(&self) -> Result<(), ShareError> {
@@ -209,8 +221,8 @@ fn stages(study: &Study) -> Vec<(String, State)> {
     }
     for state in study.timeline(main.session) {
         let label = match state.age {
-            Age::Years(y) if y == 0.0 => "day of session".to_string(),
-            Age::Years(y) if y == 1.0 => "1 year on".to_string(),
+            Age::Years(0.0) => "day of session".to_string(),
+            Age::Years(1.0) => "1 year on".to_string(),
             Age::Years(y) => format!("{y} years on"),
             Age::Healed => continue,
         };
@@ -273,50 +285,48 @@ pub fn write_share_page(
     let mut done = 0;
     let mut sets = Vec::new();
 
-    // Each set: (group, label, detail, state, lighting, angles, with before frames).
-    let mut plan: Vec<(&'static str, String, String, State, Lighting, &[u32], bool)> = Vec::new();
+    let mut plan: Vec<SetPlan> = Vec::new();
     for (i, (name, lighting)) in lightings.iter().enumerate() {
-        let angles: &[u32] = if i == 0 { &all } else { &light_angles };
-        plan.push((
-            "light",
-            name.clone(),
-            lighting.summary(),
-            main_state,
-            *lighting,
-            angles,
-            true,
-        ));
+        plan.push(SetPlan {
+            group: "light",
+            label: name.clone(),
+            detail: lighting.summary(),
+            state: main_state,
+            lighting: *lighting,
+            angles: if i == 0 { &all } else { &light_angles },
+            with_before: true,
+        });
     }
     for (label, state) in &stages {
-        plan.push((
-            "stage",
-            label.clone(),
-            String::new(),
-            *state,
-            study.lighting,
-            &stage_angles,
-            false,
-        ));
+        plan.push(SetPlan {
+            group: "stage",
+            label: label.clone(),
+            detail: String::new(),
+            state: *state,
+            lighting: study.lighting,
+            angles: &stage_angles,
+            with_before: false,
+        });
     }
-    for (group, label, detail, state, lighting, angles, with_before) in plan {
-        let skin = study.skin(state);
+    for p in plan {
+        let skin = study.skin(p.state);
         let mut set = FrameSet {
-            group,
-            label,
-            detail,
-            angles: angles.to_vec(),
+            group: p.group,
+            label: p.label,
+            detail: p.detail,
+            angles: p.angles.to_vec(),
             before: Vec::new(),
             after: Vec::new(),
         };
-        for &a in angles {
+        for &a in p.angles {
             let settings = FrameSettings {
                 camera: frame_camera(&base.camera, a, options.frames),
-                lighting,
+                lighting: p.lighting,
                 skin,
                 ..base
             };
             let (before, after) =
-                study.render_pair(renderer, &settings, state, (with_before, true))?;
+                study.render_pair(renderer, &settings, p.state, (p.with_before, true))?;
             if let Some(b) = before {
                 set.before
                     .push(jpeg_uri(b, disclaimer, options.jpeg_quality)?);

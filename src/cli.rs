@@ -109,3 +109,74 @@ fn writable(dir: &std::path::Path) -> Result<(), String> {
         )),
     }
 }
+
+/// `stipple share`'s page options; the defaults are [`ShareOptions::default`]'s.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ShareArgs {
+    /// Angles of the turntable (before and after, every 360/N degrees): 4 to 360.
+    #[arg(long, default_value_t = ShareOptions::default().frames,
+          value_parser = clap::value_parser!(u32).range(4..=360))]
+    pub frames: u32,
+    /// Angles shown under each other lighting preset: 1 to 360 (taken from the turntable's).
+    #[arg(long, default_value_t = ShareOptions::default().light_frames,
+          value_parser = clap::value_parser!(u32).range(1..=360))]
+    pub light_frames: u32,
+    /// Angles shown for each other session and year: 1 to 360.
+    #[arg(long, default_value_t = ShareOptions::default().stage_frames,
+          value_parser = clap::value_parser!(u32).range(1..=360))]
+    pub stage_frames: u32,
+    /// Frame size WIDTHxHEIGHT, 64 to 2048 pixels each.
+    #[arg(long, default_value = "540x720", value_parser = share_size)]
+    pub size: (u32, u32),
+    /// Lighting presets offered as buttons besides the scene's: `all`, `none`, or names
+    /// separated by commas (see `stipple sheet`).
+    #[arg(long, default_value = "all")]
+    pub presets: String,
+    /// JPEG quality of the frames: 30 to 95.
+    #[arg(long, default_value_t = ShareOptions::default().jpeg_quality,
+          value_parser = clap::value_parser!(u8).range(30..=95))]
+    pub quality: u8,
+    /// Samples per pixel along each axis, 1 to 4 (default: the scene's).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4))]
+    pub supersample: Option<u32>,
+    /// Leave the "Simulation, not a guarantee of results" line off the frames (the page
+    /// always says it).
+    #[arg(long)]
+    pub no_disclaimer: bool,
+}
+
+use stipple::output::share::ShareOptions;
+
+impl ShareArgs {
+    pub fn options(&self) -> ShareOptions {
+        let presets = match self.presets.trim() {
+            "all" => None,
+            "none" | "" => Some(Vec::new()),
+            list => Some(list.split(',').map(|n| n.trim().to_string()).collect()),
+        };
+        ShareOptions {
+            frames: self.frames,
+            light_frames: self.light_frames,
+            stage_frames: self.stage_frames,
+            width: self.size.0,
+            height: self.size.1,
+            presets,
+            jpeg_quality: self.quality,
+            supersample: self.supersample,
+        }
+    }
+}
+
+/// A share page's frame size: WIDTHxHEIGHT, 64 to 2048 pixels each.
+pub fn share_size(s: &str) -> Result<(u32, u32), String> {
+    let (lo, hi) = stipple::output::share::SIZE_RANGE;
+    let err =
+        || format!("expected WIDTHxHEIGHT with {lo} to {hi} pixels each, e.g. 540x720, got {s:?}");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(err)?;
+    let w: u32 = w.trim().parse().map_err(|_| err())?;
+    let h: u32 = h.trim().parse().map_err(|_| err())?;
+    if !(lo..=hi).contains(&w) || !(lo..=hi).contains(&h) {
+        return Err(err());
+    }
+    Ok((w, h))
+}

@@ -169,6 +169,17 @@ enum Command {
         #[arg(long)]
         before: bool,
     },
+    /// Write a self-contained web page for the client to take home (DIR/index.html, frames
+    /// embedded, works offline): the head turning on a drag, a before/after split, the
+    /// lighting presets, sessions and years, the plan's figures and the disclaimer.
+    Share {
+        scene: PathBuf,
+        /// Output folder (created if missing).
+        #[arg(long, value_parser = cli::out_dir)]
+        out: PathBuf,
+        #[command(flatten)]
+        page: cli::ShareArgs,
+    },
     /// Open a window on a scene: turn the head, split before from after, switch the light,
     /// the session and the years of ageing (H in the window lists the keys).
     View {
@@ -184,8 +195,13 @@ enum Command {
         #[arg(long)]
         exec: Option<String>,
     },
-    /// List the GPU adapters found and the one Stipple would use, with its limits.
-    Info,
+    /// List the compiled-in backends, the GPU adapters found and the one Stipple would use,
+    /// with their limits.
+    Info {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The light-transport reference: Monte Carlo photons through skin and pigment (CPU).
     Optics(stipple::optics::cli::OpticsArgs),
     /// Measure layout and frame times on the built-in head.
@@ -456,7 +472,8 @@ fn run(cli: Cli) -> Result<()> {
                 script,
             })
         }
-        Command::Info => info(&cli.gpu),
+        Command::Share { scene, out, page } => share(&scene, &out, &page, &cli.gpu),
+        Command::Info { json } => info(&cli.gpu, json),
         Command::Optics(args) => stipple::optics::cli::run(&args),
         Command::Bench {
             json,
@@ -864,6 +881,43 @@ fn sheet(
     Ok(())
 }
 
+/// `stipple share`: the consultation page, rendered through the front door.
+fn share(scene: &Path, out: &Path, page: &cli::ShareArgs, gpu_args: &GpuArgs) -> Result<()> {
+    let options = page.options();
+    options.validate()?;
+    let started = Instant::now();
+    let mut scene = Scene::load(scene)?;
+    if page.no_disclaimer {
+        scene.spec.render.disclaimer = false;
+    }
+    let mut study = Study::new(scene)?;
+    let mut renderer = Renderer::new(gpu(gpu_args)?);
+    eprintln!("adapter: {}", renderer.gpu.summary);
+    let bar = indicatif::ProgressBar::new(1);
+    let written = stipple::output::share::write_share_page(
+        &mut renderer,
+        &mut study,
+        &options,
+        out,
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {}: {:.1} MB, {} frames of {}x{} in {} sets ({:.0} s); open it in any browser, offline",
+        written.path.display(),
+        written.bytes as f64 / 1e6,
+        written.frames,
+        options.width,
+        options.height,
+        written.sets,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// `stipple batch`'s choice of items and what to do with them.
 struct BatchArgs {
     shard: stipple::batch::shard::Resolved,
@@ -959,28 +1013,55 @@ fn batch(
     Ok(())
 }
 
-fn info(args: &GpuArgs) -> Result<()> {
+/// `stipple info`: the compiled-in backends, every adapter found and the one Stipple picks
+/// (the same choice `GpuContext::new` makes), with the limits that bound its frames.
+fn info(args: &GpuArgs, json: bool) -> Result<()> {
     let request = AdapterRequest {
         backend: args.backend,
         name_contains: args.adapter.clone(),
     }
     .with_env()?;
-    let found = GpuContext::list(&request);
-    println!("adapters found ({}):", found.len());
-    for a in &found {
-        println!("  {a}");
+    let compiled = stipple::render::compiled_backends();
+    let found = GpuContext::survey(&request);
+    let chosen = found.iter().find(|a| a.chosen);
+    if json {
+        let v = serde_json::json!({
+            "compiled_backends": compiled,
+            "os": std::env::consts::OS,
+            "adapters": found,
+            "chosen": chosen.map(|a| a.summary.to_string()),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("plain JSON"));
+    } else {
+        println!(
+            "compiled-in backends: {} ({})",
+            compiled.join(", "),
+            std::env::consts::OS
+        );
+        println!(
+            "adapters found ({}), in the order Stipple tries them:",
+            found.len()
+        );
+        for a in &found {
+            println!("{} {}", if a.chosen { "*" } else { " " }, a.summary);
+            println!(
+                "    max texture {} px, max buffer {} MiB, storage binding {} MiB, {} colour attachments, f32 blending {}",
+                a.max_texture_dimension_2d,
+                a.max_buffer_size >> 20,
+                a.max_storage_buffer_binding_size >> 20,
+                a.max_color_attachments,
+                if a.float32_blendable { "yes" } else { "no" }
+            );
+        }
     }
-    let ctx = GpuContext::new(&request)?;
-    let l = ctx.limits();
-    println!("chosen: {}", ctx.summary);
-    println!("  max_texture_dimension_2d: {}", l.max_texture_dimension_2d);
-    println!("  max_buffer_size:          {}", l.max_buffer_size);
-    println!("  max_vertex_buffers:       {}", l.max_vertex_buffers);
-    println!("  max_color_attachments:    {}", l.max_color_attachments);
-    println!(
-        "  max_storage_buffer_binding_size: {}",
-        l.max_storage_buffer_binding_size
-    );
+    if chosen.is_none() {
+        // The same error a render would give, naming what was tried and how to install it.
+        GpuContext::new(&request)?;
+        bail!("no adapter matches the request");
+    }
+    if !json {
+        println!("chosen: {}", chosen.expect("checked").summary);
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod composite;
 pub mod landmarks;
 pub mod png;
+pub mod share;
 pub mod sheet;
 pub mod text;
 pub mod turntable;

@@ -1,28 +1,52 @@
 //! The one GPU context shared by the headless path and the viewer.
 //!
-//! Adapter choice prefers real hardware and falls back to Mesa's software drivers: Vulkan
-//! (lavapipe) first, then OpenGL through EGL (llvmpipe). `STIPPLE_BACKEND` (`vulkan`, `gl`)
-//! and `STIPPLE_ADAPTER` (a substring of the adapter name) force a choice; the CLI's
-//! `--backend` and `--adapter` flags set the same.
+//! Adapter choice prefers real hardware and falls back to Mesa's software drivers: the
+//! platform's own API first (Vulkan, Metal on macOS, DX12 on Windows), then OpenGL (through
+//! EGL: llvmpipe). `STIPPLE_BACKEND` (`vulkan`, `metal`, `dx12`, `gl`) and `STIPPLE_ADAPTER`
+//! (a substring of the adapter name) force a choice; the CLI's `--backend` and `--adapter`
+//! flags set the same. Metal and DX12 are compiled only on their platforms.
 
 use std::fmt;
 
 /// Which graphics API to look for adapters on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendChoice {
-    /// Hardware first, then Vulkan software (lavapipe), then GL software (llvmpipe).
+    /// Hardware first (Vulkan, Metal, DX12), then Vulkan software (lavapipe), then GL
+    /// software (llvmpipe).
     #[default]
     Auto,
     Vulkan,
+    /// macOS.
+    Metal,
+    /// Windows.
+    Dx12,
     Gl,
 }
 
 impl BackendChoice {
-    fn backends(self) -> wgpu::Backends {
+    /// The groups of backends looked at in turn; a later group only when the earlier ones
+    /// offer nothing. `Auto` probes OpenGL last: probing EGL without a display is slow and
+    /// noisy, and every GPU worth using has a Vulkan, Metal or DX12 driver.
+    fn order(self) -> &'static [wgpu::Backends] {
+        const NATIVE: wgpu::Backends = wgpu::Backends::VULKAN
+            .union(wgpu::Backends::METAL)
+            .union(wgpu::Backends::DX12);
         match self {
-            Self::Auto => wgpu::Backends::VULKAN | wgpu::Backends::GL,
-            Self::Vulkan => wgpu::Backends::VULKAN,
-            Self::Gl => wgpu::Backends::GL,
+            Self::Auto => &[NATIVE, wgpu::Backends::GL],
+            Self::Vulkan => &[wgpu::Backends::VULKAN],
+            Self::Metal => &[wgpu::Backends::METAL],
+            Self::Dx12 => &[wgpu::Backends::DX12],
+            Self::Gl => &[wgpu::Backends::GL],
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Auto => "Vulkan, Metal, DX12 and OpenGL/EGL",
+            Self::Vulkan => "Vulkan",
+            Self::Metal => "Metal",
+            Self::Dx12 => "DX12",
+            Self::Gl => "OpenGL/EGL",
         }
     }
 
@@ -30,10 +54,28 @@ impl BackendChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => Some(Self::Auto),
             "vulkan" | "vk" => Some(Self::Vulkan),
+            "metal" | "mtl" => Some(Self::Metal),
+            "dx12" | "d3d12" => Some(Self::Dx12),
             "gl" | "gles" | "opengl" | "egl" => Some(Self::Gl),
             _ => None,
         }
     }
+}
+
+/// The backends this build of Stipple can use on this platform (wgpu compiles Metal only for
+/// Apple targets, DX12 only for Windows).
+pub fn compiled_backends() -> Vec<&'static str> {
+    let enabled = wgpu::Instance::enabled_backend_features();
+    [
+        (wgpu::Backends::VULKAN, "vulkan"),
+        (wgpu::Backends::METAL, "metal"),
+        (wgpu::Backends::DX12, "dx12"),
+        (wgpu::Backends::GL, "gl"),
+    ]
+    .into_iter()
+    .filter(|(b, _)| enabled.contains(*b))
+    .map(|(_, name)| name)
+    .collect()
 }
 
 /// What the caller asks for; `from_env` fills in the environment's overrides.
@@ -63,7 +105,7 @@ impl AdapterRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
-    #[error("STIPPLE_BACKEND={0:?}: expected `auto`, `vulkan` or `gl`")]
+    #[error("STIPPLE_BACKEND={0:?}: expected `auto`, `vulkan`, `metal`, `dx12` or `gl`")]
     BadBackend(String),
     #[error("{0}")]
     NoAdapter(String),
@@ -75,7 +117,7 @@ pub enum GpuError {
 }
 
 /// An adapter's description, for `stipple info` and for output metadata.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AdapterSummary {
     pub name: String,
     pub backend: String,
@@ -146,6 +188,40 @@ fn rank(info: &wgpu::AdapterInfo) -> u32 {
     base + u32::from(info.backend == wgpu::Backend::Gl)
 }
 
+/// The adapter Stipple takes from one backend group's: the best ranked whose name matches the
+/// request's filter.
+fn choose(mut adapters: Vec<wgpu::Adapter>, request: &AdapterRequest) -> Option<wgpu::Adapter> {
+    if let Some(want) = &request.name_contains {
+        let want = want.to_ascii_lowercase();
+        adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&want));
+    }
+    adapters.sort_by_key(|a| rank(&a.get_info()));
+    adapters.into_iter().next()
+}
+
+/// One adapter as `stipple info` reports it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AdapterReport {
+    #[serde(flatten)]
+    pub summary: AdapterSummary,
+    /// The one Stipple opens for this request.
+    pub chosen: bool,
+    /// The largest frame (or tile) side in pixels.
+    pub max_texture_dimension_2d: u32,
+    /// The largest buffer in bytes (dots, readback).
+    pub max_buffer_size: u64,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_color_attachments: u32,
+    /// 32-bit float blending: exact pigment map sums (otherwise 16-bit).
+    pub float32_blendable: bool,
+}
+
+#[cfg(target_os = "macos")]
+const INSTALL_HINT: &str = "Stipple needs Metal (macOS 10.13 or later on a Metal-capable Mac).";
+#[cfg(windows)]
+const INSTALL_HINT: &str = "Stipple needs a DX12, Vulkan or OpenGL driver: install the GPU vendor's \
+current driver.";
+#[cfg(not(any(target_os = "macos", windows)))]
 const INSTALL_HINT: &str = "Stipple needs a Vulkan or OpenGL (EGL) driver. On a machine without a GPU, \
 install Mesa's software drivers: `apt-get install mesa-vulkan-drivers libvulkan1` (Vulkan, lavapipe) \
 or `apt-get install libegl1 libgl1-mesa-dri` (OpenGL through EGL, llvmpipe).";
@@ -166,16 +242,39 @@ impl GpuContext {
         wgpu::Instance::new(desc)
     }
 
-    /// Every adapter found on the requested backends, best first.
-    pub fn list(request: &AdapterRequest) -> Vec<AdapterSummary> {
-        let instance = Self::instance(request.backend.backends());
-        let mut adapters =
-            pollster::block_on(instance.enumerate_adapters(request.backend.backends()));
-        adapters.sort_by_key(|a| rank(&a.get_info()));
-        adapters
-            .iter()
-            .map(|a| AdapterSummary::of(&a.get_info()))
-            .collect()
+    /// Every adapter found on the requested backends, in the order Stipple looks at them
+    /// (backend group, then rank), each with the limits that bound Stipple's frames and dot
+    /// buffers, and which one [`GpuContext::new`] would open: the same choice, made by the
+    /// same code, without opening a device.
+    pub fn survey(request: &AdapterRequest) -> Vec<AdapterReport> {
+        let mut out = Vec::new();
+        let mut chosen = false;
+        for &backends in request.backend.order() {
+            let instance = Self::instance(backends);
+            let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+            adapters.sort_by_key(|a| rank(&a.get_info()));
+            let pick = if chosen {
+                None
+            } else {
+                choose(adapters.clone(), request).map(|a| a.get_info())
+            };
+            for a in &adapters {
+                let info = a.get_info();
+                let is_pick = pick.as_ref() == Some(&info);
+                let l = a.limits();
+                out.push(AdapterReport {
+                    summary: AdapterSummary::of(&info),
+                    chosen: is_pick && !chosen,
+                    max_texture_dimension_2d: l.max_texture_dimension_2d,
+                    max_buffer_size: l.max_buffer_size,
+                    max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
+                    max_color_attachments: l.max_color_attachments,
+                    float32_blendable: a.features().contains(wgpu::Features::FLOAT32_BLENDABLE),
+                });
+                chosen |= is_pick;
+            }
+        }
+        out
     }
 
     /// Opens the best adapter that matches `request`. `Auto` looks at Vulkan first and only
@@ -213,11 +312,7 @@ impl GpuContext {
         request: &AdapterRequest,
         window: Option<WindowTarget>,
     ) -> Result<(Self, Option<wgpu::Surface<'static>>), GpuError> {
-        let order: &[wgpu::Backends] = match request.backend {
-            BackendChoice::Auto => &[wgpu::Backends::VULKAN, wgpu::Backends::GL],
-            BackendChoice::Vulkan => &[wgpu::Backends::VULKAN],
-            BackendChoice::Gl => &[wgpu::Backends::GL],
-        };
+        let order = request.backend.order();
         let mut found = Vec::new();
         let mut chosen = None;
         let mut surface_errors = Vec::new();
@@ -242,22 +337,13 @@ impl GpuContext {
                     .iter()
                     .map(|a| AdapterSummary::of(&a.get_info()).to_string()),
             );
-            if let Some(want) = &request.name_contains {
-                let want = want.to_ascii_lowercase();
-                adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&want));
-            }
-            adapters.sort_by_key(|a| rank(&a.get_info()));
-            if let Some(best) = adapters.into_iter().next() {
+            if let Some(best) = choose(adapters, request) {
                 chosen = Some((instance, best, surface));
                 break;
             }
         }
         let Some((instance, adapter, surface)) = chosen else {
-            let tried = match request.backend {
-                BackendChoice::Auto => "Vulkan and OpenGL/EGL",
-                BackendChoice::Vulkan => "Vulkan",
-                BackendChoice::Gl => "OpenGL/EGL",
-            };
+            let tried = request.backend.describe();
             let filter = request
                 .name_contains
                 .as_ref()

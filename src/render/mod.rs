@@ -38,7 +38,10 @@ use camera::Camera;
 use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
-pub use gpu::{AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError};
+pub use gpu::{
+    AdapterReport, AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError,
+    compiled_backends,
+};
 use half::slice::HalfFloatSliceExt;
 use pigment_map::{PigmentMap, TexelRect};
 use pigment_splat::PigmentSplatPass;

@@ -64,9 +64,17 @@ pub const HEADLESS_HINT: &str = "`stipple view` needs a display; for images with
 pub fn run(opts: ViewOptions) -> Result<()> {
     let scene = Scene::load(&opts.scene)?;
     let plan = load_plan(&scene)?;
-    // X11 only (see Cargo.toml): without DISPLAY there is nothing to open a window on.
-    if std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty()) {
-        bail!("no display: DISPLAY is not set. {HEADLESS_HINT}");
+    // X11 or Wayland (see Cargo.toml): without either there is nothing to open a window on.
+    // macOS and Windows always have their window system.
+    #[cfg(all(
+        unix,
+        not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+    ))]
+    if ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .all(|v| std::env::var_os(v).is_none_or(|d| d.is_empty()))
+    {
+        bail!("no display: neither DISPLAY nor WAYLAND_DISPLAY is set. {HEADLESS_HINT}");
     }
     let event_loop = EventLoop::new()
         .map_err(|e| anyhow!("cannot connect to the display: {e}. {HEADLESS_HINT}"))?;

@@ -1045,12 +1045,13 @@ fn info(args: &GpuArgs, json: bool) -> Result<()> {
         for a in &found {
             println!("{} {}", if a.chosen { "*" } else { " " }, a.summary);
             println!(
-                "    max texture {} px, max buffer {} MiB, storage binding {} MiB, {} colour attachments, f32 blending {}",
+                "    max texture {} px, max buffer {} MiB, storage binding {} MiB, {} colour attachments, f32 blending {}, pigment map splatted on the {}",
                 a.max_texture_dimension_2d,
                 a.max_buffer_size >> 20,
                 a.max_storage_buffer_binding_size >> 20,
                 a.max_color_attachments,
-                if a.float32_blendable { "yes" } else { "no" }
+                if a.float32_blendable { "yes" } else { "no" },
+                a.pigment_splat.to_uppercase()
             );
         }
     }

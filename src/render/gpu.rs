@@ -214,6 +214,8 @@ pub struct AdapterReport {
     pub max_color_attachments: u32,
     /// 32-bit float blending: exact pigment map sums (otherwise 16-bit).
     pub float32_blendable: bool,
+    /// Where this adapter's pigment maps are splatted: "gpu" or "cpu" (`SplatOn::for_adapter`).
+    pub pigment_splat: &'static str,
 }
 
 #[cfg(target_os = "macos")]
@@ -270,6 +272,10 @@ impl GpuContext {
                     max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
                     max_color_attachments: l.max_color_attachments,
                     float32_blendable: a.features().contains(wgpu::Features::FLOAT32_BLENDABLE),
+                    pigment_splat: match super::SplatOn::for_adapter(&info) {
+                        super::SplatOn::Gpu => "gpu",
+                        super::SplatOn::Cpu => "cpu",
+                    },
                 });
                 chosen |= is_pick;
             }

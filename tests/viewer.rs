@@ -569,13 +569,17 @@ impl Session {
         wait_for(&self.rx, prefix, &mut self.seen)
     }
 
-    fn quit(mut self, xdo: &Xdo) {
+    /// Quits with `q`; returns everything the viewer said.
+    fn quit(mut self, xdo: &Xdo) -> Vec<String> {
         xdo.key("q");
         let t = Instant::now();
         loop {
             if let Some(status) = self.viewer.0.try_wait().unwrap() {
+                while let Ok(line) = self.rx.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(line);
+                }
                 assert!(status.success(), "the viewer exited with {status}");
-                return;
+                return self.seen;
             }
             assert!(
                 t.elapsed() < Duration::from_secs(30),
@@ -733,11 +737,11 @@ fn design_mode_drags_the_hairline_up_one_cm_and_saves() {
     assert_eq!(Path::new(&saved_to), scene.as_path());
     // The viewer's own save is not a reload.
     std::thread::sleep(Duration::from_millis(1200));
-    s.quit(&xdo);
+    let seen = s.quit(&xdo);
     assert!(
-        !s.seen.iter().any(|l| l.contains("reloaded")),
+        !seen.iter().any(|l| l.contains("reloaded")),
         "the viewer reloaded its own save:\n{}",
-        s.seen.join("\n")
+        seen.join("\n")
     );
 
     let saved = std::fs::read_to_string(&scene).unwrap();

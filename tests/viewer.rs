@@ -593,8 +593,11 @@ impl Session {
     }
 }
 
+/// A window position (x, y) in pixels.
+type Px = (f32, f32);
+
 /// A `design:` line's height (cm), mid-frontal point and midline marks (cm, x, y).
-fn parse_design(line: &str) -> (f32, Option<(f32, f32)>, Vec<(f32, f32, f32)>) {
+fn parse_design(line: &str) -> (f32, Option<Px>, Vec<(f32, f32, f32)>) {
     let field = |name: &str| {
         line.split("; ")
             .find_map(|f| f.strip_prefix(name))

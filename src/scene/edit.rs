@@ -146,8 +146,10 @@ mod tests {
 
     #[test]
     fn pinned_points_get_their_own_table_and_can_be_removed() {
-        let mut points = PinnedPoints::default();
-        points.left_corner = Some(glam::Vec3::new(48.04, 101.26, 61.0));
+        let points = PinnedPoints {
+            left_corner: Some(glam::Vec3::new(48.04, 101.26, 61.0)),
+            ..Default::default()
+        };
         let d = HairlineDesign {
             height_cm: 8.25,
             points,

@@ -42,6 +42,13 @@ pub fn write_hairline(text: &str, design: &HairlineDesign) -> Result<String, Str
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e| format!("the scene is not valid TOML: {e}"))?;
+    let hairline_position = doc
+        .get("plan")
+        .and_then(|p| p.get("hairline"))
+        .and_then(|h| h.as_table())
+        .and_then(|t| t.position());
+    let mut new_table = false;
+    let mut orphaned: Option<(Option<isize>, String)> = None;
     let root = doc.as_table_mut();
     let plan = child_table(root, "plan")?;
     let inline = plan.get("hairline").is_some_and(|i| i.is_inline_table());
@@ -64,7 +71,11 @@ pub fn write_hairline(text: &str, design: &HairlineDesign) -> Result<String, Str
                 points.remove(p.key());
             }
             if points.is_empty() {
-                hairline.remove("points");
+                if let Some(Item::Table(t)) = hairline.remove("points") {
+                    // Comments above the table that are not its own go to the next table.
+                    let prefix = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+                    orphaned = Some((t.position(), prefix.replace(POINTS_COMMENT, "")));
+                }
             }
         }
     } else {
@@ -72,9 +83,8 @@ pub fn write_hairline(text: &str, design: &HairlineDesign) -> Result<String, Str
             let item = if inline {
                 Item::Value(Value::InlineTable(InlineTable::new()))
             } else {
-                let mut t = Table::new();
-                t.decor_mut().set_prefix(POINTS_COMMENT);
-                Item::Table(t)
+                new_table = true;
+                Item::Table(Table::new())
             };
             hairline.insert("points", item);
         }
@@ -94,7 +104,71 @@ pub fn write_hairline(text: &str, design: &HairlineDesign) -> Result<String, Str
             }
         }
     }
+    if let Some((Some(pos), text)) = orphaned.filter(|o| !o.1.trim().is_empty()) {
+        let mut next: Option<isize> = None;
+        visit_tables(doc.as_table_mut(), &mut |t| {
+            if let Some(p) = t.position().filter(|&p| p > pos) {
+                next = Some(next.map_or(p, |n| n.min(p)));
+            }
+        });
+        visit_tables(doc.as_table_mut(), &mut |t| {
+            if t.position().is_some() && t.position() == next {
+                let prefix = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+                let joined = format!("{}{prefix}", text.trim_start_matches('\n'));
+                t.decor_mut().set_prefix(joined);
+            }
+        });
+    }
+    if new_table {
+        // Comment lines right under `[plan.hairline]`'s last key (up to a blank line) are
+        // about the hairline, but TOML files them before the next table: keep them above the
+        // new points table, not under it (where an uncommented key would land in `points`).
+        let mut kept = String::new();
+        if let Some(pos) = hairline_position {
+            let mut next: Option<isize> = None;
+            visit_tables(doc.as_table_mut(), &mut |t| {
+                if let Some(p) = t.position().filter(|&p| p > pos) {
+                    next = Some(next.map_or(p, |n| n.min(p)));
+                }
+            });
+            visit_tables(doc.as_table_mut(), &mut |t| {
+                if t.position().is_none() || t.position() != next {
+                    return;
+                }
+                let prefix = t
+                    .decor()
+                    .prefix()
+                    .and_then(|p| p.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                if prefix.starts_with('#') {
+                    let split = prefix.find("\n\n").map_or(prefix.len(), |i| i + 1);
+                    kept = prefix[..split].to_string();
+                    t.decor_mut().set_prefix(&prefix[split..]);
+                }
+            });
+        }
+        if let Some(t) = doc["plan"]["hairline"]["points"].as_table_mut() {
+            t.decor_mut().set_prefix(format!("{kept}{POINTS_COMMENT}"));
+        }
+    }
     Ok(doc.to_string())
+}
+
+/// Calls `f` on `t` and every table under it (arrays of tables included).
+fn visit_tables(t: &mut Table, f: &mut dyn FnMut(&mut Table)) {
+    f(t);
+    for (_, item) in t.iter_mut() {
+        match item {
+            Item::Table(sub) => visit_tables(sub, f),
+            Item::ArrayOfTables(a) => {
+                for sub in a.iter_mut() {
+                    visit_tables(sub, f);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The sub-table `key` of `parent`, created (as `[parent.key]`, or inline inside an inline
@@ -132,7 +206,8 @@ mod tests {
     use super::*;
 
     const SCENE: &str = "# a client\n[plan]\nseed = 7 # the seed\n\n[plan.hairline]\n\
-# along the skin\nheight_cm = 8.0   # mid-frontal\ntransition_mm = 12\n\n# the render\n[render]\nwidth = 64\n";
+# along the skin\nheight_cm = 8.0   # mid-frontal\ntransition_mm = 12\n# preset = \"soft\"\n\n\
+# the render\n[render]\nwidth = 64\n";
 
     #[test]
     fn only_the_height_changes_and_comments_stay() {
@@ -158,9 +233,11 @@ mod tests {
         assert!(out.contains("height_cm = 8.25   # mid-frontal"), "{out}");
         assert!(out.contains("[plan.hairline.points]"), "{out}");
         assert!(out.contains("left_corner = [48.0, 101.3, 61.0]"), "{out}");
-        // The points table sits with the hairline, before the render table and its comment.
-        let (points_at, render_at) = (out.find("[plan.hairline.points]"), out.find("# the render"));
-        assert!(points_at < render_at, "{out}");
+        // The points table sits with the hairline, before the render table and its comment,
+        // and the hairline's own trailing comment stays above it.
+        let at = |s: &str| out.find(s).unwrap();
+        assert!(at("# preset") < at("[plan.hairline.points]"), "{out}");
+        assert!(at("[plan.hairline.points]") < at("# the render"), "{out}");
         let back = write_hairline(
             &out,
             &HairlineDesign {
@@ -170,6 +247,10 @@ mod tests {
         )
         .unwrap();
         assert!(!back.contains("left_corner"), "{back}");
+        assert!(
+            back.contains("transition_mm = 12\n# preset = \"soft\"\n"),
+            "{back}"
+        );
         assert!(back.contains("# the render\n[render]"), "{back}");
     }
 

@@ -184,7 +184,7 @@ enum Command {
     /// the session and the years of ageing (H in the window lists the keys).
     View {
         scene: PathBuf,
-        /// Window size WIDTHxHEIGHT in pixels.
+        /// Window size WIDTHxHEIGHT in logical pixels (twice as many on a HiDPI screen).
         #[arg(long, value_parser = parse_size, default_value = "1024x768")]
         size: (u32, u32),
         /// Folder the screenshot key (P) writes its PNGs to.

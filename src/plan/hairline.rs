@@ -81,7 +81,92 @@ pub struct Hairline {
     pub widows_peak_mm: f32,
     /// Temporal point: this far lateral of the frontotemporal corner (the brief: about 1 cm).
     pub temple_point_mm: f32,
+    /// Corners and temple points pinned on the skin (drawn in the viewer's design mode); the
+    /// rules above place any that are not.
+    pub points: PinnedPoints,
 }
+
+/// Control points placed by hand, in head space (mm, +Y up, +Z the face, +X the client's
+/// left). Each is taken as the surface point in its direction from the cranium centre, so a
+/// point read back from a file lands where it was drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PinnedPoints {
+    pub left_corner: Option<Vec3>,
+    pub right_corner: Option<Vec3>,
+    pub left_temple: Option<Vec3>,
+    pub right_temple: Option<Vec3>,
+}
+
+/// The pinnable points, as the scene names them under `plan.hairline.points`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PinnedPoint {
+    LeftCorner,
+    RightCorner,
+    LeftTemple,
+    RightTemple,
+}
+
+impl PinnedPoint {
+    pub const ALL: [PinnedPoint; 4] = [
+        PinnedPoint::LeftCorner,
+        PinnedPoint::RightCorner,
+        PinnedPoint::LeftTemple,
+        PinnedPoint::RightTemple,
+    ];
+
+    /// The key under `plan.hairline.points`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PinnedPoint::LeftCorner => "left_corner",
+            PinnedPoint::RightCorner => "right_corner",
+            PinnedPoint::LeftTemple => "left_temple",
+            PinnedPoint::RightTemple => "right_temple",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<PinnedPoint> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// The control point it pins ([`HairlinePoint::name`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            PinnedPoint::LeftCorner => "left frontotemporal corner",
+            PinnedPoint::RightCorner => "right frontotemporal corner",
+            PinnedPoint::LeftTemple => "left temple point",
+            PinnedPoint::RightTemple => "right temple point",
+        }
+    }
+
+    /// Which pinned point a control point is, if it can be pinned.
+    pub fn of_name(name: &str) -> Option<PinnedPoint> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl PinnedPoints {
+    pub fn get(&self, p: PinnedPoint) -> Option<Vec3> {
+        match p {
+            PinnedPoint::LeftCorner => self.left_corner,
+            PinnedPoint::RightCorner => self.right_corner,
+            PinnedPoint::LeftTemple => self.left_temple,
+            PinnedPoint::RightTemple => self.right_temple,
+        }
+    }
+
+    pub fn set(&mut self, p: PinnedPoint, v: Option<Vec3>) {
+        *match p {
+            PinnedPoint::LeftCorner => &mut self.left_corner,
+            PinnedPoint::RightCorner => &mut self.right_corner,
+            PinnedPoint::LeftTemple => &mut self.left_temple,
+            PinnedPoint::RightTemple => &mut self.right_temple,
+        } = v;
+    }
+}
+
+/// A pinned point farther than this from the skin (mm, radially) is a mistake in the file
+/// (swapped or mistyped coordinates), not a point drawn on this head.
+pub const MAX_PINNED_OFF_SURFACE_MM: f32 = 15.0;
 
 impl Default for Hairline {
     fn default() -> Self {
@@ -93,6 +178,7 @@ impl Default for Hairline {
             shape: HairlineShape::Rounded,
             widows_peak_mm: 0.0,
             temple_point_mm: TEMPLE_POINT_OFFSET_MM,
+            points: PinnedPoints::default(),
         }
     }
 }
@@ -172,6 +258,7 @@ impl HairlinePreset {
             shape,
             widows_peak_mm: peak,
             temple_point_mm: TEMPLE_POINT_OFFSET_MM,
+            points: PinnedPoints::default(),
         }
     }
 }
@@ -193,6 +280,14 @@ impl Hairline {
         ] {
             if !value.is_finite() {
                 return Err(PlanError::NotFinite { field, value });
+            }
+        }
+        for p in PinnedPoint::ALL {
+            if let Some(v) = self.points.get(p).filter(|v| !v.is_finite()) {
+                return Err(PlanError::HairlinePoint {
+                    key: p.key(),
+                    expected: format!("three finite numbers (mm), got {v}"),
+                });
             }
         }
         let h = self.height_above_glabella_mm;
@@ -411,6 +506,9 @@ struct Side {
     eye: Vec3,
     ear: Vec3,
     names: [&'static str; 6],
+    /// The corner and temple point as pinned by hand, if they are.
+    corner: (PinnedPoint, Option<Vec3>),
+    temple: (PinnedPoint, Option<Vec3>),
 }
 
 /// Every control knot, in [`HairlinePointKind::of_knot`] order: the mid-frontal point, six
@@ -437,6 +535,8 @@ fn control_knots(
                 "left ear back",
                 "left nape side",
             ],
+            corner: (PinnedPoint::LeftCorner, hairline.points.left_corner),
+            temple: (PinnedPoint::LeftTemple, hairline.points.left_temple),
         },
         Side {
             sign: -1.0,
@@ -450,6 +550,8 @@ fn control_knots(
                 "right ear back",
                 "right nape side",
             ],
+            corner: (PinnedPoint::RightCorner, hairline.points.right_corner),
+            temple: (PinnedPoint::RightTemple, hairline.points.right_temple),
         },
     ];
     let mut knots: Vec<Knot> = vec![("mid-frontal point", 0.0, el_mid)];
@@ -503,6 +605,8 @@ fn side_knots(
         eye,
         ear,
         names,
+        corner,
+        temple,
     } = *side;
     // Above the ear, leaving the fringe around it.
     let (az_ear, el_ear) = frame.angles(ear);
@@ -524,11 +628,80 @@ fn side_knots(
             "the ears are not beside the head, behind the face",
         ));
     }
+    // Sideburn: in front of the ear the hair comes down to the height of the top of the ear
+    // (the fringe is kept only over and behind the ear, where the helix is).
+    let el_sideburn = el_ear.min(el_above_ear);
+    let side_name = if side > 0.0 { "left" } else { "right" };
+    let (az_corner, el_corner) = match corner.1 {
+        Some(p) => pinned(caster, frame, corner.0, p, side, az_ear_front)?,
+        None => ruled_corner(
+            caster,
+            frame,
+            hairline,
+            side,
+            eye,
+            el_mid,
+            r_mid,
+            az_ear_front,
+        )?,
+    };
+    let (az_temple, el_temple) = match temple.1 {
+        Some(p) => pinned(caster, frame, temple.0, p, side, az_ear_front)?,
+        None => {
+            // Temple point: halfway down to the sideburn, about 1 cm lateral of the corner. (On a real head the temporal point, 1 cm lateral of the
+            // eye corner's vertical but lower, lies in front of the corner: the hairline
+            // folds forward into a temporal peak. A boundary that is one elevation per
+            // azimuth cannot fold, so the point is taken 1 cm out from the corner instead,
+            // and never past halfway to the ear.)
+            let el_temple = el_sideburn + 0.5 * (el_corner - el_sideburn);
+            let offset =
+                hairline.temple_point_mm / caster.horizontal_radius(az_corner, el_temple, r_mid);
+            let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
+            (az_temple, el_temple)
+        }
+    };
+    if corner.1.is_some() || temple.1.is_some() {
+        // Hand-placed points must keep the line's order from the midline to the ear.
+        if az_temple * side <= az_corner * side + 1e-3 {
+            let key = if temple.1.is_some() {
+                temple.0
+            } else {
+                corner.0
+            };
+            return Err(PlanError::HairlinePoint {
+                key: key.key(),
+                expected: format!(
+                    "the {side_name} temple point farther from the midline than the {side_name} \
+                     frontotemporal corner (the line runs midline, corner, temple point, ear)"
+                ),
+            });
+        }
+    }
+    Ok([
+        (names[0], az_corner, el_corner),
+        (names[1], az_temple, el_temple),
+        (names[2], az_ear_front, el_sideburn),
+        (names[3], az_ear, el_above_ear),
+        (names[4], az_ear + side * ear_span, el_above_ear),
+        (names[5], f32::NAN, f32::NAN), // filled once the nape is known
+    ])
+}
 
-    // Frontotemporal corner: on the vertical above the outer eye corner as seen from the
-    // front (a constant distance from the mid-sagittal plane, not a meridian, which would
-    // lean in over the forehead), level with the mid-frontal point, then set back up that
-    // line by the recession.
+/// The frontotemporal corner by the rules: on the vertical above the outer eye corner as seen
+/// from the front (a constant distance from the mid-sagittal plane, not a meridian, which
+/// would lean in over the forehead), level with the mid-frontal point, then set back up that
+/// line by the recession.
+#[allow(clippy::too_many_arguments)]
+fn ruled_corner(
+    caster: &RadialCaster,
+    frame: HeadFrame,
+    hairline: &Hairline,
+    side: f32,
+    eye: Vec3,
+    el_mid: f32,
+    r_mid: f32,
+    az_ear_front: f32,
+) -> Result<(f32, f32), PlanError> {
     let lateral = (eye - frame.center).dot(frame.left);
     let (_, el_eye) = frame.angles(eye);
     if lateral * side <= 0.0 || el_eye >= el_mid {
@@ -549,25 +722,57 @@ fn side_knots(
     let el_corner = caster
         .walk(az_corner, el_from, r_mid, left, 1.0, FRAC_PI_2 - WALK_STEP_RAD)
         .map_err(|_| geometry("the frontotemporal corners would fall past the top of the head: lower the hairline or the temple recession"))?;
+    Ok((az_corner, el_corner))
+}
 
-    // Sideburn: in front of the ear the hair comes down to the height of the top of the ear
-    // (the fringe is kept only over and behind the ear, where the helix is).
-    let el_sideburn = el_ear.min(el_above_ear);
-    // Temple point: halfway down to the sideburn, about 1 cm lateral of the corner. (On a real head the temporal point, 1 cm lateral of the eye corner's vertical
-    // but lower, lies in front of the corner: the hairline folds forward into a temporal
-    // peak. A boundary that is one elevation per azimuth cannot fold, so the point is taken
-    // 1 cm out from the corner instead, and never past halfway to the ear.)
-    let el_temple = el_sideburn + 0.5 * (el_corner - el_sideburn);
-    let offset = hairline.temple_point_mm / caster.horizontal_radius(az_corner, el_temple, r_mid);
-    let az_temple = az_corner + side * offset.min(0.5 * (az_ear_front - az_corner) * side);
-    Ok([
-        (names[0], az_corner, el_corner),
-        (names[1], az_temple, el_temple),
-        (names[2], az_ear_front, el_sideburn),
-        (names[3], az_ear, el_above_ear),
-        (names[4], az_ear + side * ear_span, el_above_ear),
-        (names[5], f32::NAN, f32::NAN), // filled once the nape is known
-    ])
+/// A hand-placed point's (azimuth, elevation), checked: on its own side, in front of the
+/// ear, above the horizontal through the cranium centre, and on the skin.
+fn pinned(
+    caster: &RadialCaster,
+    frame: HeadFrame,
+    which: PinnedPoint,
+    p: Vec3,
+    side: f32,
+    az_ear_front: f32,
+) -> Result<(f32, f32), PlanError> {
+    let (az, el) = frame.angles(p);
+    let side_name = if side > 0.0 { "left" } else { "right" };
+    let fail = |expected: String| PlanError::HairlinePoint {
+        key: which.key(),
+        expected,
+    };
+    if az * side <= 0.0 || az * side >= az_ear_front * side {
+        return Err(fail(format!(
+            "a point on the client's {side_name} between the midline and the ear, got \
+             [{:.1}, {:.1}, {:.1}] mm ({:.0}° round from the face)",
+            p.x,
+            p.y,
+            p.z,
+            az.to_degrees().abs()
+        )));
+    }
+    if el <= 0.0 {
+        return Err(fail(format!(
+            "a point on the scalp, above the ears' level, got [{:.1}, {:.1}, {:.1}] mm",
+            p.x, p.y, p.z
+        )));
+    }
+    let r = (p - frame.center).length();
+    match caster.cast(az, el) {
+        Some(skin) if (r - skin).abs() <= MAX_PINNED_OFF_SURFACE_MM => Ok((az, el)),
+        Some(skin) => Err(fail(format!(
+            "a point on the skin (in mm, head space: +X the client's left, +Y up, +Z the \
+             face), but [{:.1}, {:.1}, {:.1}] is {:.0} mm {} it",
+            p.x,
+            p.y,
+            p.z,
+            (r - skin).abs(),
+            if r > skin { "outside" } else { "inside" }
+        ))),
+        None => Err(fail(
+            "a point in a direction where the head has skin".into(),
+        )),
+    }
 }
 
 /// The smooth design line through the knots (elevation over azimuth), once they are checked
@@ -1063,6 +1268,139 @@ impl LowerEnvelope {
             let q = v[k];
             out[p] = (x[p] - x[q]).powi(2) + f[q];
         }
+    }
+}
+
+/// Elevation step of the eye-corner verticals drawn as guides (about 1.5 mm of skin).
+const GUIDE_STEP_RAD: f32 = 1.0 * PI / 180.0;
+
+/// What hairline design is measured against on one head, computed once: the midline from the
+/// glabella up (the mid-frontal point's height along the skin, measured exactly as
+/// [`TreatedRegion::new`] walks it) and the verticals above the outer eye corners on the skin
+/// (the brief: the frontotemporal angle lies on that vertical, the temporal point about 1 cm
+/// from it).
+#[derive(Clone, Debug)]
+pub struct DesignGuides {
+    pub frame: HeadFrame,
+    pub glabella: Vec3,
+    /// Up the midline in the walk's own steps: (elevation, mm along the skin from the
+    /// glabella, surface point).
+    midline: Vec<(f32, f32, Vec3)>,
+    /// Surface points on the vertical above the outer eye corner (left, right), upwards.
+    pub eye_verticals: [Vec<Vec3>; 2],
+    /// Distance of each outer eye corner from the mid-sagittal plane (left +, right -), mm.
+    pub eye_lateral_mm: [f32; 2],
+}
+
+impl DesignGuides {
+    pub fn new(head: &Head) -> Result<DesignGuides, PlanError> {
+        let frame = HeadFrame::new(head)?;
+        let caster = RadialCaster::new(&head.mesh, frame);
+        let lm = &head.landmarks;
+        let (_, el0) = frame.angles(lm.glabella);
+        // The same steps and chords as `RadialCaster::walk` from the glabella.
+        let mut r = caster
+            .cast(0.0, el0)
+            .unwrap_or((lm.glabella - frame.center).length());
+        let mut p = r * frame.direction(0.0, el0);
+        let mut midline = vec![(el0, 0.0, frame.center + p)];
+        let mut el = el0;
+        let mut walked = 0.0;
+        while el + WALK_STEP_RAD <= FRAC_PI_2 - WALK_STEP_RAD {
+            el += WALK_STEP_RAD;
+            r = caster.cast(0.0, el).unwrap_or(r);
+            let q = r * frame.direction(0.0, el);
+            walked += (q - p).length();
+            p = q;
+            midline.push((el, walked, frame.center + q));
+        }
+        // From the brows' level (the glabella's) up: below it the line would wander round
+        // the eye socket.
+        let vertical = |eye: Vec3| {
+            let lateral = (eye - frame.center).dot(frame.left);
+            let r0 = (eye - frame.center).length();
+            let mut el = frame.angles(eye).1.max(el0);
+            let mut az = lateral.signum() * 0.5;
+            let mut out = Vec::new();
+            while el < 1.4 {
+                let rho = caster.cast(az, el).unwrap_or(r0) * el.cos();
+                if rho <= lateral.abs() {
+                    break;
+                }
+                az = caster.azimuth_at_lateral(lateral, el, az, r0);
+                if let Some(r) = caster.cast(az, el) {
+                    out.push(frame.center + r * frame.direction(az, el));
+                }
+                el += GUIDE_STEP_RAD;
+            }
+            out
+        };
+        let lateral = |eye: Vec3| (eye - frame.center).dot(frame.left);
+        Ok(DesignGuides {
+            frame,
+            glabella: lm.glabella,
+            midline,
+            eye_verticals: [
+                vertical(lm.outer_eye_corner_left),
+                vertical(lm.outer_eye_corner_right),
+            ],
+            eye_lateral_mm: [
+                lateral(lm.outer_eye_corner_left),
+                lateral(lm.outer_eye_corner_right),
+            ],
+        })
+    }
+
+    /// Height along the skin above the glabella (mm) of the midline point at `elevation`.
+    pub fn height_mm(&self, elevation: f32) -> f32 {
+        let m = &self.midline;
+        let i = m.partition_point(|e| e.0 <= elevation);
+        if i == 0 {
+            return 0.0;
+        }
+        if i >= m.len() {
+            return m[m.len() - 1].1;
+        }
+        let (a, b) = (m[i - 1], m[i]);
+        a.1 + (elevation - a.0) / (b.0 - a.0) * (b.1 - a.1)
+    }
+
+    /// The midline's skin from the glabella up to `height_mm` (the measuring tape's path).
+    pub fn midline_to(&self, height_mm: f32) -> Vec<Vec3> {
+        let mut out: Vec<Vec3> = self
+            .midline
+            .iter()
+            .take_while(|e| e.1 < height_mm)
+            .map(|e| e.2)
+            .collect();
+        if let Some(p) = self.midline_point(height_mm) {
+            out.push(p);
+        }
+        out
+    }
+
+    /// The midline's surface point `height_mm` above the glabella along the skin.
+    pub fn midline_point(&self, height_mm: f32) -> Option<Vec3> {
+        let m = &self.midline;
+        let i = m.partition_point(|e| e.1 < height_mm);
+        if i == 0 {
+            return m.first().map(|e| e.2);
+        }
+        let (a, b) = (m.get(i - 1)?, m.get(i)?);
+        let t = (height_mm - a.1) / (b.1 - a.1).max(1e-6);
+        Some(a.2.lerp(b.2, t))
+    }
+
+    /// Horizontal distance (mm) of `p` outside the vertical above its side's outer eye corner
+    /// (negative: nearer the midline).
+    pub fn outside_eye_vertical_mm(&self, p: Vec3) -> f32 {
+        let lateral = (p - self.frame.center).dot(self.frame.left);
+        let eye = if lateral >= 0.0 {
+            self.eye_lateral_mm[0]
+        } else {
+            self.eye_lateral_mm[1]
+        };
+        lateral.abs() - eye.abs()
     }
 }
 

@@ -8,7 +8,10 @@ pub mod treatment;
 pub mod zones;
 
 pub use condition::{BaldScalp, HairLoss, HairLossPattern, ScalpCondition, ScalpState};
-pub use hairline::{Hairline, HairlinePreset, HairlineShape, HeadFrame, TreatedRegion};
+pub use hairline::{
+    DesignGuides, Hairline, HairlinePreset, HairlineShape, HeadFrame, PinnedPoint, PinnedPoints,
+    TreatedRegion,
+};
 pub use sessions::Session;
 pub use treatment::{Coverage, TreatmentMap};
 pub use zones::{Needle, ZoneGeometry, ZoneName, ZoneSettings, ZoneTable};
@@ -123,6 +126,9 @@ pub enum PlanError {
     ShadeOutOfRange(f32),
     #[error("cannot place the hairline on this head: {0}")]
     HeadGeometry(String),
+    /// A hand-placed control point (`plan.hairline.points.KEY`) that does not fit the head.
+    #[error("plan.hairline.points.{key}: expected {expected}")]
+    HairlinePoint { key: &'static str, expected: String },
     #[error("zone `{zone}`: {source}")]
     InZone {
         zone: &'static str,

@@ -7,11 +7,12 @@
 use crate::head::Head;
 use crate::plan::Plan;
 
+pub mod edit;
 mod plan_spec;
 pub mod view;
 use crate::skin::SkinLook;
 use glam::Vec3;
-pub use plan_spec::{ConditionSpec, HairlineSpec, PlanSpec, SessionSpec, ZoneSpec};
+pub use plan_spec::{ConditionSpec, HairlineSpec, PlanSpec, PointsSpec, SessionSpec, ZoneSpec};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 pub use view::ViewName;
@@ -752,10 +753,21 @@ impl Scene {
     ) -> Result<(crate::layout::DotLayout, crate::plan::ScalpCondition), SceneError> {
         let condition = self.condition(head)?;
         let layout = crate::layout::lay_out_on(head, &self.plan(), &condition).map_err(|e| {
-            SceneError::Invalid {
-                file: self.file.clone(),
-                key: self.layout_error_key(&e).into(),
-                expected: format!("a plan that can be laid out on this head: {e}"),
+            match e {
+                // A hand-placed hairline point is named by its own key.
+                crate::layout::LayoutError::Plan(crate::plan::PlanError::HairlinePoint {
+                    key,
+                    expected,
+                }) => SceneError::Invalid {
+                    file: self.file.clone(),
+                    key: format!("plan.hairline.points.{key}"),
+                    expected,
+                },
+                e => SceneError::Invalid {
+                    file: self.file.clone(),
+                    key: self.layout_error_key(&e).into(),
+                    expected: format!("a plan that can be laid out on this head: {e}"),
+                },
             }
         })?;
         if let Some(region) = &layout.region {

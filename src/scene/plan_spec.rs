@@ -3,8 +3,8 @@
 
 use crate::plan::condition::{AlopeciaPatch, HairLoss, HairLossPattern, Scar};
 use crate::plan::{
-    Coverage, Hairline, HairlinePreset, HairlineShape, Needle, Plan, Session, ZoneGeometry,
-    ZoneName, ZoneSettings,
+    Coverage, Hairline, HairlinePreset, HairlineShape, Needle, PinnedPoint, PinnedPoints, Plan,
+    Session, ZoneGeometry, ZoneName, ZoneSettings,
 };
 use serde::Deserialize;
 
@@ -73,6 +73,47 @@ pub struct HairlineSpec {
     pub shape: Option<String>,
     pub widows_peak_mm: Option<f32>,
     pub temple_point_mm: Option<f32>,
+    /// Control points pinned on the skin (`stipple view`'s design mode writes them).
+    pub points: Option<PointsSpec>,
+}
+
+/// `[plan.hairline.points]`: corners and temple points on the skin, `[x, y, z]` in mm in head
+/// space (+X the client's left, +Y up, +Z the face). Any left out follow the rules
+/// (`temple_recession_mm`, `temple_point_mm`); the mid-frontal point is `height_cm`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointsSpec {
+    #[serde(default, deserialize_with = "super::exact::option")]
+    pub left_corner: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "super::exact::option")]
+    pub right_corner: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "super::exact::option")]
+    pub left_temple: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "super::exact::option")]
+    pub right_temple: Option<[f32; 3]>,
+}
+
+/// Farthest a control point may be from the head's origin (mm): beyond it the numbers are
+/// not head-space millimetres (metres or centimetres typed by mistake, or garbage).
+pub const MAX_POINT_COORD_MM: f32 = 1000.0;
+
+impl PointsSpec {
+    pub fn get(&self, p: PinnedPoint) -> Option<[f32; 3]> {
+        match p {
+            PinnedPoint::LeftCorner => self.left_corner,
+            PinnedPoint::RightCorner => self.right_corner,
+            PinnedPoint::LeftTemple => self.left_temple,
+            PinnedPoint::RightTemple => self.right_temple,
+        }
+    }
+
+    pub fn pinned(&self) -> PinnedPoints {
+        let mut out = PinnedPoints::default();
+        for p in PinnedPoint::ALL {
+            out.set(p, self.get(p).map(glam::Vec3::from_array));
+        }
+        out
+    }
 }
 
 /// `[[plan.zones]]`: one zone's own settings and, for some zones, where it lies.
@@ -336,6 +377,23 @@ impl PlanSpec {
                 range(&format!("plan.hairline.{field}"), v, lo, hi, what)?;
             }
         }
+        if let Some(points) = &h.points {
+            for p in PinnedPoint::ALL {
+                let Some(v) = points.get(p) else { continue };
+                if !v
+                    .iter()
+                    .all(|c| c.is_finite() && c.abs() <= MAX_POINT_COORD_MM)
+                {
+                    return err(
+                        format!("plan.hairline.points.{}", p.key()),
+                        format!(
+                            "[x, y, z] on the skin in mm, head space (+X the client's left, +Y \
+                             up, +Z the face), each within ±{MAX_POINT_COORD_MM}, got {v:?}"
+                        ),
+                    );
+                }
+            }
+        }
         let hl = self.hairline();
         if let Err(e) = hl.validate() {
             return err(
@@ -367,6 +425,11 @@ impl PlanSpec {
                 .unwrap_or(base.shape),
             widows_peak_mm: h.widows_peak_mm.unwrap_or(base.widows_peak_mm),
             temple_point_mm: h.temple_point_mm.unwrap_or(base.temple_point_mm),
+            points: h
+                .points
+                .as_ref()
+                .map(PointsSpec::pinned)
+                .unwrap_or_default(),
         }
     }
 

@@ -14,6 +14,12 @@ pub enum Action {
     NextYears,
     ToggleSplit,
     ToggleHelp,
+    /// Design mode: the hairline's points, dragged on the head.
+    ToggleDesign,
+    /// Write the design into the scene file.
+    Save,
+    /// Return the point under the pointer to the rules.
+    Unpin,
     Screenshot,
     /// Turn the camera by degrees (right, up).
     Turn(f32, f32),
@@ -39,6 +45,9 @@ pub const HELP: &[(&str, &str)] = &[
     ("L / shift+L", "next / previous lighting preset"),
     ("S", "next session (state after it)"),
     ("A", "years of ageing"),
+    ("D", "design the hairline: drag its points on the head"),
+    ("U", "design: the point under the pointer back to the rules"),
+    ("W / ctrl+S", "design: save the points into the scene file"),
     ("P / F12", "screenshot (PNG)"),
     ("H / F1", "this help"),
     ("Q / Esc", "quit"),
@@ -64,6 +73,9 @@ pub fn key_action(key: &str, shift: bool) -> Option<Action> {
         "l" => Action::NextLighting,
         "s" => Action::NextSession,
         "a" => Action::NextYears,
+        "d" => Action::ToggleDesign,
+        "w" => Action::Save,
+        "u" => Action::Unpin,
         "p" | "f12" => Action::Screenshot,
         "h" | "f1" | "?" => Action::ToggleHelp,
         "q" | "escape" => Action::Quit,
@@ -105,6 +117,8 @@ pub enum Drag {
     Orbit,
     Pan,
     Split,
+    /// Moving a hairline point in design mode.
+    Design,
 }
 
 /// Pixels either side of the split line within which a press grabs it.
@@ -114,7 +128,8 @@ pub const SPLIT_GRAB_PX: f32 = 10.0;
 pub const ORBIT_DEG_PER_PX: f32 = 0.18;
 
 /// Which drag a press starts: the split line when pressed on it with the left button, a pan
-/// with the right or middle button (or shift), otherwise turning the head.
+/// with the right or middle button (or shift), otherwise turning the head. Positions are in
+/// logical pixels (physical ones divided by the scale factor).
 pub fn drag_for_press(
     button: winit::event::MouseButton,
     shift: bool,
@@ -143,7 +158,7 @@ mod tests {
     #[test]
     fn every_help_key_has_a_binding() {
         for key in [
-            "1", "b", "l", "s", "a", "p", "h", "q", "escape", "f12", "f1",
+            "1", "b", "l", "s", "a", "d", "w", "u", "p", "h", "q", "escape", "f12", "f1",
         ] {
             assert!(key_action(key, false).is_some(), "{key}");
         }

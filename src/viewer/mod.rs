@@ -9,6 +9,7 @@
 //! being turned, and again at full quality once it is still. Moving the split line redraws no
 //! frame at all: both halves are already on the GPU.
 
+pub mod design;
 pub mod input;
 pub mod orbit;
 pub mod overlay;
@@ -21,6 +22,7 @@ use crate::render::present::{Composite, FrameTexture, Presenter, WindowSurface};
 use crate::render::{AdapterRequest, FrameSettings, GpuContext, Renderer};
 use crate::scene::Scene;
 use anyhow::{Result, anyhow, bail};
+use design::{Design, Handle};
 use glam::Vec3;
 use input::{Action, Drag};
 use orbit::Orbit;
@@ -48,7 +50,7 @@ const WATCH_EVERY: Duration = Duration::from_millis(400);
 pub struct ViewOptions {
     pub scene: PathBuf,
     pub request: AdapterRequest,
-    /// Window size in pixels.
+    /// Window size in logical pixels (a HiDPI screen doubles them).
     pub size: (u32, u32),
     /// Where the screenshot key writes its PNGs.
     pub screenshot_dir: PathBuf,
@@ -60,9 +62,17 @@ pub struct ViewOptions {
 pub const HEADLESS_HINT: &str = "`stipple view` needs a display; for images without one, use \
 `stipple render SCENE.toml --out DIR` (or `xvfb-run stipple view ...` for a virtual display)";
 
+/// A scene file's text (size-limited, as every scene is read) and the scene it holds.
+fn read_scene(path: &Path) -> Result<(String, Scene)> {
+    let text = crate::input::read_text_limited(path, crate::input::MAX_TOML_BYTES, "scene")
+        .map_err(crate::scene::SceneError::from)?;
+    let scene = Scene::parse(&text, path)?;
+    Ok((text, scene))
+}
+
 /// Opens the viewer window and runs until it is closed.
 pub fn run(opts: ViewOptions) -> Result<()> {
-    let scene = Scene::load(&opts.scene)?;
+    let (text, scene) = read_scene(&opts.scene)?;
     let plan = load_plan(&scene)?;
     // X11 or Wayland (see Cargo.toml): without either there is nothing to open a window on.
     // macOS and Windows always have their window system.
@@ -79,6 +89,7 @@ pub fn run(opts: ViewOptions) -> Result<()> {
     let event_loop = EventLoop::new()
         .map_err(|e| anyhow!("cannot connect to the display: {e}. {HEADLESS_HINT}"))?;
     let mut app = App::new(opts, scene, plan);
+    app.scene_text = text;
     event_loop
         .run_app(&mut app)
         .map_err(|e| anyhow!("the window's event loop failed: {e}. {HEADLESS_HINT}"))?;
@@ -152,6 +163,22 @@ struct App {
     error: Option<String>,
     notice: Option<String>,
     overlay: Option<OverlayText>,
+    /// The scene file's text as loaded (or as last saved from here).
+    scene_text: String,
+    /// Design mode on, its design (made on first use), the point being dragged.
+    design_on: bool,
+    split_before_design: bool,
+    design: Option<Design>,
+    grabbed: Option<Handle>,
+    /// The scene text with the design written in, while it is not saved.
+    unsaved: Option<String>,
+    /// What this viewer last wrote to the scene file: its own save is not a reload.
+    saved_text: Option<String>,
+    /// The plan's figures for the status line in design mode.
+    figures: Option<crate::layout::figures::PlanFigures>,
+    ctrl: bool,
+    /// The window's scale factor (2 on HiDPI screens).
+    scale: f32,
     script: VecDeque<Command>,
     script_resume: Option<Instant>,
     ready: bool,
@@ -224,6 +251,16 @@ impl App {
             error: None,
             notice: None,
             overlay: None,
+            scene_text: String::new(),
+            design_on: false,
+            split_before_design: true,
+            design: None,
+            grabbed: None,
+            unsaved: None,
+            saved_text: None,
+            figures: None,
+            ctrl: false,
+            scale: 1.0,
             script_resume: None,
             ready: false,
             result: Ok(()),
@@ -245,7 +282,7 @@ impl App {
         let (w, h) = self.opts.size;
         let attrs = Window::default_attributes()
             .with_title(format!("Stipple: {name}"))
-            .with_inner_size(winit::dpi::PhysicalSize::new(w, h));
+            .with_inner_size(winit::dpi::LogicalSize::new(w, h));
         let window = Arc::new(
             event_loop
                 .create_window(attrs)
@@ -257,6 +294,7 @@ impl App {
             window.clone(),
         )?;
         let size = window.inner_size();
+        self.scale = window.scale_factor() as f32;
         let surface = WindowSurface::new(&gpu, surface, size.width, size.height);
         let presenter = Presenter::new(&gpu);
         let before = FrameTexture::new(&gpu, 1, 1);
@@ -400,6 +438,11 @@ impl App {
     }
 
     fn status(&self) -> String {
+        if self.design_on {
+            if let Some(d) = &self.design {
+                return self.design_status(d);
+            }
+        }
         let (name, _) = &self.lightings[self.lighting];
         let mut s = format!(
             "{} · session {}/{} · {} · {} · {} dots · {:.0} ms/frame {}",
@@ -427,16 +470,57 @@ impl App {
         s
     }
 
+    fn design_status(&self, d: &Design) -> String {
+        let mut s = format!("design · {:.1} cm above the glabella", d.height_mm / 10.0);
+        if let Some(f) = &self.figures {
+            s.push_str(&format!(
+                " · {:.1} cm² · {} dots · {:.1} needle h",
+                f.treated_area_cm2,
+                crate::lighting::thousands(f.dots_total as u64),
+                f.needle_hours
+            ));
+        }
+        if let Some(n) = &self.notice {
+            s.push_str(" · ");
+            s.push_str(n);
+        } else if self.unsaved.is_some() {
+            s.push_str(" · unsaved: W saves");
+        } else {
+            s.push_str(" · drag the points");
+        }
+        s.push_str(" · H help");
+        s
+    }
+
+    /// Design mode's guides and points for the window as it is now.
+    fn design_shapes(&self) -> Vec<overlay::Shape> {
+        match (&self.design, self.design_on) {
+            (Some(d), true) => {
+                let (w, h) = self.window_size();
+                let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+                d.shapes(&camera, (w, h), self.scale, self.grabbed)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Renders what changed and puts it on screen; returns the time taken (ms).
     fn redraw(&mut self, quality: Quality) -> f64 {
         let t = Instant::now();
         self.update_frames(quality);
         let (w, h) = self.window_size();
+        let design_error = self
+            .design
+            .as_ref()
+            .filter(|_| self.design_on)
+            .and_then(|d| d.error.clone());
         let text = OverlayText {
             status: self.status(),
-            error: self.error.clone(),
+            error: self.error.clone().or(design_error),
             split_x: self.split_x(),
             help: self.help,
+            scale: self.scale,
+            shapes: self.design_shapes(),
         };
         let composite = self.composite();
         let Some(g) = self.gfx.as_mut() else {
@@ -485,7 +569,11 @@ impl App {
 
     /// The quality the next frame should have: cheap while moving.
     fn quality_now(&self) -> Quality {
-        if self.drag.is_some_and(|d| d != Drag::Split) || self.last_input.elapsed() < REFINE_AFTER {
+        if self
+            .drag
+            .is_some_and(|d| d != Drag::Split && d != Drag::Design)
+            || self.last_input.elapsed() < REFINE_AFTER
+        {
             Quality::Interactive
         } else {
             Quality::Full
@@ -517,6 +605,22 @@ impl App {
                 self.state.years_index = (self.state.years_index + 1) % self.states.year_steps();
             }
             Action::ToggleSplit => self.split_on = !self.split_on,
+            Action::ToggleDesign => self.toggle_design(),
+            Action::Save => self.save_design(),
+            Action::Unpin => {
+                let (w, h) = self.window_size();
+                let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+                let (x, y) = self.pointer;
+                let radius = design::GRAB_RADIUS_PX * self.scale;
+                let head = self.states.study.head.clone();
+                if let Some(d) = self.design.as_mut().filter(|_| self.design_on) {
+                    if let Some(handle) = d.pick(&camera, (w, h), x, y, radius) {
+                        if d.unpin(&head, handle) {
+                            self.replan();
+                        }
+                    }
+                }
+            }
             Action::ToggleHelp => self.help = !self.help,
             Action::Screenshot => {
                 let path = self.free_screenshot_path();
@@ -533,6 +637,10 @@ impl App {
     }
 
     fn key(&mut self, name: &str, shift: bool, event_loop: &ActiveEventLoop) {
+        if self.ctrl && name == "s" {
+            self.act(Action::Save, event_loop);
+            return;
+        }
         if let Some(action) = input::key_action(name, shift) {
             self.act(action, event_loop);
         }
@@ -594,19 +702,171 @@ impl App {
     }
 
     fn press(&mut self, button: MouseButton) {
+        if self.design_on && button == MouseButton::Left && !self.shift {
+            let (w, h) = self.window_size();
+            let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+            let (x, y) = self.pointer;
+            let radius = design::GRAB_RADIUS_PX * self.scale;
+            if let Some(handle) = self
+                .design
+                .as_ref()
+                .and_then(|d| d.pick(&camera, (w, h), x, y, radius))
+            {
+                self.drag = Some(Drag::Design);
+                self.grabbed = Some(handle);
+                self.refresh();
+                return;
+            }
+        }
+        // Bindings are in logical pixels: the same gesture on a HiDPI screen.
+        let s = self.scale.max(0.1);
         self.drag = Some(input::drag_for_press(
             button,
             self.shift,
-            self.pointer.0,
-            self.split_x(),
+            self.pointer.0 / s,
+            self.split_x().map(|x| x / s),
         ));
     }
 
     fn release(&mut self) {
-        if self.drag.take().is_some_and(|d| d != Drag::Split) {
-            self.touched();
-        } else {
-            self.refresh();
+        match self.drag.take() {
+            Some(Drag::Design) => {
+                self.grabbed = None;
+                self.replan();
+                self.refresh();
+            }
+            Some(d) if d != Drag::Split => self.touched(),
+            _ => self.refresh(),
+        }
+    }
+
+    /// Design mode on or off; on first use the design is read from the scene.
+    fn toggle_design(&mut self) {
+        self.design_on = !self.design_on;
+        // The split line would lie on the midline guide: design on the "after" alone.
+        if !self.design_on {
+            self.split_on = self.split_before_design;
+            self.notice = Some("design mode off".into());
+            return;
+        }
+        self.split_before_design = self.split_on;
+        self.split_on = false;
+        if self.design.is_none() {
+            let plan = self.scene.plan();
+            match Design::new(&self.states.study.head, &plan.hairline, plan.seed) {
+                Ok(d) => self.design = Some(d),
+                Err(e) => {
+                    self.design_on = false;
+                    self.split_on = self.split_before_design;
+                    self.error = Some(format!("design mode: {e}"));
+                    return;
+                }
+            }
+        }
+        if self.figures.is_none() {
+            self.figures = self.plan_figures();
+        }
+        self.print_design();
+    }
+
+    /// The figures `stipple plan` prints, for the plan on screen.
+    fn plan_figures(&self) -> Option<crate::layout::figures::PlanFigures> {
+        let study = &self.states.study;
+        crate::layout::plan_figures(
+            &study.head,
+            &study.scene.plan(),
+            &*study.condition,
+            &study.layout.dots,
+        )
+        .map_err(|e| eprintln!("design: no figures: {e}"))
+        .ok()
+    }
+
+    /// One line on stdout with the design and where its marks are on screen, for scripts
+    /// (and tests) that drag the points with real input.
+    fn print_design(&self) {
+        let Some(d) = &self.design else { return };
+        let (w, h) = self.window_size();
+        let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+        let mid = d
+            .handle_on_screen(&camera, (w, h), Handle::MidFrontal)
+            .map_or("hidden".into(), |(x, y)| format!("{x:.1},{y:.1}"));
+        let marks: Vec<String> = d
+            .marks_on_screen(&camera, (w, h))
+            .iter()
+            .map(|(cm, x, y)| format!("{cm:.0}:{x:.1},{y:.1}"))
+            .collect();
+        let figures = self.figures.as_ref().map_or(String::new(), |f| {
+            format!(
+                "; treated {:.2} cm2, {} dots, {:.2} needle hours",
+                f.treated_area_cm2, f.dots_total, f.needle_hours
+            )
+        });
+        println!(
+            "design: height {:.1} cm; mid-frontal at {mid}; marks {}{figures}",
+            d.height_mm / 10.0,
+            marks.join(" ")
+        );
+    }
+
+    /// Lays the plan out again for the design as it is now: the scene text with the design
+    /// written in, parsed as a reload of the saved file would parse it.
+    fn replan(&mut self) {
+        let Some(d) = &self.design else { return };
+        if d.error.is_some() {
+            return;
+        }
+        let t = Instant::now();
+        let result = crate::scene::edit::write_hairline(&self.scene_text, &d.saved())
+            .map_err(|e| anyhow!("{}: {e}", self.opts.scene.display()))
+            .and_then(|text| {
+                let scene = Scene::parse(&text, &self.opts.scene)?;
+                let study = crate::study::Study::with_head(scene, self.states.study.head.clone())?;
+                Ok((text, study))
+            });
+        match result {
+            Ok((text, study)) => {
+                let changed = text != self.scene_text;
+                self.hairline = study.hairline;
+                self.scene = study.scene.clone();
+                self.states = PlanStates::new(study);
+                self.state.session = self.state.session.min(self.states.sessions());
+                self.generation += 1;
+                self.unsaved = changed.then_some(text);
+                self.figures = self.plan_figures();
+                self.error = None;
+                eprintln!(
+                    "design: laid out again in {:.0} ms",
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+                self.print_design();
+            }
+            Err(e) => self.error = Some(format!("design: {e:#}")),
+        }
+    }
+
+    /// Writes the design into the scene file (atomically, comments and layout kept). The
+    /// file watcher then sees a file this viewer wrote and does not reload it.
+    fn save_design(&mut self) {
+        let Some(text) = self.unsaved.clone() else {
+            self.notice = Some("nothing to save".into());
+            return;
+        };
+        let path = self.opts.scene.clone();
+        match crate::output::write_atomic(&path, |f| std::io::Write::write_all(f, text.as_bytes()))
+        {
+            Ok(()) => {
+                self.scene_modified = modified(&path);
+                self.scene_text = text.clone();
+                self.saved_text = Some(text);
+                self.unsaved = None;
+                self.notice = Some(format!(
+                    "saved {}",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                println!("saved: {}", path.display());
+            }
+            Err(e) => self.error = Some(format!("saving the design failed: {e}")),
         }
     }
 
@@ -614,11 +874,21 @@ impl App {
         let (dx, dy) = (x - self.pointer.0, y - self.pointer.1);
         self.pointer = (x, y);
         let (w, h) = self.window_size();
+        let per_px = input::ORBIT_DEG_PER_PX / self.scale.max(0.1);
         match self.drag {
             None => return,
-            Some(Drag::Orbit) => self
-                .orbit
-                .rotate(dx * input::ORBIT_DEG_PER_PX, dy * input::ORBIT_DEG_PER_PX),
+            Some(Drag::Design) => {
+                let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+                let head = self.states.study.head.clone();
+                if let (Some(d), Some(handle)) = (self.design.as_mut(), self.grabbed) {
+                    if d.drag_to(&head, &camera, (w, h), handle, x, y) {
+                        // Only the overlay changes while the point moves.
+                        self.refresh();
+                    }
+                }
+                return;
+            }
+            Some(Drag::Orbit) => self.orbit.rotate(dx * per_px, dy * per_px),
             Some(Drag::Pan) => self.orbit.pan(dx, dy, h),
             Some(Drag::Split) => {
                 // Both halves are already on the GPU: only the composite changes.
@@ -631,11 +901,23 @@ impl App {
     }
 
     fn reload(&mut self) {
-        let loaded = Scene::load(&self.opts.scene)
-            .map_err(anyhow::Error::from)
-            .and_then(|scene| Ok((load_plan(&scene)?, scene)));
+        // This viewer's own save: the scene on screen is already what the file holds.
+        if let (Some(saved), Ok(now)) =
+            (&self.saved_text, std::fs::read_to_string(&self.opts.scene))
+        {
+            if *saved == now {
+                return;
+            }
+        }
+        let loaded = read_scene(&self.opts.scene)
+            .and_then(|(text, scene)| Ok((load_plan(&scene)?, scene, text)));
         match loaded {
-            Ok(((states, hairline), scene)) => {
+            Ok(((states, hairline), scene, text)) => {
+                if self.unsaved.take().is_some() {
+                    eprintln!("the scene changed on disk: unsaved hairline edits dropped");
+                }
+                self.scene_text = text;
+                self.saved_text = None;
                 self.lightings = lightings_for(&scene);
                 self.lighting = self.lighting.min(self.lightings.len() - 1);
                 self.state.session = self.state.session.min(states.sessions());
@@ -644,6 +926,14 @@ impl App {
                 self.hairline = hairline;
                 self.generation += 1;
                 self.error = None;
+                // The design follows the file: measured again from the reloaded scene.
+                self.design = None;
+                self.figures = None;
+                if self.design_on {
+                    self.design_on = false;
+                    self.split_on = self.split_before_design;
+                    self.toggle_design();
+                }
                 self.notice = Some("scene reloaded".into());
                 eprintln!("reloaded {}", self.opts.scene.display());
             }
@@ -661,12 +951,12 @@ impl App {
         let (w, h) = self.window_size();
         let at = |(x, y): (f32, f32)| (x * w as f32, y * h as f32);
         match cmd {
-            Command::Key { name, shift } => {
-                let was = self.shift;
-                self.shift = shift;
+            Command::Key { name, shift, ctrl } => {
+                let was = (self.shift, self.ctrl);
+                (self.shift, self.ctrl) = (shift, ctrl);
                 let t = Instant::now();
                 self.key(&name, shift, event_loop);
-                self.shift = was;
+                (self.shift, self.ctrl) = was;
                 // The figure a practitioner waits for: key to the full-quality frame.
                 self.redraw(Quality::Full);
                 println!(
@@ -756,7 +1046,15 @@ impl ApplicationHandler for App {
                 }
                 self.touched();
             }
-            WindowEvent::ModifiersChanged(m) => self.shift = m.state().shift_key(),
+            WindowEvent::ModifiersChanged(m) => {
+                self.shift = m.state().shift_key();
+                // The command key on a Mac saves as ctrl does elsewhere.
+                self.ctrl = m.state().control_key() || m.state().super_key();
+            }
+            WindowEvent::ScaleFactorChanged { scale_factor, .. } => {
+                self.scale = scale_factor as f32;
+                self.refresh();
+            }
             WindowEvent::KeyboardInput { event, .. } if event.state == ElementState::Pressed => {
                 if let Some(name) = input::key_name(&event.logical_key) {
                     self.key(&name, self.shift, event_loop);

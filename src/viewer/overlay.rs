@@ -16,6 +16,40 @@ pub struct OverlayText {
     pub error: Option<String>,
     pub split_x: Option<f32>,
     pub help: bool,
+    /// The window's scale factor (2 on a HiDPI screen): text and lines grow with it.
+    pub scale: f32,
+    /// Design mode's guides, line and points, in window pixels.
+    pub shapes: Vec<Shape>,
+}
+
+/// A drawing in window pixels (y down).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    Line {
+        points: Vec<(f32, f32)>,
+        rgb: [u8; 3],
+        width_px: f32,
+        /// Dash length (gaps the same), or solid.
+        dash_px: Option<f32>,
+    },
+    Dot {
+        x: f32,
+        y: f32,
+        radius_px: f32,
+        rgb: [u8; 3],
+        /// Filled, or a ring.
+        filled: bool,
+    },
+    /// Text on a translucent badge, vertically centred on `y`, starting at `x` (or ending
+    /// there, `to_left`).
+    Label {
+        x: f32,
+        y: f32,
+        text: String,
+        rgb: [u8; 3],
+        small: bool,
+        to_left: bool,
+    },
 }
 
 const WHITE: [u8; 3] = [245, 245, 245];
@@ -24,9 +58,12 @@ const RED: [u8; 3] = [255, 120, 110];
 const PANEL: [u8; 3] = [16, 16, 16];
 const PANEL_ALPHA: f32 = 0.62;
 
-/// Text size for a window `height` pixels tall: legible at arm's length on a laptop.
-pub fn text_px(height: u32) -> f32 {
-    (height as f32 / 46.0).clamp(11.0, 22.0)
+/// Text size (pixels) for a window `height` pixels tall at scale factor `scale`: legible at
+/// arm's length on a laptop. Sized in logical pixels, so a HiDPI screen (scale 2) gets text
+/// twice as many pixels tall, the same size to the eye.
+pub fn text_px(height: u32, scale: f32) -> f32 {
+    let scale = scale.clamp(0.5, 4.0);
+    (height as f32 / scale / 46.0).clamp(12.0, 22.0) * scale
 }
 
 /// A premultiplied, sRGB-encoded RGBA layer.
@@ -53,6 +90,82 @@ impl Layer {
         for yy in y.max(0)..(y + h as i32) {
             for xx in x.max(0)..(x + w as i32) {
                 self.blend(xx, yy, rgb, a);
+            }
+        }
+    }
+
+    /// An antialiased stroke from `a` to `b`, `width` pixels wide.
+    fn segment(&mut self, a: (f32, f32), b: (f32, f32), width: f32, rgb: [u8; 3], alpha: f32) {
+        let half = 0.5 * width;
+        let (x0, x1) = (a.0.min(b.0) - half - 1.0, a.0.max(b.0) + half + 1.0);
+        let (y0, y1) = (a.1.min(b.1) - half - 1.0, a.1.max(b.1) + half + 1.0);
+        let (w, h) = self.image.dimensions();
+        if x1 < 0.0 || y1 < 0.0 || x0 > w as f32 || y0 > h as f32 {
+            return;
+        }
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len2 = (dx * dx + dy * dy).max(1e-6);
+        for y in (y0.max(0.0) as i32)..=(y1.min(h as f32) as i32) {
+            for x in (x0.max(0.0) as i32)..=(x1.min(w as f32) as i32) {
+                let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+                let t = (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0);
+                let d = ((px - a.0 - t * dx).powi(2) + (py - a.1 - t * dy).powi(2)).sqrt();
+                let cover = (half + 0.5 - d).clamp(0.0, 1.0);
+                if cover > 0.0 {
+                    self.max_blend(x, y, rgb, cover * alpha);
+                }
+            }
+        }
+    }
+
+    /// Like [`Layer::blend`], but overlapping strokes of one line do not darken each other:
+    /// the higher coverage wins.
+    fn max_blend(&mut self, x: i32, y: i32, rgb: [u8; 3], a: f32) {
+        let (w, h) = self.image.dimensions();
+        if x < 0 || y < 0 || x as u32 >= w || y as u32 >= h {
+            return;
+        }
+        let have = self.image.get_pixel(x as u32, y as u32)[3] as f32 / 255.0;
+        if a > have {
+            self.blend(x, y, rgb, a);
+        }
+    }
+
+    fn polyline(&mut self, points: &[(f32, f32)], width: f32, rgb: [u8; 3], dash: Option<f32>) {
+        // A dark casing under the colour keeps the line visible on light skin and dark dots.
+        for (colour, extra, alpha) in [([0, 0, 0], 2.0, 0.45), (rgb, 0.0, 1.0)] {
+            let mut along = 0.0f32;
+            for seg in points.windows(2) {
+                let (a, b) = (seg[0], seg[1]);
+                let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+                let on = match dash {
+                    Some(d) => ((along + 0.5 * len) / d) as i64 % 2 == 0,
+                    None => true,
+                };
+                along += len;
+                if on {
+                    self.segment(a, b, width + extra, colour, alpha);
+                }
+            }
+        }
+    }
+
+    fn dot(&mut self, cx: f32, cy: f32, r: f32, rgb: [u8; 3], filled: bool) {
+        let (w, h) = self.image.dimensions();
+        let ring = (0.3 * r).max(1.5);
+        for y in ((cy - r - 2.0).max(0.0) as i32)..=((cy + r + 2.0).min(h as f32) as i32) {
+            for x in ((cx - r - 2.0).max(0.0) as i32)..=((cx + r + 2.0).min(w as f32) as i32) {
+                let d = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+                // A dark rim, then the colour: a disc or a ring.
+                let outer = (r + 1.5 - d).clamp(0.0, 1.0);
+                self.blend(x, y, [0, 0, 0], 0.6 * outer);
+                let inside = (r + 0.5 - d).clamp(0.0, 1.0);
+                let cover = if filled {
+                    inside
+                } else {
+                    inside * (d - (r - ring) + 0.5).clamp(0.0, 1.0)
+                };
+                self.blend(x, y, rgb, cover);
             }
         }
     }
@@ -100,9 +213,47 @@ pub fn draw(text: &OverlayText, width: u32, height: u32) -> RgbaImage {
     let mut layer = Layer {
         image: RgbaImage::new(width, height),
     };
-    let px = text_px(height);
+    let px = text_px(height, text.scale);
     let line_h = (px * 1.45).ceil() as u32;
     let margin = (px * 0.5).round() as i32;
+    for shape in &text.shapes {
+        match shape {
+            Shape::Line {
+                points,
+                rgb,
+                width_px,
+                dash_px,
+            } => layer.polyline(points, *width_px, *rgb, *dash_px),
+            Shape::Dot {
+                x,
+                y,
+                radius_px,
+                rgb,
+                filled,
+            } => layer.dot(*x, *y, *radius_px, *rgb, *filled),
+            Shape::Label { .. } => {}
+        }
+    }
+    // Labels over every line and point.
+    for shape in &text.shapes {
+        if let Shape::Label {
+            x,
+            y,
+            text,
+            rgb,
+            small,
+            to_left,
+        } = shape
+        {
+            let size = if *small { px * 0.8 } else { px };
+            let (tw, th, _) = rasterize(text, size);
+            let bw = tw as f32 + 2.0 * (size * 0.45).round();
+            let bh = th as f32 + 2.0 * (size * 0.25).round();
+            let left = if *to_left { x - bw } else { *x };
+            let left = left.clamp(0.0, (width as f32 - bw).max(0.0));
+            layer.badge(left as i32, (y - 0.5 * bh) as i32, text, size, *rgb);
+        }
+    }
     // Status band along the bottom, disclaimer at its right end.
     let band_y = height as i32 - line_h as i32;
     layer.rect(0, band_y, width, line_h, PANEL, PANEL_ALPHA);
@@ -182,6 +333,8 @@ mod tests {
             error: None,
             split_x: None,
             help: false,
+            scale: 1.0,
+            shapes: Vec::new(),
         };
         let img = draw(&t, 400, 300);
         assert!(img.get_pixel(5, 295)[3] > 100, "status band");

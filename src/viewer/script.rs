@@ -3,7 +3,7 @@
 //! send real input events.
 //!
 //! Commands, separated by `;` or new lines (positions are fractions of the window):
-//! `key NAME` (`key l`, `key shift+l`, `key escape`), `drag X0 Y0 X1 Y1 [right]`,
+//! `key NAME` (`key l`, `key shift+l`, `key ctrl+s`, `key escape`), `drag X0 Y0 X1 Y1 [right]`,
 //! `scroll LINES`, `screenshot FILE`, `orbit FRAMES` (turns the head once round and prints the
 //! mean frame time, interactive and full quality), `wait MS`, `quit`.
 
@@ -12,6 +12,7 @@ pub enum Command {
     Key {
         name: String,
         shift: bool,
+        ctrl: bool,
     },
     Drag {
         from: (f32, f32),
@@ -37,17 +38,18 @@ pub fn parse(script: &str) -> Result<Vec<Command>, String> {
         let num = |s: &str| s.parse::<f32>().ok().filter(|v| v.is_finite());
         let cmd = match (verb, args) {
             ("key", [k]) => {
-                let lower = k.to_ascii_lowercase();
-                match lower.strip_prefix("shift+") {
-                    Some(name) => Command::Key {
-                        name: name.to_string(),
-                        shift: true,
-                    },
-                    None => Command::Key {
-                        name: lower,
-                        shift: false,
-                    },
+                let mut name = k.to_ascii_lowercase();
+                let (mut shift, mut ctrl) = (false, false);
+                loop {
+                    if let Some(rest) = name.strip_prefix("shift+") {
+                        (shift, name) = (true, rest.to_string());
+                    } else if let Some(rest) = name.strip_prefix("ctrl+") {
+                        (ctrl, name) = (true, rest.to_string());
+                    } else {
+                        break;
+                    }
                 }
+                Command::Key { name, shift, ctrl }
             }
             ("drag", [a, b, c, d, rest @ ..]) if rest.len() <= 1 => {
                 let v: Option<Vec<f32>> = [a, b, c, d].iter().map(|s| num(s)).collect();
@@ -98,7 +100,8 @@ mod tests {
             s[1],
             Command::Key {
                 name: "l".into(),
-                shift: true
+                shift: true,
+                ctrl: false
             }
         );
         assert_eq!(s[3], Command::Orbit(36));

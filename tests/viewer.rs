@@ -869,8 +869,11 @@ fn hairline_points_in_a_scene_round_trip_through_the_viewers_save() {
             (pinned.boundary_elevation(az) - ruled.boundary_elevation(az)).abs() * 100.0
         })
         .fold(0.0f32, f32::max);
+    // The pinned corner is the rules' corner rounded as the file stores it (0.1 mm a
+    // coordinate, up to 0.09 mm away); the temple point follows the corner's height and the
+    // spline through both carries that a little further: half a millimetre in all.
     assert!(
-        worst_mm < 0.3,
+        worst_mm < 0.5,
         "pinned at the rules' places, the line moved {worst_mm:.2} mm"
     );
     // The lifted corner moved the line there, and only on the left.

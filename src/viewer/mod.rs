@@ -684,8 +684,9 @@ impl App {
             .and_then(|img| {
                 let meta = crate::output::png::PngMeta::for_scene(&self.scene);
                 let frame = crate::render::FrameImage::Eight(img);
-                let disclaimer = self.scene.spec.render.disclaimer;
-                crate::output::png::write_image(path, frame, disclaimer, &meta)
+                // What is on screen already carries the disclaimer (the overlay's status
+                // band): stamping it again printed it twice, offset, in the corner.
+                crate::output::png::write_image(path, frame, false, &meta)
                     .map(drop)
                     .map_err(Into::into)
             });

@@ -286,6 +286,9 @@ pub fn head_from_raw(raw: formats::RawMesh, import: &ObjImport) -> Result<Head, 
     if let Some(dropped) = keep_largest_piece(&mut mesh) {
         log::warn!("head mesh {}: {dropped}", path.display());
     }
+    if let Some(note) = open_edges_note(&mesh.indices) {
+        log::warn!("head mesh {}: {note}", path.display());
+    }
     orient_outward(&mut mesh);
     mesh.recompute_normals();
     mesh.ensure_tints();
@@ -442,6 +445,33 @@ fn clean_mesh(
     out.indices = kept.into_iter().map(|i| new_index[i as usize]).collect();
     out.corner_uvs = kept_uvs;
     out
+}
+
+/// Share of edges bordering a single triangle above which faces are likely missing. A scan
+/// is open only at its rim (neck, holes): a few percent of its edges. A mesh of which every
+/// other triangle is missing (polygons read as their first triangle) has most of its edges
+/// open, yet stays one piece, so the largest-piece rule keeps it whole.
+const MAX_OPEN_EDGE_SHARE: f32 = 0.25;
+
+/// A warning when so many edges border one triangle only that the surface is more hole than
+/// skin; None for a surface with a rim and a few holes.
+fn open_edges_note(indices: &[u32]) -> Option<String> {
+    let mut uses: HashMap<(u32, u32), u32> = HashMap::with_capacity(indices.len());
+    for t in indices.chunks_exact(3) {
+        for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
+            *uses.entry((a.min(b), a.max(b))).or_default() += 1;
+        }
+    }
+    let open = uses.values().filter(|&&n| n == 1).count();
+    let share = open as f32 / uses.len().max(1) as f32;
+    (share > MAX_OPEN_EDGE_SHARE).then(|| {
+        format!(
+            "{:.0}% of its edges border a single triangle: faces are likely missing (polygons \
+             read as triangles, or a surface saved as loose triangles), and it will render with \
+             holes",
+            100.0 * share
+        )
+    })
 }
 
 /// Keeps the connected piece with the most surface (the head of a scan, with its neck and
@@ -1000,5 +1030,34 @@ impl AxisIndex {
             p[self.plane[1]] = at.y;
             p
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grid of `n` x `n` quads as two triangles each; `every_other` keeps only the first.
+    fn grid(n: u32, every_other: bool) -> Vec<u32> {
+        let at = |x: u32, y: u32| y * (n + 1) + x;
+        let mut out = Vec::new();
+        for y in 0..n {
+            for x in 0..n {
+                let (a, b, c, d) = (at(x, y), at(x + 1, y), at(x + 1, y + 1), at(x, y + 1));
+                out.extend([a, b, c]);
+                if !every_other {
+                    out.extend([a, c, d]);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_surface_with_a_rim_is_not_flagged_but_one_of_holes_is() {
+        // 40 x 40 quads: the rim is 160 of 4,880 edges (3%).
+        assert_eq!(open_edges_note(&grid(40, false)), None);
+        let note = open_edges_note(&grid(40, true)).expect("half the triangles missing");
+        assert!(note.contains("100% of its edges"), "{note}");
     }
 }

@@ -587,7 +587,7 @@ fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
             "sessions": sessions,
             "impressions_per_hour": figures.impressions_per_hour,
             "needle_hours": round2(figures.needle_hours),
-            "condition": scene.spec.client.condition.pattern,
+            "condition": scene.spec.client.condition.pattern.as_str(),
             "seed": plan.seed,
             "layout_ms": round2(layout_ms),
             "scan_skin": tone.map(|t| serde_json::json!({

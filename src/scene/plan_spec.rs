@@ -1,12 +1,12 @@
 //! The `[plan]` and `[client.condition]` tables of a scene file: what the practitioner plans
 //! and the client's hair loss and scars, as written in TOML, and their checks.
 
+use super::word::Word;
 use crate::plan::condition::{AlopeciaPatch, HairLoss, HairLossPattern, Scar};
 use crate::plan::{
     Coverage, Hairline, HairlinePreset, HairlineShape, Needle, PinnedPoint, PinnedPoints, Plan,
     Session, ZoneGeometry, ZoneName, ZoneSettings,
 };
-use super::word::Word;
 use serde::Deserialize;
 
 /// A check that failed: the key (dotted, with list indices) and what was expected.

@@ -165,9 +165,9 @@ fn in_value(value: &toml_edit::Value, at: usize, path: String) -> Option<String>
             .iter()
             .enumerate()
             .find_map(|(i, v)| in_value(v, at, format!("{path}[{i}]"))),
-        toml_edit::Value::InlineTable(t) => t
-            .iter()
-            .find_map(|(k, v)| in_value(v, at, join(&path, k))),
+        toml_edit::Value::InlineTable(t) => {
+            t.iter().find_map(|(k, v)| in_value(v, at, join(&path, k)))
+        }
         _ => None,
     };
     Some(inner.unwrap_or(path))

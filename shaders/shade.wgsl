@@ -159,3 +159,25 @@ fn fs_pair(@builtin(position) pos: vec4<f32>) -> Pair {
     out.after = shade_pigment(lit, textureLoad(pigment_after_tex, px, 0));
     return out;
 }
+
+// fs_pair for a before with nothing in its pigment target: a bald, unscarred scalp (no hair
+// under or above the skin) shows no pigment before treatment, and its before's surface pass
+// would write the after's G-buffer with a pigment of exactly 0. So only the after is drawn
+// (group 3's pigment over the shared depth, normals and tint) and the before is shaded from
+// it with no darkening.
+@fragment
+fn fs_pair_bare(@builtin(position) pos: vec4<f32>) -> Pair {
+    let px = vec2<i32>(pos.xy);
+    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
+    var out: Pair;
+    if depth >= 1.0 {
+        out.before = background(pos);
+        out.after = out.before;
+        return out;
+    }
+    let after = textureLoad(pigment_after_tex, px, 0);
+    let lit = light_pixel(pos, px, depth, after.a);
+    out.before = shade_pigment(lit, vec4<f32>(0.0, 0.0, 0.0, after.a));
+    out.after = shade_pigment(lit, after);
+    return out;
+}

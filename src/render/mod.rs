@@ -1356,9 +1356,10 @@ impl Renderer {
     /// Renders the "before" and the "after" of one view at `depth` bits. When the two differ
     /// only in the pigment (`after` is `before` with `show_dots`, the same skin) and the frame
     /// is one tile, they share all but the pigment: the shadow map is drawn once, the surface
-    /// is drawn for each into targets that share depth, normals and tint, and one shade pass
-    /// lights both (the key's soft shadow, the costliest part of a frame on a software
-    /// rasteriser, found once per pixel). Each image is the one [`Renderer::render_image`]
+    /// is drawn for each into targets that share depth, normals and tint (for the before only
+    /// where it has hair or scars to darken it: else its pigment target would hold exactly
+    /// 0), and one shade pass lights both (the key's soft shadow, the costliest part of a
+    /// frame on a software rasteriser, found once per pixel). Each image is the one [`Renderer::render_image`]
     /// gives; otherwise this is two calls of it.
     pub fn render_before_after(
         &mut self,
@@ -1398,12 +1399,17 @@ impl Renderer {
                 });
             self.pair_targets = Some((sibling, group));
         }
+        // A bald, unscarred scalp has nothing in the before's pigment target (no pigment, no
+        // hair): its G-buffer is the after's but for that, and is not drawn.
+        let bare = !scene.has_condition && scene.hair_count == 0;
         // Each G-buffer is drawn under its own frame uniforms: the before's are written, its
         // passes submitted, then the after's written (a queue write lands before the next
         // submit's commands).
-        let first = self.encode_gbuffer(scene, before, false, true);
-        self.gpu.queue.submit([first.finish()]);
-        let mut encoder = self.encode_gbuffer(scene, after, true, false);
+        if !bare {
+            let first = self.encode_gbuffer(scene, before, false, true);
+            self.gpu.queue.submit([first.finish()]);
+        }
+        let mut encoder = self.encode_gbuffer(scene, after, true, bare);
         let main = self.targets.as_ref().expect("targets were just made");
         let (sibling, after_pigment) = self.pair_targets.as_ref().expect("pair targets were made");
         self.passes.shade.record_pair(
@@ -1414,6 +1420,7 @@ impl Renderer {
             after_pigment,
             &self.frame_bind_group,
             &self.passes.shadow.light_bind_group,
+            bare,
         );
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade pair");
         self.passes.resolve.record(&mut encoder, main);

@@ -8,6 +8,8 @@ pub struct ShadePass {
     /// `fs_pair`: a before and an after of one view, the light found once. Made on first use
     /// (a software adapter compiles each pipeline on the CPU).
     pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
+    /// `fs_pair_bare`: the same when the before has no pigment target of its own.
+    bare_pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
     pair_pipeline_layout: wgpu::PipelineLayout,
     module: wgpu::ShaderModule,
     pub gbuffer_layout: wgpu::BindGroupLayout,
@@ -113,6 +115,7 @@ impl ShadePass {
         Self {
             pipeline,
             pair_pipeline: Default::default(),
+            bare_pair_pipeline: Default::default(),
             pair_pipeline_layout,
             module,
             gbuffer_layout,
@@ -142,7 +145,8 @@ impl ShadePass {
 impl ShadePass {
     /// Shades a before (`before`'s G-buffer) and an after (`after`'s pigment over the same
     /// surface; `after_pigment` is its [`ShadePass::pair_layout`] group) into each one's HDR
-    /// target at once.
+    /// target at once. `bare`: the before's pigment target was not drawn, as the before has
+    /// no darkening anywhere (`fs_pair_bare`).
     #[allow(clippy::too_many_arguments)]
     pub fn record_pair(
         &self,
@@ -153,6 +157,7 @@ impl ShadePass {
         after_pigment: &wgpu::BindGroup,
         frame: &wgpu::BindGroup,
         lights: &wgpu::BindGroup,
+        bare: bool,
     ) {
         let attachment = |view| {
             Some(wgpu::RenderPassColorAttachment {
@@ -173,10 +178,14 @@ impl ShadePass {
             occlusion_query_set: None,
             multiview_mask: None,
         });
-        pass.set_pipeline(
-            self.pair_pipeline
-                .get_or_init(|| pair_pipeline(device, &self.module, &self.pair_pipeline_layout)),
-        );
+        let (pipeline, entry) = if bare {
+            (&self.bare_pair_pipeline, "fs_pair_bare")
+        } else {
+            (&self.pair_pipeline, "fs_pair")
+        };
+        pass.set_pipeline(pipeline.get_or_init(|| {
+            pair_pipeline(device, &self.module, &self.pair_pipeline_layout, entry)
+        }));
         for (i, g) in [frame, &before.shade_bind_group, lights, after_pigment]
             .into_iter()
             .enumerate()
@@ -191,6 +200,7 @@ fn pair_pipeline(
     device: &wgpu::Device,
     module: &wgpu::ShaderModule,
     layout: &wgpu::PipelineLayout,
+    entry: &str,
 ) -> wgpu::RenderPipeline {
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some("shade pair"),
@@ -206,7 +216,7 @@ fn pair_pipeline(
         multisample: Default::default(),
         fragment: Some(wgpu::FragmentState {
             module,
-            entry_point: Some("fs_pair"),
+            entry_point: Some(entry),
             compilation_options: Default::default(),
             targets: &[Some(HDR_FORMAT.into()), Some(HDR_FORMAT.into())],
         }),

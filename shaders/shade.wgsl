@@ -65,24 +65,32 @@ fn ggx_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, roughness: f32) -> f32
     return D * G * F / (4.0 * nv * max(nl, 1e-4)) * nl;
 }
 
-@fragment
-fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
-    let px = vec2<i32>(pos.xy);
-    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
-    if depth >= 1.0 {
-        let t = pos.y / frame.viewport.y;
-        return vec4<f32>(mix(frame.background_top.rgb, frame.background_bottom.rgb, t), 1.0);
-    }
+// What lights a pixel, all but its albedo: the same for a before and an after, whose
+// G-buffers differ only in the pigment (see fs_pair).
+struct Lit {
+    // Exposed irradiance from the (shadowed, wrapped) key, the fills and the ambient:
+    // diffuse radiance = albedo / pi x this (Lambert).
+    irradiance: vec3<f32>,
+    // Exposed specular radiance (key and fills).
+    specular: vec3<f32>,
+    // The G-buffer's albedo tint.
+    tint: vec3<f32>,
+};
+
+fn background(pos: vec4<f32>) -> vec4<f32> {
+    let t = pos.y / frame.viewport.y;
+    return vec4<f32>(mix(frame.background_top.rgb, frame.background_bottom.rgb, t), 1.0);
+}
+
+// The light at skin pixel `px` of depth `depth`, with the skin's curvature from the pigment
+// target's alpha.
+fn light_pixel(pos: vec4<f32>, px: vec2<i32>, depth: f32, curvature: f32) -> Lit {
     let p = world_from_depth(pos.xy, depth);
     let n = normalize(textureLoad(normal_far_tex, px, 0).xyz);
     let v = normalize(frame.camera_pos.xyz - p);
     let l = frame.light_dir.xyz;
     let tint_rough = textureLoad(tint_tex, px, 0);
-    let tint = tint_rough.rgb;
     let roughness = clamp(frame.skin.a + tint_rough.a, 0.08, 1.0);
-    let pigment_curv = textureLoad(pigment_tex, px, 0);
-    let darkening = clamp(pigment_curv.rgb, vec3<f32>(0.0), vec3<f32>(1.0));
-    let albedo = frame.skin.rgb * tint * (1.0 - darkening);
 
     // light_dir.w: the key light's softness (sine of its angular radius).
     let softness = frame.light_dir.w;
@@ -90,15 +98,86 @@ fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     // The scattering's change to Lambert (red bleeding past the terminator of tight curves) on
     // top of the wrapped falloff: flat skin is exactly the wrapped diffuse.
     let ndl = dot(n, l);
-    let scattering = preintegrated(ndl, pigment_curv.a) - vec3<f32>(max(ndl, 0.0));
+    let scattering = preintegrated(ndl, curvature) - vec3<f32>(max(ndl, 0.0));
     let wrapped = max(vec3<f32>(soft_diffuse(ndl, softness)) + scattering, vec3<f32>(0.0)) * visibility;
     let hemi = 0.5 + 0.5 * n.y;
     let ambient = mix(frame.ground_color.rgb, frame.sky_color.rgb, hemi);
     let fills = fill_lights(n, v, roughness);
-    // Lambert: radiance = albedo / pi x irradiance.
-    let diffuse = albedo / PI * (frame.light_color.rgb * wrapped + fills.irradiance + ambient);
+    var lit: Lit;
+    lit.irradiance = frame.light_color.rgb * wrapped + fills.irradiance + ambient;
     // A directional light's radiance is BRDF x illuminance x cos; ggx_specular includes the cos.
     let key_specular = skin_specular(n, v, l, soft_roughness(roughness, softness)) * visibility;
-    let specular = frame.light_color.rgb * key_specular + fills.specular;
-    return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + specular)), 1.0);
+    lit.specular = frame.light_color.rgb * key_specular + fills.specular;
+    lit.tint = tint_rough.rgb;
+    return lit;
+}
+
+// The pixel's colour under `lit` with the pigment and hair `pigment` (rgb: darkening).
+fn shade_pigment(lit: Lit, pigment: vec4<f32>) -> vec4<f32> {
+    let darkening = clamp(pigment.rgb, vec3<f32>(0.0), vec3<f32>(1.0));
+    let albedo = frame.skin.rgb * lit.tint * (1.0 - darkening);
+    // Lambert: radiance = albedo / pi x irradiance.
+    let diffuse = albedo / PI * lit.irradiance;
+    return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + lit.specular)), 1.0);
+}
+
+@fragment
+fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    let px = vec2<i32>(pos.xy);
+    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
+    if depth >= 1.0 {
+        return background(pos);
+    }
+    let pigment = textureLoad(pigment_tex, px, 0);
+    return shade_pigment(light_pixel(pos, px, depth, pigment.a), pigment);
+}
+
+// The "after" pigment target of a before/after pair (src/render/shade_pass.rs).
+@group(3) @binding(0) var pigment_after_tex: texture_2d<f32>;
+
+struct Pair {
+    @location(0) before: vec4<f32>,
+    @location(1) after: vec4<f32>,
+};
+
+// A before and an after of one view at once: the G-buffer (group 1) holds the before's
+// pigment, group 3 the after's; everything else of the two is the same, so the light (the
+// key's soft shadow above all) is found once and each output is what fs_main gives.
+@fragment
+fn fs_pair(@builtin(position) pos: vec4<f32>) -> Pair {
+    let px = vec2<i32>(pos.xy);
+    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
+    var out: Pair;
+    if depth >= 1.0 {
+        out.before = background(pos);
+        out.after = out.before;
+        return out;
+    }
+    let before = textureLoad(pigment_tex, px, 0);
+    let lit = light_pixel(pos, px, depth, before.a);
+    out.before = shade_pigment(lit, before);
+    out.after = shade_pigment(lit, textureLoad(pigment_after_tex, px, 0));
+    return out;
+}
+
+// fs_pair for a before with nothing in its pigment target: a bald, unscarred scalp (no hair
+// under or above the skin) shows no pigment before treatment, and its before's surface pass
+// would write the after's G-buffer with a pigment of exactly 0. So only the after is drawn
+// (group 3's pigment over the shared depth, normals and tint) and the before is shaded from
+// it with no darkening.
+@fragment
+fn fs_pair_bare(@builtin(position) pos: vec4<f32>) -> Pair {
+    let px = vec2<i32>(pos.xy);
+    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
+    var out: Pair;
+    if depth >= 1.0 {
+        out.before = background(pos);
+        out.after = out.before;
+        return out;
+    }
+    let after = textureLoad(pigment_after_tex, px, 0);
+    let lit = light_pixel(pos, px, depth, after.a);
+    out.before = shade_pigment(lit, vec4<f32>(0.0, 0.0, 0.0, after.a));
+    out.after = shade_pigment(lit, after);
+    return out;
 }

@@ -587,7 +587,7 @@ fn print_plan(scene: &Scene, head: &Head, json: bool) -> Result<()> {
             "sessions": sessions,
             "impressions_per_hour": figures.impressions_per_hour,
             "needle_hours": round2(figures.needle_hours),
-            "condition": scene.spec.client.condition.pattern,
+            "condition": scene.spec.client.condition.pattern.as_str(),
             "seed": plan.seed,
             "layout_ms": round2(layout_ms),
             "scan_skin": tone.map(|t| serde_json::json!({
@@ -688,7 +688,14 @@ fn render_scene(
         }
         scene.spec.render.session = Some(s);
     }
-    let mut study = Study::new(scene)?;
+    // The adapter starts (and a software one compiles the passes' shaders) on a second
+    // thread while the scene is loaded and laid out.
+    let (study, renderer) = std::thread::scope(|s| {
+        let renderer = s.spawn(|| gpu(gpu_args).map(Renderer::new));
+        let study = Study::new(scene);
+        (study, renderer.join().expect("GPU start-up thread"))
+    });
+    let mut study = study?;
     let state = study.scene_state();
     eprintln!(
         "plan: {} dots over {:.1} cm2 ({:.0} ms){}",
@@ -699,8 +706,10 @@ fn render_scene(
             ", after session {s} of {sessions}"
         ))
     );
-    let mut renderer = Renderer::new(gpu(gpu_args)?);
+    let mut renderer = renderer?;
     eprintln!("adapter: {}", renderer.gpu.summary);
+    // With -vv, each pass of each frame is timed (a wait after each pass: a little slower).
+    renderer.set_pass_timing(log::log_enabled!(log::Level::Debug));
     let mut split = Split::default();
     // The scene's state for its outputs, then its ageing timeline (`VIEW-after-yearNN.png`),
     // each prepared once for every view.
@@ -790,18 +799,31 @@ fn render_view(
     split.frame_ms += since_ms(t);
     let meta = stipple::output::png::PngMeta::for_scene(&study.scene);
     let t = Instant::now();
-    for (output, path) in outputs {
-        stipple::output::composite::write_output(
-            &path,
-            output,
-            view,
-            before.as_ref(),
-            after.as_ref(),
-            spec.disclaimer,
-            &meta,
-        )?;
-        eprintln!("wrote {}", path.display());
-    }
+    // Each output is encoded on its own thread (compression is the costly part).
+    std::thread::scope(|s| {
+        let writes: Vec<_> = outputs
+            .iter()
+            .map(|(output, path)| {
+                let (before, after, meta) = (before.as_ref(), after.as_ref(), &meta);
+                s.spawn(move || {
+                    stipple::output::composite::write_output(
+                        path,
+                        *output,
+                        view,
+                        before,
+                        after,
+                        spec.disclaimer,
+                        meta,
+                    )
+                })
+            })
+            .collect();
+        for (write, (_, path)) in writes.into_iter().zip(&outputs) {
+            write.join().expect("PNG writer thread")?;
+            eprintln!("wrote {}", path.display());
+        }
+        anyhow::Ok(())
+    })?;
     split.encode_ms += since_ms(t);
     Ok(())
 }

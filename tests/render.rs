@@ -125,6 +125,55 @@ fn frames_are_deterministic() {
     assert!(a == b, "same scene, same adapter: same pixels");
 }
 
+/// A before/after pair drawn together (one shadow map, one shade pass lighting both, and on
+/// a bald scalp one surface pass) gives the very pixels of the two frames drawn one at a time:
+/// far (pigment map) and close up (single dots), supersampled, at 8 and 16 bits, on a bald
+/// scalp and on one with hair (whose before has a surface of its own).
+#[test]
+fn a_before_after_pair_is_the_two_frames() {
+    use stipple::render::BitDepth;
+    use stipple::study::Study;
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let hair = format!(
+        "{}\n[client.condition]\npattern = \"norwood-4\"\n",
+        stipple::scene::DEFAULT_SCENE_TOML
+    );
+    for (what, text) in [
+        ("bald", stipple::scene::DEFAULT_SCENE_TOML.to_string()),
+        ("norwood-4", hair),
+    ] {
+        let scene = Scene::parse(&text, std::path::Path::new("pair.toml")).unwrap();
+        let mut study = Study::new(scene).unwrap();
+        let state = study.healed();
+        for (view, size, depth) in [
+            (ViewName::FrontLeft, 96, BitDepth::Eight),
+            (ViewName::HairlineCloseup, 160, BitDepth::Sixteen),
+        ] {
+            let after = FrameSettings {
+                supersample: 2,
+                ..study.frame_settings(view, state, size, size)
+            };
+            let before = FrameSettings {
+                show_dots: false,
+                ..after
+            };
+            let gpu = study.prepare(&r, state).unwrap();
+            let (b, a) = r.render_before_after(gpu, &before, &after, depth).unwrap();
+            let alone_b = r.render_image(gpu, &before, depth).unwrap();
+            let alone_a = r.render_image(gpu, &after, depth).unwrap();
+            assert!(a != b, "{what} {view:?}: the after shows pigment");
+            assert!(
+                b == alone_b,
+                "{what} {view:?}: the pair's before is the frame drawn alone"
+            );
+            assert!(
+                a == alone_a,
+                "{what} {view:?}: the pair's after is the frame drawn alone"
+            );
+        }
+    }
+}
+
 #[test]
 fn huge_frame_is_a_clear_error() {
     let (head, _) = common::default_head_and_layout();

@@ -380,6 +380,9 @@ pub struct Renderer {
     frame_bind_group: wgpu::BindGroup,
     sampler: wgpu::Sampler,
     targets: Option<FrameTargets>,
+    /// The after's targets of a before/after pair (sharing `targets`' surface) and the shade
+    /// pass's group over its pigment ([`Renderer::render_before_after`]).
+    pair_targets: Option<(FrameTargets, wgpu::BindGroup)>,
     /// Tile size cap for stills (see [`Renderer::set_max_tile_size`]).
     max_tile_px: Option<u32>,
     pass_timer: PassTimer,
@@ -495,6 +498,7 @@ impl Renderer {
             frame_bind_group,
             sampler,
             targets: None,
+            pair_targets: None,
             max_tile_px: None,
             pass_timer: PassTimer::default(),
             keep_shadow_map: false,
@@ -1123,6 +1127,9 @@ impl Renderer {
         };
         // A device error makes the frame worthless even if the readback went through.
         self.check_device()?;
+        if self.pass_timer.enabled {
+            log::debug!("pass times (ms): {:?}", self.pass_timer.times());
+        }
         image
     }
 
@@ -1167,14 +1174,47 @@ impl Renderer {
     /// ([`Renderer::render_tile`]) or a copy to the screen ([`present`]).
     fn encode_frame(&mut self, scene: &GpuScene, settings: &FrameSettings) -> wgpu::CommandEncoder {
         self.pass_timer.begin();
+        self.ensure_targets(settings);
+        let mut encoder = self.encode_gbuffer(scene, settings, false, true);
+        let targets = self.targets.as_ref().expect("targets were just made");
+        self.passes.shade.record(
+            &mut encoder,
+            targets,
+            &self.frame_bind_group,
+            &self.passes.shadow.light_bind_group,
+        );
+        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade");
+        self.passes.resolve.record(&mut encoder, targets);
+        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
+        encoder
+    }
+
+    /// Makes (or remakes) the frame targets for `settings`' size.
+    fn ensure_targets(&mut self, settings: &FrameSettings) {
         let (w, h, ss) = (settings.width, settings.height, settings.supersample);
         if !self
             .targets
             .as_ref()
             .is_some_and(|t| t.width == w && t.height == h && t.supersample == ss)
         {
+            // Drop the old ones (and the pair's, which share them) before making new ones.
+            self.targets = None;
+            self.pair_targets = None;
             self.targets = Some(FrameTargets::new(&self.gpu.device, &self.passes, w, h, ss));
         }
+    }
+
+    /// Writes the frame uniforms for `settings` and records its G-buffer passes (the shadow
+    /// map when `shadow` and it is needed, surface, dots, stubble) into the frame targets, or
+    /// with `after_of_pair` into the pair's targets (see [`Renderer::render_before_after`]).
+    fn encode_gbuffer(
+        &mut self,
+        scene: &GpuScene,
+        settings: &FrameSettings,
+        after_of_pair: bool,
+        shadow: bool,
+    ) -> wgpu::CommandEncoder {
+        let (w, h, ss) = (settings.width, settings.height, settings.supersample);
         let near = Self::near_pass_needed(scene, settings);
         let stubble = Self::stubble_pass_needed(scene, settings);
         log::debug!("near dot pass: {near} ({} dots)", scene.dot_count);
@@ -1238,7 +1278,15 @@ impl Renderer {
         let gpu = &self.gpu;
         gpu.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniforms));
-        let targets = self.targets.as_ref().expect("targets were just made");
+        let targets = if after_of_pair {
+            &self
+                .pair_targets
+                .as_ref()
+                .expect("pair targets were made")
+                .0
+        } else {
+            self.targets.as_ref().expect("targets were made")
+        };
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -1249,10 +1297,11 @@ impl Renderer {
         } else {
             &scene.no_pigment
         };
-        if self
-            .passes
-            .shadow
-            .update(&gpu.queue, light, exposure, scene.bounds_mm)
+        if shadow
+            && self
+                .passes
+                .shadow
+                .update(&gpu.queue, light, exposure, scene.bounds_mm)
         {
             let drawn_for = Some((scene.id, *light, exposure));
             if !(self.keep_shadow_map && self.shadow_drawn_for == drawn_for) {
@@ -1301,16 +1350,95 @@ impl Renderer {
             );
             readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "stubble");
         }
-        self.passes.shade.record(
+        encoder
+    }
+
+    /// Renders the "before" and the "after" of one view at `depth` bits. When the two differ
+    /// only in the pigment (`after` is `before` with `show_dots`, the same skin) and the frame
+    /// is one tile, they share all but the pigment: the shadow map is drawn once, the surface
+    /// is drawn for each into targets that share depth, normals and tint (for the before only
+    /// where it has hair or scars to darken it: else its pigment target would hold exactly
+    /// 0), and one shade pass lights both (the key's soft shadow, the costliest part of a
+    /// frame on a software rasteriser, found once per pixel). Each image is the one [`Renderer::render_image`]
+    /// gives; otherwise this is two calls of it.
+    pub fn render_before_after(
+        &mut self,
+        scene: &GpuScene,
+        before: &FrameSettings,
+        after: &FrameSettings,
+        depth: BitDepth,
+    ) -> Result<(FrameImage, FrameImage), RenderError> {
+        let pairs = !before.show_dots
+            && after.show_dots
+            && FrameSettings {
+                show_dots: true,
+                ..*before
+            } == *after
+            && std::env::var_os("STIPPLE_NO_PAIR").is_none();
+        self.check_size(after)?;
+        if !pairs || self.tile_grid(after).count() > 1 {
+            let b = self.render_image(scene, before, depth)?;
+            return Ok((b, self.render_image(scene, after, depth)?));
+        }
+        self.check_device()?;
+        self.pass_timer.begin();
+        self.ensure_targets(after);
+        if self.pair_targets.is_none() {
+            let main = self.targets.as_ref().expect("targets were just made");
+            let sibling = main.sibling(&self.gpu.device, &self.passes);
+            let group = self
+                .gpu
+                .device
+                .create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("shade pair: after's pigment"),
+                    layout: &self.passes.shade.pair_layout,
+                    entries: &[wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(&sibling.pigment_view),
+                    }],
+                });
+            self.pair_targets = Some((sibling, group));
+        }
+        // A bald, unscarred scalp has nothing in the before's pigment target (no pigment, no
+        // hair): its G-buffer is the after's but for that, and is not drawn.
+        let bare = !scene.has_condition && scene.hair_count == 0;
+        // Each G-buffer is drawn under its own frame uniforms: the before's are written, its
+        // passes submitted, then the after's written (a queue write lands before the next
+        // submit's commands).
+        if !bare {
+            let first = self.encode_gbuffer(scene, before, false, true);
+            self.gpu.queue.submit([first.finish()]);
+        }
+        let mut encoder = self.encode_gbuffer(scene, after, true, bare);
+        let main = self.targets.as_ref().expect("targets were just made");
+        let (sibling, after_pigment) = self.pair_targets.as_ref().expect("pair targets were made");
+        self.passes.shade.record_pair(
+            &self.gpu.device,
             &mut encoder,
-            targets,
+            main,
+            sibling,
+            after_pigment,
             &self.frame_bind_group,
             &self.passes.shadow.light_bind_group,
+            bare,
         );
-        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade");
-        self.passes.resolve.record(&mut encoder, targets);
+        readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "shade pair");
+        self.passes.resolve.record(&mut encoder, main);
+        self.passes.resolve.record(&mut encoder, sibling);
         readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "resolve");
-        encoder
+        let b = readback::finish(&self.gpu, main, encoder, depth, &mut self.pass_timer);
+        let rest = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
+        let a = readback::finish(&self.gpu, sibling, rest, depth, &mut self.pass_timer);
+        self.check_device()?;
+        if self.pass_timer.enabled {
+            log::debug!("pass times (ms): {:?}", self.pass_timer.times());
+        }
+        Ok((b?, a?))
     }
 }
 

@@ -5,7 +5,16 @@ use super::targets::{FrameTargets, HDR_FORMAT};
 
 pub struct ShadePass {
     pipeline: wgpu::RenderPipeline,
+    /// `fs_pair`: a before and an after of one view, the light found once. Made on first use
+    /// (a software adapter compiles each pipeline on the CPU).
+    pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
+    /// `fs_pair_bare`: the same when the before has no pigment target of its own.
+    bare_pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
+    pair_pipeline_layout: wgpu::PipelineLayout,
+    module: wgpu::ShaderModule,
     pub gbuffer_layout: wgpu::BindGroupLayout,
+    /// Group 3 of the pair: the after's pigment target.
+    pub pair_layout: wgpu::BindGroupLayout,
     /// The pre-integrated skin table ([`crate::skin::preintegrated_table`]) and its sampler.
     pub lut_view: wgpu::TextureView,
     pub lut_sampler: wgpu::Sampler,
@@ -89,9 +98,28 @@ impl ShadePass {
             ],
             HDR_FORMAT,
         );
+        let pair_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("shade pair: after's pigment"),
+            entries: &[super::texture_entry(0, unfiltered)],
+        });
+        let pair_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("shade pair"),
+            bind_group_layouts: &[
+                Some(frame_layout),
+                Some(&gbuffer_layout),
+                Some(light_layout),
+                Some(&pair_layout),
+            ],
+            immediate_size: 0,
+        });
         Self {
             pipeline,
+            pair_pipeline: Default::default(),
+            bare_pair_pipeline: Default::default(),
+            pair_pipeline_layout,
+            module,
             gbuffer_layout,
+            pair_layout,
             lut_view,
             lut_sampler,
         }
@@ -112,4 +140,87 @@ impl ShadePass {
             &[frame, &targets.shade_bind_group, lights],
         );
     }
+}
+
+impl ShadePass {
+    /// Shades a before (`before`'s G-buffer) and an after (`after`'s pigment over the same
+    /// surface; `after_pigment` is its [`ShadePass::pair_layout`] group) into each one's HDR
+    /// target at once. `bare`: the before's pigment target was not drawn, as the before has
+    /// no darkening anywhere (`fs_pair_bare`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_pair(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        before: &FrameTargets,
+        after: &FrameTargets,
+        after_pigment: &wgpu::BindGroup,
+        frame: &wgpu::BindGroup,
+        lights: &wgpu::BindGroup,
+        bare: bool,
+    ) {
+        let attachment = |view| {
+            Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })
+        };
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("shade pair"),
+            color_attachments: &[attachment(&before.hdr_view), attachment(&after.hdr_view)],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        let (pipeline, entry) = if bare {
+            (&self.bare_pair_pipeline, "fs_pair_bare")
+        } else {
+            (&self.pair_pipeline, "fs_pair")
+        };
+        pass.set_pipeline(pipeline.get_or_init(|| {
+            pair_pipeline(device, &self.module, &self.pair_pipeline_layout, entry)
+        }));
+        for (i, g) in [frame, &before.shade_bind_group, lights, after_pigment]
+            .into_iter()
+            .enumerate()
+        {
+            pass.set_bind_group(i as u32, g, &[]);
+        }
+        pass.draw(0..3, 0..1);
+    }
+}
+
+fn pair_pipeline(
+    device: &wgpu::Device,
+    module: &wgpu::ShaderModule,
+    layout: &wgpu::PipelineLayout,
+    entry: &str,
+) -> wgpu::RenderPipeline {
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("shade pair"),
+        layout: Some(layout),
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some("vs_fullscreen"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: Default::default(),
+        depth_stencil: None,
+        multisample: Default::default(),
+        fragment: Some(wgpu::FragmentState {
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            targets: &[Some(HDR_FORMAT.into()), Some(HDR_FORMAT.into())],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
 }

@@ -89,6 +89,14 @@ fn tex(binding: u32, view: &wgpu::TextureView) -> wgpu::BindGroupEntry<'_> {
     }
 }
 
+/// The targets a before/after pair shares: the surface is the same, only the pigment differs.
+struct SharedViews {
+    depth_view: wgpu::TextureView,
+    surface_depth_view: wgpu::TextureView,
+    normal_view: wgpu::TextureView,
+    tint_view: wgpu::TextureView,
+}
+
 impl FrameTargets {
     pub fn gbuffer_views(&self) -> [&wgpu::TextureView; 4] {
         [
@@ -108,16 +116,57 @@ impl FrameTargets {
     ) -> Self {
         let (sw, sh) = (width * supersample, height * supersample);
         let view = |t: &wgpu::Texture| t.create_view(&Default::default());
-        let depth_view = view(&target(device, "depth", sw, sh, DEPTH_FORMAT));
-        let surface_depth_view = view(&target(
+        let shared = SharedViews {
+            depth_view: view(&target(device, "depth", sw, sh, DEPTH_FORMAT)),
+            surface_depth_view: view(&target(
+                device,
+                "surface depth",
+                sw,
+                sh,
+                SURFACE_DEPTH_FORMAT,
+            )),
+            normal_view: view(&target(device, "normal", sw, sh, NORMAL_FORMAT)),
+            tint_view: view(&target(device, "tint", sw, sh, TINT_FORMAT)),
+        };
+        Self::with_shared(device, passes, width, height, supersample, shared)
+    }
+
+    /// Targets of the same size sharing this set's depth, normal and tint (a second frame of
+    /// the same view whose surface differs only in its pigment: the "after" of a
+    /// before/after pair) with a pigment target, HDR, output and readback of their own.
+    pub fn sibling(&self, device: &wgpu::Device, passes: &super::Passes) -> Self {
+        let shared = SharedViews {
+            depth_view: self.depth_view.clone(),
+            surface_depth_view: self.surface_depth_view.clone(),
+            normal_view: self.normal_view.clone(),
+            tint_view: self.tint_view.clone(),
+        };
+        Self::with_shared(
             device,
-            "surface depth",
-            sw,
-            sh,
-            SURFACE_DEPTH_FORMAT,
-        ));
-        let normal_view = view(&target(device, "normal", sw, sh, NORMAL_FORMAT));
-        let tint_view = view(&target(device, "tint", sw, sh, TINT_FORMAT));
+            passes,
+            self.width,
+            self.height,
+            self.supersample,
+            shared,
+        )
+    }
+
+    fn with_shared(
+        device: &wgpu::Device,
+        passes: &super::Passes,
+        width: u32,
+        height: u32,
+        supersample: u32,
+        shared: SharedViews,
+    ) -> Self {
+        let (sw, sh) = (width * supersample, height * supersample);
+        let view = |t: &wgpu::Texture| t.create_view(&Default::default());
+        let SharedViews {
+            depth_view,
+            surface_depth_view,
+            normal_view,
+            tint_view,
+        } = shared;
         let pigment_view = view(&target(device, "pigment", sw, sh, PIGMENT_FORMAT));
         let hdr = texture_2d(
             device,

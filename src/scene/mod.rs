@@ -10,12 +10,14 @@ use crate::plan::Plan;
 pub mod edit;
 mod plan_spec;
 pub mod view;
+pub mod word;
 use crate::skin::SkinLook;
 use glam::Vec3;
 pub use plan_spec::{ConditionSpec, HairlineSpec, PlanSpec, PointsSpec, SessionSpec, ZoneSpec};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 pub use view::ViewName;
+pub use word::{HairColour, SkinColour, Word};
 
 /// The built-in scene: `stipple demo` renders it and `stipple init` writes it out.
 pub const DEFAULT_SCENE_TOML: &str = include_str!("../../assets/scenes/default.toml");
@@ -124,9 +126,9 @@ pub struct ClientSpec {
     /// [`DEFAULT_SKIN`] for a head without any. Given with a coloured scan: the scan is tinted so
     /// its measured forehead tone becomes this colour.
     #[serde(default)]
-    pub skin: Option<String>,
+    pub skin: Option<Word<SkinColour>>,
     #[serde(default = "default_hair")]
-    pub hair: String,
+    pub hair: Word<HairColour>,
     /// 0 = glossy, freshly shaved; 1 = matte product.
     #[serde(default = "default_matte")]
     pub matte: f32,
@@ -140,8 +142,8 @@ pub struct ClientSpec {
     pub stubble: StubbleSpec,
 }
 
-fn default_hair() -> String {
-    "#2b2522".into()
+fn default_hair() -> Word<HairColour> {
+    Word::builtin("#2b2522")
 }
 fn default_matte() -> f32 {
     0.3
@@ -396,9 +398,17 @@ impl Scene {
     }
 
     pub fn parse(text: &str, file: &Path) -> Result<Scene, SceneError> {
-        let spec: SceneFile = toml::from_str(text).map_err(|e| SceneError::Parse {
-            file: file.to_path_buf(),
-            message: crate::input::truncate_lines(e.to_string().trim_end()),
+        let spec: SceneFile = toml::from_str(text).map_err(|e| {
+            // serde knows where a bad value was, not its key: name it from the place.
+            let key = e.span().and_then(|s| word::key_at(text, s.start));
+            let message = crate::input::truncate_lines(e.to_string().trim_end());
+            SceneError::Parse {
+                file: file.to_path_buf(),
+                message: match key {
+                    Some(key) => format!("`{key}`: {message}"),
+                    None => message,
+                },
+            }
         })?;
         let lighting = spec
             .render
@@ -450,22 +460,7 @@ impl Scene {
         let s = &self.spec;
         let range =
             |key: &str, v: f32, lo: f32, hi: f32, what: &str| self.range(key, v, lo, hi, what);
-        if let Some(skin) = &s.client.skin
-            && parse_skin(skin).is_none()
-        {
-            return Err(self.invalid(
-                "client.skin",
-                format!(
-                    "an sRGB colour like \"#d7a486\" or a preset \"fitzpatrick-I\" to \"fitzpatrick-VI\", got {skin:?}"
-                ),
-            ));
-        }
-        if parse_srgb_hex(&s.client.hair).is_none() {
-            return Err(self.invalid(
-                "client.hair",
-                format!("an sRGB colour like \"#2b2522\", got {:?}", s.client.hair),
-            ));
-        }
+        // Skin and hair colours were parsed with the file (`word`).
         range("client.matte", s.client.matte, 0.0, 1.0, "a number")?;
         Ok(())
     }
@@ -857,11 +852,16 @@ impl Scene {
     }
 
     pub fn skin(&self) -> SkinLook {
-        let skin = self.spec.client.skin.as_deref();
+        let skin = &self.spec.client.skin;
+        let albedo = skin
+            .as_ref()
+            .unwrap_or(&Word::<SkinColour>::builtin(DEFAULT_SKIN))
+            .get()
+            .0;
         SkinLook {
             albedo_from_scan: skin.is_none(),
             ..SkinLook::new(
-                parse_skin(skin.unwrap_or(DEFAULT_SKIN)).expect("validated"),
+                albedo,
                 ROUGHNESS_GLOSSY + ROUGHNESS_MATTE_EXTRA * self.spec.client.matte,
             )
         }
@@ -884,7 +884,7 @@ impl Scene {
 
     /// The hair colour, linear sRGB.
     pub fn hair_linear(&self) -> Vec3 {
-        parse_srgb_hex(&self.spec.client.hair).expect("validated")
+        self.spec.client.hair.get().0
     }
 
     pub fn stubble(&self) -> crate::skin::Stubble {

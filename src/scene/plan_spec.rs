@@ -1,6 +1,7 @@
 //! The `[plan]` and `[client.condition]` tables of a scene file: what the practitioner plans
 //! and the client's hair loss and scars, as written in TOML, and their checks.
 
+use super::word::Word;
 use crate::plan::condition::{AlopeciaPatch, HairLoss, HairLossPattern, Scar};
 use crate::plan::{
     Coverage, Hairline, HairlinePreset, HairlineShape, Needle, PinnedPoint, PinnedPoints, Plan,
@@ -33,9 +34,9 @@ pub struct PlanSpec {
     pub depth_mm: f32,
     pub shade: f32,
     /// Needle code, e.g. "0603" (three 0.20 mm points).
-    pub needle: String,
+    pub needle: Word<Needle>,
     /// "hair-loss" or "full-scalp".
-    pub coverage: String,
+    pub coverage: Word<Coverage>,
     pub impressions_per_hour: f32,
     pub hairline: HairlineSpec,
     pub zones: Vec<ZoneSpec>,
@@ -51,8 +52,8 @@ impl Default for PlanSpec {
             dot_diameter_mm: p.dot_diameter_mm,
             depth_mm: p.depth_mm,
             shade: p.shade,
-            needle: p.needle.code(),
-            coverage: "hair-loss".into(),
+            needle: Word::builtin(&p.needle.code()),
+            coverage: Word::builtin("hair-loss"),
             impressions_per_hour: p.impressions_per_hour,
             hairline: HairlineSpec::default(),
             zones: Vec::new(),
@@ -117,16 +118,16 @@ impl PointsSpec {
 }
 
 /// `[[plan.zones]]`: one zone's own settings and, for some zones, where it lies.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneSpec {
-    pub name: String,
+    pub name: Word<ZoneName>,
     pub density_per_cm2: Option<f32>,
     #[serde(default, deserialize_with = "super::exact::option")]
     pub dot_diameter_mm: Option<[f32; 2]>,
     pub depth_mm: Option<f32>,
     pub shade: Option<f32>,
-    pub needle: Option<String>,
+    pub needle: Option<Word<Needle>>,
     /// Hairline: depth of the band behind the hairline; front: depth behind that band (mm).
     pub extent_mm: Option<f32>,
     /// Crown: radius of the disc (mm).
@@ -154,7 +155,7 @@ fn one() -> f32 {
 pub struct ConditionSpec {
     /// "none", "norwood-1".."norwood-7" (+ "norwood-2a".."norwood-5a", "norwood-3v"),
     /// "ludwig-1".."ludwig-3", "totalis".
-    pub pattern: String,
+    pub pattern: Word<HairLossPattern>,
     /// Where the client's own hair began, above the glabella (cm).
     pub native_hairline_cm: f32,
     pub patches: Vec<PatchSpec>,
@@ -165,7 +166,7 @@ impl Default for ConditionSpec {
     fn default() -> Self {
         let l = HairLoss::default();
         Self {
-            pattern: "totalis".into(),
+            pattern: Word::builtin("totalis"),
             native_hairline_cm: l.native_hairline_height_mm / 10.0,
             patches: Vec::new(),
             scars: Vec::new(),
@@ -204,13 +205,7 @@ impl PlanSpec {
             Some(self.depth_mm),
             Some(self.shade),
         )?;
-        needle("plan.needle", &self.needle)?;
-        if Coverage::parse(&self.coverage).is_none() {
-            return err(
-                "plan.coverage",
-                format!("\"hair-loss\" or \"full-scalp\", got {:?}", self.coverage),
-            );
-        }
+        // The needle, coverage and zone names were parsed with the file (`super::word`).
         range(
             "plan.impressions_per_hour",
             self.impressions_per_hour,
@@ -221,13 +216,8 @@ impl PlanSpec {
         self.validate_hairline()?;
         for (i, z) in self.zones.iter().enumerate() {
             let key = format!("plan.zones[{i}]");
-            let Some(name) = ZoneName::parse(&z.name) else {
-                return err(
-                    format!("{key}.name"),
-                    format!("one of {}, got {:?}", ZoneName::NAMES, z.name),
-                );
-            };
-            if let Some(j) = self.zones[..i].iter().position(|o| o.name == z.name) {
+            let name = z.name.get();
+            if let Some(j) = self.zones[..i].iter().position(|o| o.name.get() == name) {
                 return err(
                     format!("{key}.name"),
                     format!(
@@ -243,9 +233,6 @@ impl PlanSpec {
                 z.depth_mm,
                 z.shade,
             )?;
-            if let Some(n) = &z.needle {
-                needle(&format!("{key}.needle"), n)?;
-            }
             let geometry: [(&str, Option<f32>, &[ZoneName]); 3] = [
                 (
                     "extent_mm",
@@ -440,7 +427,7 @@ impl PlanSpec {
             .zones
             .iter()
             .map(|z| {
-                let name = ZoneName::parse(&z.name).expect("validated");
+                let name = z.name.get();
                 match name {
                     ZoneName::Hairline => {
                         geometry.hairline_band_mm = z.extent_mm.unwrap_or(geometry.hairline_band_mm)
@@ -461,7 +448,7 @@ impl PlanSpec {
                         dot_diameter_mm: z.dot_diameter_mm,
                         depth_mm: z.depth_mm,
                         shade: z.shade,
-                        needle: z.needle.as_deref().and_then(Needle::parse),
+                        needle: z.needle.as_ref().map(Word::get),
                     },
                 )
             })
@@ -485,21 +472,14 @@ impl PlanSpec {
             dot_diameter_mm: self.dot_diameter_mm,
             depth_mm: self.depth_mm,
             shade: self.shade,
-            needle: Needle::parse(&self.needle).expect("validated"),
+            needle: self.needle.get(),
             hairline: self.hairline(),
             zones,
             zone_geometry: geometry,
             sessions,
-            coverage: Coverage::parse(&self.coverage).expect("validated"),
+            coverage: self.coverage.get(),
             impressions_per_hour: self.impressions_per_hour,
         }
-    }
-}
-
-fn needle(key: &str, code: &str) -> Result<(), KeyError> {
-    match Needle::parse(code) {
-        Some(_) => Ok(()),
-        None => err(key, format!("{}, got {code:?}", Needle::EXPECTED)),
     }
 }
 
@@ -559,12 +539,6 @@ fn dots_keys(
 
 impl ConditionSpec {
     pub fn validate(&self) -> Result<(), KeyError> {
-        if HairLossPattern::parse(&self.pattern).is_none() {
-            return err(
-                "client.condition.pattern",
-                format!("one of {}, got {:?}", HairLossPattern::NAMES, self.pattern),
-            );
-        }
         range(
             "client.condition.native_hairline_cm",
             self.native_hairline_cm,
@@ -669,7 +643,7 @@ impl ConditionSpec {
 
     pub fn hair_loss(&self) -> HairLoss {
         HairLoss {
-            pattern: HairLossPattern::parse(&self.pattern).expect("validated"),
+            pattern: self.pattern.get(),
             native_hairline_height_mm: self.native_hairline_cm * 10.0,
             patches: self
                 .patches

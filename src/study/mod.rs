@@ -341,19 +341,23 @@ impl Study {
     ) -> Result<(Option<FrameImage>, Option<FrameImage>), RenderError> {
         let depth = self.bit_depth();
         let gpu = self.prepare(renderer, state)?;
+        // Before the treatment the skin is calm, whatever the state.
+        let before_settings = FrameSettings {
+            show_dots: false,
+            skin: SkinLook {
+                redness: 0.0,
+                ..settings.skin
+            },
+            ..*settings
+        };
+        if need_before && need_after {
+            // Drawn together: they share the surface and its light where they can.
+            let (before, after) =
+                renderer.render_before_after(gpu, &before_settings, settings, depth)?;
+            return Ok((Some(before), Some(after)));
+        }
         let before = need_before
-            .then(|| {
-                // Before the treatment the skin is calm, whatever the state.
-                let s = FrameSettings {
-                    show_dots: false,
-                    skin: SkinLook {
-                        redness: 0.0,
-                        ..settings.skin
-                    },
-                    ..*settings
-                };
-                renderer.render_image(gpu, &s, depth)
-            })
+            .then(|| renderer.render_image(gpu, &before_settings, depth))
             .transpose()?;
         let after = need_after
             .then(|| renderer.render_image(gpu, settings, depth))

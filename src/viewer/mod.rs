@@ -17,7 +17,7 @@ pub mod script;
 pub mod states;
 
 use crate::lighting::{Lighting, presets};
-use crate::render::camera::ViewName;
+use crate::render::camera::{Camera, ViewName};
 use crate::render::present::{Composite, FrameTexture, Presenter, WindowSurface};
 use crate::render::{AdapterRequest, FrameSettings, GpuContext, Renderer};
 use crate::scene::Scene;
@@ -212,13 +212,11 @@ fn lightings_for(scene: &Scene) -> Vec<(String, Lighting)> {
 
 impl App {
     fn new(opts: ViewOptions, scene: Scene, (states, hairline): (PlanStates, Option<Vec3>)) -> App {
-        let aspect = opts.size.0 as f32 / opts.size.1.max(1) as f32;
+        let (w, h) = opts.size;
         let orbit = Orbit::for_view(
             &states.study.head,
             ViewName::Front,
-            scene.spec.render.focal_length_mm,
-            aspect,
-            hairline,
+            &states.study.camera(ViewName::Front, w, h.max(1)),
         );
         let state = StateKey {
             session: states.sessions(),
@@ -361,15 +359,29 @@ impl App {
                 (w, h, ss)
             }
         };
+        let state = self.states.state(self.state);
         FrameSettings {
-            camera: self.orbit.camera(w as f32 / h.max(1) as f32),
             lighting: self.lightings[self.lighting].1,
-            skin: self.states.skin(self.state),
             width: fw,
             height: fh,
             supersample: ss,
-            show_dots: true,
-            single_dots: true,
+            // The still's settings for this view and size (`stipple render --view`), turned
+            // to where the orbit is.
+            camera: self.camera(),
+            ..self
+                .states
+                .study
+                .frame_settings(ViewName::Front, state, w, h.max(1))
+        }
+    }
+
+    /// The camera: the still's own for a named view while the orbit is at it, else the
+    /// orbit's.
+    fn camera(&self) -> Camera {
+        let (w, h) = self.window_size();
+        match self.orbit.view() {
+            Some(view) => self.states.study.camera(view, w, h.max(1)),
+            None => self.orbit.camera(w as f32 / h.max(1) as f32),
         }
     }
 
@@ -497,7 +509,7 @@ impl App {
         match (&self.design, self.design_on) {
             (Some(d), true) => {
                 let (w, h) = self.window_size();
-                let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+                let camera = self.camera();
                 d.shapes(&camera, (w, h), self.scale, self.grabbed)
             }
             _ => Vec::new(),
@@ -588,9 +600,7 @@ impl App {
                 self.orbit = Orbit::for_view(
                     &self.states.study.head,
                     view,
-                    self.scene.spec.render.focal_length_mm,
-                    w as f32 / h.max(1) as f32,
-                    self.hairline,
+                    &self.states.study.camera(view, w, h.max(1)),
                 );
                 self.notice = Some(view.as_str().to_string());
             }
@@ -609,7 +619,7 @@ impl App {
             Action::Save => self.save_design(),
             Action::Unpin => {
                 let (w, h) = self.window_size();
-                let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+                let camera = self.camera();
                 let (x, y) = self.pointer;
                 let radius = design::GRAB_RADIUS_PX * self.scale;
                 let head = self.states.study.head.clone();
@@ -705,7 +715,7 @@ impl App {
     fn press(&mut self, button: MouseButton) {
         if self.design_on && button == MouseButton::Left && !self.shift {
             let (w, h) = self.window_size();
-            let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+            let camera = self.camera();
             let (x, y) = self.pointer;
             let radius = design::GRAB_RADIUS_PX * self.scale;
             if let Some(handle) = self
@@ -788,7 +798,7 @@ impl App {
     fn print_design(&self) {
         let Some(d) = &self.design else { return };
         let (w, h) = self.window_size();
-        let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+        let camera = self.camera();
         let mid = d
             .handle_on_screen(&camera, (w, h), Handle::MidFrontal)
             .map_or("hidden".into(), |(x, y)| format!("{x:.1},{y:.1}"));
@@ -879,7 +889,7 @@ impl App {
         match self.drag {
             None => return,
             Some(Drag::Design) => {
-                let camera = self.orbit.camera(w as f32 / h.max(1) as f32);
+                let camera = self.camera();
                 let head = self.states.study.head.clone();
                 if let (Some(d), Some(handle)) = (self.design.as_mut(), self.grabbed) {
                     if d.drag_to(&head, &camera, (w, h), handle, x, y) {

@@ -20,20 +20,17 @@ pub struct Orbit {
     center_mm: Vec3,
     skull_r_mm: f32,
     vertical_fov_rad: f32,
+    /// The named view it was set to, until it is moved.
+    view: Option<ViewName>,
 }
 
 impl Orbit {
-    /// The orbit that shows a named view the way `stipple render` frames it.
-    /// `hairline_mm` is the point the hairline close-up looks at.
-    pub fn for_view(
-        head: &Head,
-        view: ViewName,
-        focal_length_mm: f32,
-        aspect: f32,
-        hairline_mm: Option<Vec3>,
-    ) -> Orbit {
-        let hairline = hairline_mm;
-        let cam = Camera::for_view(head, view, focal_length_mm, aspect, None, hairline);
+    /// The orbit that shows a named view the way `stipple render` frames it: `camera` is the
+    /// still's camera for that view ([`crate::study::Study::camera`]). Until the orbit is
+    /// turned, zoomed or panned it stands for that view ([`Orbit::view`]), so the viewer draws
+    /// the still's own camera.
+    pub fn for_view(head: &Head, view: ViewName, camera: &Camera) -> Orbit {
+        let cam = camera;
         let center = head.cranium_center();
         let offset = cam.eye_mm - cam.target_mm;
         let distance = offset.length();
@@ -50,7 +47,13 @@ impl Orbit {
             center_mm: center,
             skull_r_mm: (head.landmarks.top_of_head - center).length(),
             vertical_fov_rad: cam.vertical_fov_rad,
+            view: Some(view),
         }
+    }
+
+    /// The named view this orbit still shows as it was set (None once moved).
+    pub fn view(&self) -> Option<ViewName> {
+        self.view
     }
 
     fn direction(&self) -> Vec3 {
@@ -60,6 +63,7 @@ impl Orbit {
 
     /// Turns the camera by `dx`, `dy` degrees (dragging right turns the head to show its left).
     pub fn rotate(&mut self, dx_deg: f32, dy_deg: f32) {
+        self.view = None;
         self.yaw_deg = (self.yaw_deg - dx_deg).rem_euclid(360.0);
         self.pitch_deg = (self.pitch_deg + dy_deg).clamp(-MAX_PITCH_DEG, MAX_PITCH_DEG);
     }
@@ -67,6 +71,7 @@ impl Orbit {
     /// Moves closer (`factor` < 1) or further; close enough to see single dots, never inside
     /// the head, never so far that it is a speck.
     pub fn zoom(&mut self, factor: f32) {
+        self.view = None;
         let near = self.skull_r_mm + 45.0;
         let far = 12.0 * self.skull_r_mm / (0.5 * self.vertical_fov_rad).sin();
         self.distance_mm = (self.distance_mm * factor).clamp(near, far);
@@ -75,6 +80,7 @@ impl Orbit {
     /// Slides the point looked at across the screen by `dx`, `dy` pixels of a frame
     /// `height_px` tall (the head follows the pointer), staying near the head.
     pub fn pan(&mut self, dx_px: f32, dy_px: f32, height_px: u32) {
+        self.view = None;
         let dir = self.direction();
         let right = Vec3::Y.cross(dir).normalize_or(Vec3::X);
         let up = dir.cross(right);
@@ -116,21 +122,27 @@ mod tests {
     fn front_view_round_trips_through_the_orbit() {
         let h = head();
         let want = Camera::for_view(&h, ViewName::Front, 85.0, 1.5, None, None);
-        let got = Orbit::for_view(&h, ViewName::Front, 85.0, 1.5, None).camera(1.5);
+        let got = Orbit::for_view(&h, ViewName::Front, &want).camera(1.5);
         assert!((got.eye_mm - want.eye_mm).length() < 0.01);
         assert!((got.target_mm - want.target_mm).length() < 0.01);
     }
 
     #[test]
     fn left_view_looks_from_the_clients_left() {
-        let o = Orbit::for_view(&head(), ViewName::Left, 85.0, 1.0, None);
+        let h = head();
+        let cam = Camera::for_view(&h, ViewName::Left, 85.0, 1.0, None, None);
+        let o = Orbit::for_view(&h, ViewName::Left, &cam);
+        assert_eq!(o.view(), Some(ViewName::Left));
         assert!((o.yaw_deg - 90.0).abs() < 0.01, "{}", o.yaw_deg);
     }
 
     #[test]
     fn zoom_and_pan_stay_near_the_head() {
-        let mut o = Orbit::for_view(&head(), ViewName::Front, 85.0, 1.0, None);
+        let h = head();
+        let cam = Camera::for_view(&h, ViewName::Front, 85.0, 1.0, None, None);
+        let mut o = Orbit::for_view(&h, ViewName::Front, &cam);
         o.zoom(1e-6);
+        assert_eq!(o.view(), None, "a moved orbit shows no named view");
         assert!(o.distance_mm > o.skull_r_mm);
         o.pan(1e6, 1e6, 100);
         assert!((o.target_mm - o.center_mm).length() <= 1.5 * o.skull_r_mm + 0.01);

@@ -8,8 +8,9 @@
 @group(1) @binding(1) var pigment_sampler: sampler;
 // r: native hair fraction (0 bald - 1 full), g: scar tissue (0-1). src/render/scalp_map.rs.
 @group(1) @binding(2) var scalp_map: texture_cube<f32>;
-// Per chart (`AtlasPlacement::table`): xy: atlas offset less the chart's origin (texels),
-// z: axis (0-5: +X, -X, +Y, -Y, +Z, -Z), w: 1 where the chart is in the atlas.
+// Two texels per chart (`AtlasPlacement::table`): xy: the offset from projection-plane texels
+// to atlas texels, z: axis (0-5: +X, -X, +Y, -Y, +Z, -Z), w: 1 where the chart is in the atlas;
+// then the part of the atlas the chart's fragments may read (x0, y0, x1, y1; texels).
 @group(1) @binding(3) var chart_table: texture_2d<f32>;
 // The scan's colour texture (sRGB, read as linear; one white texel for a head without one).
 @group(2) @binding(0) var albedo_map: texture_2d<f32>;
@@ -150,15 +151,20 @@ fn fs_main(in: VertexOut) -> GBuffer {
     // gradients come from the position's (continuous across the triangles and charts a pixel
     // quad spans), so the mip averages what the pixel covers on the skin.
     let texel_mm = frame.pigment_origin.w;
-    let table_width = textureDimensions(chart_table).x;
-    let table_at = vec2<u32>(in.chart % table_width, in.chart / table_width);
+    let per_row = textureDimensions(chart_table).x / 2u;
+    let table_at = vec2<u32>(2u * (in.chart % per_row), in.chart / per_row);
     var chart = vec4<f32>(0.0);
+    var guard = vec4<f32>(0.0);
     if table_at.y < textureDimensions(chart_table).y {
         chart = textureLoad(chart_table, table_at, 0);
+        guard = textureLoad(chart_table, table_at + vec2<u32>(1u, 0u), 0);
     }
     let axis = u32(chart.z);
     let atlas = vec2<f32>(textureDimensions(pigment_map));
-    let uv = (plane_coords(axis, in.world) / texel_mm + chart.xy) / atlas;
+    let texel = plane_coords(axis, in.world) / texel_mm + chart.xy;
+    // Outside the part of its chart that pigment reached: none (the atlas there is another's).
+    chart.w *= select(0.0, 1.0, all(texel >= guard.xy) && all(texel <= guard.zw));
+    let uv = texel / atlas;
     let duv_dx = plane_coords(axis, dpx) / texel_mm / atlas;
     let duv_dy = plane_coords(axis, dpy) / texel_mm / atlas;
     let far_pigment = textureSampleGrad(pigment_map, pigment_sampler, uv, duv_dx, duv_dy) * chart.w;

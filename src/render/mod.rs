@@ -663,9 +663,10 @@ impl Renderer {
         texture
     }
 
-    /// Uploads the chart table (RGBA f32, [`pigment_map::CHART_TABLE_WIDTH`] charts a row).
+    /// Uploads the chart table (RGBA f32, two texels a chart, [`pigment_map::CHART_TABLE_WIDTH`]
+    /// charts a row).
     fn upload_chart_table(&self, table: &[[f32; 4]]) -> wgpu::TextureView {
-        let width = (table.len() as u32).clamp(1, pigment_map::CHART_TABLE_WIDTH);
+        let width = (table.len() as u32).clamp(2, 2 * pigment_map::CHART_TABLE_WIDTH);
         let height = (table.len() as u32).div_ceil(width).max(1);
         let mut texels = table.to_vec();
         texels.resize((width * height) as usize, [0.0; 4]);

@@ -172,8 +172,11 @@ pub(crate) fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + 
 /// Rows per band of the CPU sum. Fixed, not the core count, so that every texel's sum is taken
 /// in the same order on every machine (the same last bit).
 const BAND_ROWS: usize = 64;
-/// Columns of the chart table texture.
+/// Charts per row of the chart table texture (two texels each).
 pub const CHART_TABLE_WIDTH: u32 = 256;
+/// Texels of zero pigment kept round the splats of a chart in the atlas, inside its guard (so
+/// samples up to the last mip read this chart only), and again outside it.
+const GUARD_TEXELS: i32 = CHART_ALIGN;
 
 /// One dot's splat on one chart, placed in the atlas: what the CPU sum adds and the GPU splat
 /// draws (its instance record, `SplatIn` in `shaders/pigment_splat.wgsl`).
@@ -360,9 +363,10 @@ pub struct AtlasPlacement {
     pub width: u32,
     pub height: u32,
     pub texel_mm: f32,
-    /// Per chart: atlas offset less the chart's rectangle origin (x, y; texels), its axis, and
-    /// 1 where the chart is in the atlas (0: no pigment reaches it). `shaders/surface.wgsl`
-    /// reads it as the chart table.
+    /// Two entries per chart, which `shaders/surface.wgsl` reads as the chart table: the
+    /// offset from projection-plane texels to atlas texels (x, y), its axis, and 1 where the
+    /// chart is in the atlas (0: no pigment reaches it); then the part of the atlas its
+    /// fragments may read (x0, y0, x1, y1; texel edges): outside it the chart has no pigment.
     pub table: Vec<[f32; 4]>,
     pub splats: Vec<Splat>,
 }
@@ -377,6 +381,7 @@ impl AtlasPlacement {
         max_side: u32,
     ) -> AtlasPlacement {
         let texel_mm = charts.texel_mm;
+        let started = std::time::Instant::now();
         let local: Vec<(u32, Splat)> = parallel_flat_map(dots, |d, out| {
             let src = source(d);
             for c in charts.charts_at(src.position_mm) {
@@ -385,14 +390,37 @@ impl AtlasPlacement {
                 }
             }
         });
-        let mut used = vec![false; charts.charts.len()];
-        for (c, _) in &local {
-            used[*c as usize] = true;
+        // Each chart takes the part of its rectangle its splats reach, and guard bands round
+        // that, aligned to the last mip's block.
+        let mut reached: Vec<Option<(glam::IVec2, glam::IVec2)>> = vec![None; charts.charts.len()];
+        for (c, s) in &local {
+            let (lo, hi) = (
+                glam::IVec2::new(s.window(s.x).0 as i32, s.window(s.y).0 as i32),
+                glam::IVec2::new(s.window(s.x).1 as i32, s.window(s.y).1 as i32),
+            );
+            let r = &mut reached[*c as usize];
+            *r = Some(r.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
-        let mut order: Vec<u32> = (0..charts.charts.len() as u32)
-            .filter(|&c| used[c as usize])
+        let crops: Vec<Option<(glam::IVec2, glam::UVec2)>> = reached
+            .iter()
+            .map(|r| {
+                r.map(|(lo, hi)| {
+                    let a = CHART_ALIGN;
+                    let lo = lo - glam::IVec2::splat(2 * GUARD_TEXELS);
+                    let hi = hi + glam::IVec2::splat(1 + 2 * GUARD_TEXELS);
+                    let lo = glam::IVec2::new(lo.x.div_euclid(a) * a, lo.y.div_euclid(a) * a);
+                    let hi = glam::IVec2::new(
+                        (hi.x + a - 1).div_euclid(a) * a,
+                        (hi.y + a - 1).div_euclid(a) * a,
+                    );
+                    (lo, (hi - lo).as_uvec2())
+                })
+            })
             .collect();
-        let size = |c: u32| charts.charts[c as usize].size;
+        let mut order: Vec<u32> = (0..charts.charts.len() as u32)
+            .filter(|&c| crops[c as usize].is_some())
+            .collect();
+        let size = |c: u32| crops[c as usize].map_or(glam::UVec2::ZERO, |(_, s)| s);
         order.sort_by_key(|&c| {
             (
                 std::cmp::Reverse(size(c).y),
@@ -442,28 +470,40 @@ impl AtlasPlacement {
                 order.len()
             );
         }
-        let table = charts
-            .charts
-            .iter()
-            .zip(&offsets)
-            .map(|(chart, off)| match off {
-                Some((x, y)) => [
-                    *x as f32 - chart.min.x as f32,
-                    *y as f32 - chart.min.y as f32,
-                    f32::from(chart.axis),
-                    1.0,
-                ],
-                None => [0.0, 0.0, f32::from(chart.axis), 0.0],
-            })
-            .collect();
+        let mut table = Vec::with_capacity(2 * charts.charts.len());
+        for (c, chart) in charts.charts.iter().enumerate() {
+            match (offsets[c], crops[c]) {
+                (Some((x, y)), Some((lo, s))) => {
+                    let (x, y) = (x as f32, y as f32);
+                    let g = GUARD_TEXELS as f32;
+                    table.push([
+                        x - (chart.min.x + lo.x) as f32,
+                        y - (chart.min.y + lo.y) as f32,
+                        f32::from(chart.axis),
+                        1.0,
+                    ]);
+                    table.push([x + g, y + g, x + s.x as f32 - g, y + s.y as f32 - g]);
+                }
+                _ => {
+                    table.push([0.0, 0.0, f32::from(chart.axis), 0.0]);
+                    table.push([0.0; 4]);
+                }
+            }
+        }
+        log::debug!(
+            "pigment map placement: {} splats on {} charts in {:.1} ms",
+            local.len(),
+            order.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
         let splats = local
             .into_iter()
             .filter_map(|(c, s)| {
                 let (ox, oy) = offsets[c as usize]?;
-                let size = charts.charts[c as usize].size;
+                let (lo, size) = crops[c as usize]?;
                 Some(Splat {
-                    x: s.x + ox as f32,
-                    y: s.y + oy as f32,
+                    x: s.x - lo.x as f32 + ox as f32,
+                    y: s.y - lo.y as f32 + oy as f32,
                     clip: [ox, oy, ox + size.x - 1, oy + size.y - 1],
                     ..s
                 })

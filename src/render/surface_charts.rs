@@ -111,6 +111,7 @@ impl SurfaceCharts {
             .map(|[a, b, c]| (*b - *a).cross(*c - *a).normalize_or_zero())
             .collect();
         let adjacency = edge_adjacency(&mesh.indices);
+        let adjacent = started.elapsed();
         let mut axis: Vec<u8> = normals.iter().map(|n| dominant_axis(*n)).collect();
         // A degenerate triangle (no normal; e.g. at a UV sphere's pole) takes a neighbour's
         // axis, so it does not make a chart of its own.
@@ -213,12 +214,34 @@ impl SurfaceCharts {
             charts.len(),
             MARGIN_TEXELS as f32 * texel_mm,
         );
-        let grid = TriangleGrid::build(&tris);
+        let charted = started.elapsed();
+        let mut grid = TriangleGrid::build(&tris);
+        // A cell whose triangles all give a dot the same charts answers without a search.
+        grid.resolved = (0..grid.starts.len() - 1)
+            .map(|k| {
+                let items = &grid.items[grid.starts[k] as usize..grid.starts[k + 1] as usize];
+                let Some(&first) = items.first() else {
+                    return u32::MAX;
+                };
+                let same = |t: u32| {
+                    triangle_chart[t as usize] == triangle_chart[first as usize]
+                        && near[t as usize] == near[first as usize]
+                };
+                if items.iter().all(|&t| same(t)) {
+                    first
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
         log::debug!(
-            "surface charts: {} triangles in {} charts, {:.1} ms",
+            "surface charts: {} triangles in {} charts, {:.1} ms (edges {:.1} ms, charts and margins {:.1} ms, grid {:.1} ms)",
             tris.len(),
             charts.len(),
-            started.elapsed().as_secs_f64() * 1e3
+            started.elapsed().as_secs_f64() * 1e3,
+            adjacent.as_secs_f64() * 1e3,
+            (charted - adjacent).as_secs_f64() * 1e3,
+            (started.elapsed() - charted).as_secs_f64() * 1e3,
         );
         SurfaceCharts {
             texel_mm,
@@ -237,7 +260,13 @@ impl SurfaceCharts {
     /// The charts a dot at `p` is splatted into: its own first, then those whose margin it
     /// lies in.
     pub fn charts_at(&self, p: Vec3) -> impl Iterator<Item = u32> + '_ {
-        self.triangle_at(p).into_iter().flat_map(move |t| {
+        // A dot lies on a triangle, which is listed in the dot's cell: where all the cell's
+        // triangles agree, that is the answer.
+        let t = match self.grid.resolved_at(p) {
+            Some(t) => Some(t),
+            None => self.triangle_at(p),
+        };
+        t.into_iter().flat_map(move |t| {
             std::iter::once(self.triangle_chart[t as usize])
                 .chain(self.near[t as usize].iter().copied())
         })
@@ -248,22 +277,21 @@ impl SurfaceCharts {
 fn edge_adjacency(indices: &[u32]) -> Vec<[u32; 3]> {
     let count = indices.len() / 3;
     let mut adjacency = vec![[u32::MAX; 3]; count];
-    let mut open: HashMap<(u32, u32), (u32, usize)> = HashMap::with_capacity(count * 2);
+    // Every edge keyed by its two vertices, sorted: the two sides of an edge come together.
+    let mut edges: Vec<(u32, u32, u32, u8)> = Vec::with_capacity(count * 3);
     for t in 0..count {
         for e in 0..3 {
             let (a, b) = (indices[3 * t + e], indices[3 * t + (e + 1) % 3]);
-            if a == b {
-                continue;
+            if a != b {
+                edges.push((a.min(b), a.max(b), t as u32, e as u8));
             }
-            match open.remove(&(a.min(b), a.max(b))) {
-                Some((u, f)) => {
-                    adjacency[t][e] = u;
-                    adjacency[u as usize][f] = t as u32;
-                }
-                None => {
-                    open.insert((a.min(b), a.max(b)), (t as u32, e));
-                }
-            }
+        }
+    }
+    edges.sort_unstable();
+    for pair in edges.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        if let [(_, _, t, e), (_, _, u, f), ..] = *pair {
+            adjacency[t as usize][usize::from(e)] = u;
+            adjacency[u as usize][usize::from(f)] = t;
         }
     }
     adjacency
@@ -326,6 +354,9 @@ fn near_charts(
     near
 }
 
+/// A point this close to a triangle (mm²: a micron away) lies on it.
+const ON_TRIANGLE_MM2: f32 = 1e-6;
+
 /// A uniform grid of triangles (compressed rows): which triangles may be nearest a point.
 struct TriangleGrid {
     tris: Vec<[Vec3; 3]>,
@@ -334,6 +365,9 @@ struct TriangleGrid {
     dims: [usize; 3],
     starts: Vec<u32>,
     items: Vec<u32>,
+    /// Per cell, a triangle that stands for all of the cell's (same chart and margins), or
+    /// u32::MAX (mixed or empty); empty until [`SurfaceCharts::build`] fills it.
+    resolved: Vec<u32>,
 }
 
 impl TriangleGrid {
@@ -353,10 +387,10 @@ impl TriangleGrid {
         }
         let mean_edge = (edge_sum / (2.0 * tris.len().max(1) as f64)) as f32;
         let extent = (hi - lo).max(Vec3::splat(1e-3));
-        // About two edges a cell, at most ~4 million cells.
-        let mut cell_mm = (2.0 * mean_edge).max(0.25);
+        // An edge a cell (a few triangles in each), at most ~2 million cells.
+        let mut cell_mm = mean_edge.max(0.2);
         let cells = |c: f32| (extent / c).ceil().as_uvec3() + glam::UVec3::ONE;
-        while cells(cell_mm).as_dvec3().element_product() > 4.0e6 {
+        while cells(cell_mm).as_dvec3().element_product() > 2.0e6 {
             cell_mm *= 1.25;
         }
         let d = cells(cell_mm);
@@ -419,10 +453,27 @@ impl TriangleGrid {
                     dims,
                     starts,
                     items,
+                    resolved: Vec::new(),
                 };
             }
         }
         unreachable!("two passes")
+    }
+
+    /// The cell's standing triangle (see `resolved`), if `p` is in the grid and it has one.
+    fn resolved_at(&self, p: Vec3) -> Option<u32> {
+        let q = ((p - self.origin) / self.cell_mm).floor();
+        if q.min_element() < 0.0 {
+            return None;
+        }
+        let (x, y, z) = (q.x as usize, q.y as usize, q.z as usize);
+        if x >= self.dims[0] || y >= self.dims[1] || z >= self.dims[2] {
+            return None;
+        }
+        let t = *self
+            .resolved
+            .get((z * self.dims[1] + y) * self.dims[0] + x)?;
+        (t != u32::MAX).then_some(t)
     }
 
     /// The triangle nearest `p`: those of its cell, else of the cells round it, ring by ring.
@@ -456,6 +507,10 @@ impl TriangleGrid {
                         for &t in &self.items[self.starts[k] as usize..self.starts[k + 1] as usize]
                         {
                             let d = distance_squared_to_triangle(p, &self.tris[t as usize]);
+                            // On it (a dot is): none can be nearer.
+                            if d <= ON_TRIANGLE_MM2 {
+                                return Some(t);
+                            }
                             if best.is_none_or(|(bd, bt)| d < bd || (d == bd && t < bt)) {
                                 best = Some((d, t));
                             }

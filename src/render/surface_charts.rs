@@ -55,7 +55,7 @@ pub fn axis_vector(axis: u8) -> Vec3 {
         1 => Vec3::Y,
         _ => Vec3::Z,
     };
-    if axis % 2 == 0 { v } else { -v }
+    if axis.is_multiple_of(2) { v } else { -v }
 }
 
 fn dominant_axis(n: Vec3) -> u8 {

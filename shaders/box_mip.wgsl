@@ -1,4 +1,4 @@
-// One level of a cube map's mip chain (src/render/pigment_splat.rs): each texel the average of
+// One level of the pigment map's mip chain (src/render/pigment_splat.rs): each texel the average of
 // the 2x2 texels above it, so linear quantities (pigment darkening and coverage) keep their mean
 // at every distance, like `box_mip_chain` on the CPU. Level 0 is a copy (scale 1, one texel).
 @group(0) @binding(0) var src: texture_2d<f32>;

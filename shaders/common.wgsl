@@ -16,7 +16,7 @@ struct Frame {
     ground_color: vec4<f32>,
     // rgb: linear skin albedo; a: specular roughness.
     skin: vec4<f32>,
-    // xyz: cranium centre (mm), the pigment map's origin; w: pigment map texel angle (rad).
+    // xyz: cranium centre (mm), the scalp map's origin; w: pigment map texel size (mm).
     pigment_origin: vec4<f32>,
     // x, y: target size in pixels; z: pixel angle (rad); w unused (see `flags`).
     viewport: vec4<f32>,

@@ -47,7 +47,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     let facing = dot(n, to_eye / dist);
     // Pixel size on the skin, widest across the slope.
     let pixel_mm = dist * frame.viewport.z / max(facing, 0.2);
-    let texel_mm = length(c - frame.pigment_origin.xyz) * frame.pigment_origin.w;
+    let texel_mm = frame.pigment_origin.w;
     // Back-facing dots and dots the pigment map fully covers draw nothing: a degenerate quad.
     if facing < 0.02 || far_weight(pixel_mm, texel_mm) > 0.999 {
         out.clip = vec4<f32>(2.0, 2.0, 2.0, 1.0);

@@ -2,10 +2,16 @@
 // client's condition from the scalp map (hair under and above the skin, scars), the redness of
 // fresh work and the skin's fine detail (pores, fine bumps).
 
-@group(1) @binding(0) var pigment_map: texture_cube<f32>;
+// The pigment map: an atlas of surface charts (src/render/surface_charts.rs), so a texel holds
+// one piece of skin; rgb: darkening, a: coverage.
+@group(1) @binding(0) var pigment_map: texture_2d<f32>;
 @group(1) @binding(1) var pigment_sampler: sampler;
 // r: native hair fraction (0 bald - 1 full), g: scar tissue (0-1). src/render/scalp_map.rs.
 @group(1) @binding(2) var scalp_map: texture_cube<f32>;
+// Two texels per chart (`AtlasPlacement::table`): xy: the offset from projection-plane texels
+// to atlas texels, z: axis (0-5: +X, -X, +Y, -Y, +Z, -Z), w: 1 where the chart is in the atlas;
+// then the part of the atlas the chart's fragments may read (x0, y0, x1, y1; texels).
+@group(1) @binding(3) var chart_table: texture_2d<f32>;
 // The scan's colour texture (sRGB, read as linear; one white texel for a head without one).
 @group(2) @binding(0) var albedo_map: texture_2d<f32>;
 @group(2) @binding(1) var albedo_sampler: sampler;
@@ -15,6 +21,7 @@ struct VertexIn {
     @location(1) normal: vec3<f32>,
     @location(2) tint: vec3<f32>,
     @location(3) uv: vec2<f32>,
+    @location(4) chart: u32,
 };
 
 struct VertexOut {
@@ -28,6 +35,7 @@ struct VertexOut {
     @location(4) nn_diag: vec3<f32>,
     @location(5) nn_off: vec3<f32>,
     @location(6) vn: vec3<f32>,
+    @location(7) @interpolate(flat) chart: u32,
 };
 
 @vertex
@@ -42,6 +50,7 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.nn_diag = n * n;
     out.nn_off = vec3<f32>(n.x * n.y, n.x * n.z, n.y * n.z);
     out.vn = dot(v.position, n) * n;
+    out.chart = v.chart;
     return out;
 }
 
@@ -123,24 +132,54 @@ fn terminator_depth(in: VertexOut) -> f32 {
     return c.z / c.w;
 }
 
+// The projection plane's coordinates of `p` along a chart's axis (`plane_coords` in
+// src/render/surface_charts.rs).
+fn plane_coords(axis: u32, p: vec3<f32>) -> vec2<f32> {
+    switch axis / 2u {
+        case 0u: { return p.zy; }
+        case 1u: { return p.xz; }
+        default: { return p.xy; }
+    }
+}
+
 @fragment
 fn fs_main(in: VertexOut) -> GBuffer {
     let rel = in.world - frame.pigment_origin.xyz;
-    // Sampled before any branch: implicit derivatives pick the mip that averages what the pixel
-    // covers.
-    let far_pigment = textureSample(pigment_map, pigment_sampler, rel);
-    let scalp = textureSample(scalp_map, pigment_sampler, rel);
-    let scan_albedo = textureSample(albedo_map, albedo_sampler, in.uv).rgb;
     let dpx = dpdx(in.world);
     let dpy = dpdy(in.world);
+    // The pixel's place in the pigment map: its chart's projection, in atlas texels. The
+    // gradients come from the position's (continuous across the triangles and charts a pixel
+    // quad spans), so the mip averages what the pixel covers on the skin.
+    let texel_mm = frame.pigment_origin.w;
+    let per_row = textureDimensions(chart_table).x / 2u;
+    let table_at = vec2<u32>(2u * (in.chart % per_row), in.chart / per_row);
+    var chart = vec4<f32>(0.0);
+    var guard = vec4<f32>(0.0);
+    if table_at.y < textureDimensions(chart_table).y {
+        chart = textureLoad(chart_table, table_at, 0);
+        guard = textureLoad(chart_table, table_at + vec2<u32>(1u, 0u), 0);
+    }
+    let axis = u32(chart.z);
+    let atlas = vec2<f32>(textureDimensions(pigment_map));
+    let texel = plane_coords(axis, in.world) / texel_mm + chart.xy;
+    // Outside the part of its chart that pigment reached: none (the atlas there is another's).
+    chart.w *= select(0.0, 1.0, all(texel >= guard.xy) && all(texel <= guard.zw));
+    let uv = texel / atlas;
+    let duv_dx = plane_coords(axis, dpx) / texel_mm / atlas;
+    let duv_dy = plane_coords(axis, dpy) / texel_mm / atlas;
+    let far_pigment = textureSampleGrad(pigment_map, pigment_sampler, uv, duv_dx, duv_dy) * chart.w;
+    // Sampled before any branch: implicit derivatives pick the mip that averages what the pixel
+    // covers.
+    let scalp = textureSample(scalp_map, pigment_sampler, rel);
+    let scan_albedo = textureSample(albedo_map, albedo_sampler, in.uv).rgb;
     let pixel_mm = max(length(dpx), length(dpy));
     // Curvature of the skin (1/mm): how fast the interpolated normal turns per mm.
     let curvature = max(length(dpdx(in.normal)) / max(length(dpx), 1e-6), length(dpdy(in.normal)) / max(length(dpy), 1e-6));
-    let texel_mm = length(rel) * frame.pigment_origin.w;
     let far = far_weight(pixel_mm, texel_mm);
-    // Redness round freshly treated skin: the pigment map's coverage blurred over a few mm.
+    // Redness round freshly treated skin: the pigment map's coverage blurred over a few mm
+    // (as far as the atlas's last mip, 16 texels, reaches).
     let blur_level = log2(max(ERYTHEMA_MM / max(texel_mm, 1e-4), 1.0));
-    let treated = textureSampleLevel(pigment_map, pigment_sampler, rel, blur_level).a;
+    let treated = textureSampleLevel(pigment_map, pigment_sampler, uv, blur_level).a * chart.w;
     let redness = frame.skin_detail.y * smoothstep(0.005, 0.04, treated);
 
     var n = normalize(in.normal);

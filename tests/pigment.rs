@@ -809,7 +809,7 @@ fn gpu_splat_works() -> bool {
 }
 
 /// The pigment map the GPU splats is the CPU reference's, texel by texel on every mip level: a
-/// small map (256 per face, so dots from 0.2 to 2 mm deep take both the bilinear and the
+/// coarse map (size 256: 0.78 mm texels, so dots from 0.2 to 2 mm deep take both the bilinear and the
 /// Gaussian splat) within the rounding of its 16-bit floats.
 #[test]
 fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
@@ -828,8 +828,11 @@ fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
         })
         .collect();
     let size = 256;
-    let reference =
-        stipple::render::pigment_map::PigmentMap::build(&dots, head.cranium_center(), size);
+    let charts = stipple::render::surface_charts::SurfaceCharts::build(
+        &head.mesh,
+        stipple::render::surface_charts::texel_mm_for_size(size),
+    );
+    let reference = stipple::render::pigment_map::PigmentMap::build(&charts, &dots);
     let scene = prepare_on(SplatOn::Gpu, &dots, size);
     let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let gpu = renderer
@@ -838,28 +841,27 @@ fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
         .expect("a map");
     drop(renderer);
     assert_eq!(gpu.len(), reference.levels.len(), "mip levels");
+    assert_eq!(gpu[0].len(), reference.levels[0].len(), "atlas size");
     let (mut worst, mut total_gpu, mut total_cpu) = (0.0f32, 0.0f64, 0.0f64);
     for (level, (g, c)) in gpu.iter().zip(&reference.levels).enumerate() {
-        for face in 0..6 {
-            for (i, (tg, tc)) in g[face].iter().zip(&c[face]).enumerate() {
-                for ch in 0..4 {
-                    // 16-bit floats: 11 significant bits, rounded again at each mip level.
-                    let rel = 1e-3 * (2 + level) as f32;
-                    let err = (tg[ch] - tc[ch]).abs() / (rel * tc[ch].abs() + 1e-4);
-                    if err > worst {
-                        worst = err;
-                    }
-                    assert!(
-                        err <= 1.0,
-                        "level {level} face {face} texel {i} channel {ch}: GPU {} vs CPU {}",
-                        tg[ch],
-                        tc[ch]
-                    );
+        for (i, (tg, tc)) in g.iter().zip(c).enumerate() {
+            for ch in 0..4 {
+                // 16-bit floats: 11 significant bits, rounded again at each mip level.
+                let rel = 1e-3 * (2 + level) as f32;
+                let err = (tg[ch] - tc[ch]).abs() / (rel * tc[ch].abs() + 1e-4);
+                if err > worst {
+                    worst = err;
                 }
-                if level == 0 {
-                    total_gpu += tg[3] as f64;
-                    total_cpu += tc[3] as f64;
-                }
+                assert!(
+                    err <= 1.0,
+                    "level {level} texel {i} channel {ch}: GPU {} vs CPU {}",
+                    tg[ch],
+                    tc[ch]
+                );
+            }
+            if level == 0 {
+                total_gpu += tg[3] as f64;
+                total_cpu += tc[3] as f64;
             }
         }
     }
@@ -928,4 +930,177 @@ fn prepare_dots_gives_the_pixels_of_a_fresh_prepare() {
     let a = render(&fresh, camera, l, albedo, 96, true);
     let b = render(&reused, camera, l, albedo, 96, true);
     assert!(a == b, "prepare_dots differs from a fresh prepare");
+}
+
+/// A fold: a floor sheet facing up with dots all over it, and a roof sheet 4 mm above half of
+/// it, also facing up, with none. Seen from 40 cm above in the far field (only the pigment
+/// map draws), the roof must look exactly as it does before treatment, and the floor beside it
+/// must be darkened. A radial store (the cube map this replaced) gave the roof the pigment of
+/// the floor under it: both lie in the same directions from the cranium centre.
+#[test]
+fn a_second_sheet_above_the_dots_gets_no_pigment() {
+    use stipple::head::{Head, TriMesh, landmarks::Landmarks};
+    let mut mesh = TriMesh::default();
+    // A grid of 1 mm squares facing +Y at height `y`, x in [x0, x1], z in [-20, 20].
+    let mut sheet = |y: f32, x0: i32, x1: i32| {
+        let base = mesh.positions_mm.len() as u32;
+        let (nx, nz) = ((x1 - x0) as u32 + 1, 41u32);
+        for k in 0..nz {
+            for i in 0..nx {
+                mesh.positions_mm
+                    .push(Vec3::new((x0 + i as i32) as f32, y, k as f32 - 20.0));
+                mesh.normals.push(Vec3::Y);
+            }
+        }
+        for k in 0..nz - 1 {
+            for i in 0..nx - 1 {
+                let a = base + k * nx + i;
+                let (b, c, d) = (a + 1, a + nx, a + nx + 1);
+                mesh.indices.extend([a, c, b, b, c, d]);
+            }
+        }
+    };
+    sheet(90.0, -20, 20);
+    sheet(94.0, 0, 20);
+    // The cranium centre at the origin, 90 mm under the floor.
+    let landmarks = Landmarks {
+        glabella: Vec3::new(0.0, 0.0, 90.0),
+        outer_eye_corner_left: Vec3::new(40.0, 0.0, 80.0),
+        outer_eye_corner_right: Vec3::new(-40.0, 0.0, 80.0),
+        top_of_head: Vec3::new(0.0, 94.0, 0.0),
+        occiput: Vec3::new(0.0, 0.0, -90.0),
+        ear_left: Vec3::new(70.0, 0.0, 0.0),
+        ear_right: Vec3::new(-70.0, 0.0, 0.0),
+    };
+    let head = Head { mesh, landmarks };
+    assert_eq!(head.cranium_center(), Vec3::ZERO);
+    // Dots every 0.6 mm on the floor, under the roof too.
+    let mut dots = Vec::new();
+    for k in 0..64 {
+        for i in 0..64 {
+            let (x, z) = (-19.0 + 0.6 * i as f32, -19.0 + 0.6 * k as f32);
+            dots.push(Dot {
+                position_mm: Vec3::new(x, 90.0, z),
+                normal: Vec3::Y,
+                diameter_mm: 0.12,
+                depth_mm: 0.35,
+                shade: 0.9,
+                session: 1,
+                needle: Default::default(),
+            });
+        }
+    }
+    let camera = camera_at(Vec3::new(0.0, 92.0, 0.0), Vec3::Y, 400.0, 50.0);
+    let size = 128u32;
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
+    let mut ons = vec![SplatOn::Cpu];
+    if gpu_splat_works() {
+        ons.push(SplatOn::Gpu);
+    }
+    for on in ons {
+        let scene = {
+            let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+            let was = renderer.splat_on();
+            renderer.set_splat_on(on);
+            let scene = renderer.prepare(&head, &dots, 1024);
+            renderer.set_splat_on(was);
+            scene.expect("prepare")
+        };
+        let shot = |show_dots: bool| {
+            let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+            let settings = FrameSettings {
+                camera,
+                lighting: uniform_light(),
+                skin: SkinLook::new(albedo, 0.5),
+                width: size,
+                height: size,
+                supersample: 2,
+                show_dots,
+                single_dots: false,
+            };
+            renderer.render(&scene, &settings).expect("render")
+        };
+        let (before, after) = (shot(false), shot(true));
+        // Image x grows with head +X (the camera's up is -Z): the roof (x > 0) is the right
+        // half. Columns 2 mm in from the roof's edge and the frame's, rows inside the sheets.
+        let px_per_mm = size as f32 / 50.0;
+        let column = |x_mm: f32| (size as f32 / 2.0 + x_mm * px_per_mm) as u32;
+        let luminance = |img: &image::RgbaImage, x0: f32, x1: f32| {
+            let (mut sum, mut n) = (0.0f64, 0u32);
+            for y in column(-15.0)..column(15.0) {
+                for x in column(x0)..column(x1) {
+                    let p = img.get_pixel(x, y);
+                    sum += common::untonemap(srgb8_to_linear([p[0], p[1], p[2]].map(f64::from)))
+                        .iter()
+                        .sum::<f64>();
+                    n += 1;
+                }
+            }
+            sum / n as f64
+        };
+        let roof = luminance(&after, 2.0, 18.0) / luminance(&before, 2.0, 18.0);
+        let floor = luminance(&after, -18.0, -2.0) / luminance(&before, -18.0, -2.0);
+        eprintln!("{on:?}: roof keeps {roof:.4} of its light, floor {floor:.4}");
+        assert!(
+            floor < 0.97,
+            "{on:?}: the treated floor is not darkened ({floor:.4})"
+        );
+        assert!(
+            roof > 0.999,
+            "{on:?}: the untreated roof above the dots is darkened to {roof:.4}"
+        );
+    }
+}
+
+/// Issue 13's check on a real bust with overhanging sculpted curls (`../shared/meshes/
+/// demosthenes`, absent from a user's clone: then it says so and passes): the front view at the
+/// default plan has under 50 pixels darkened by more than 75% (the radial cube map gave 1,038:
+/// black streaks where a curl took the pigment of the scalp under it). Ignored by default (a
+/// full-size render through the command line); `STREAKS_BIN=path/to/stipple` measures another
+/// build, e.g. the old one, with the same count.
+#[test]
+#[ignore]
+fn demosthenes_front_has_no_streaks() {
+    let Some(meshes) = common::shared_meshes() else {
+        return;
+    };
+    let dir = common::temp_dir("demosthenes-streaks");
+    let scene = dir.join("scene.toml");
+    std::fs::write(
+        &scene,
+        format!(
+            "[client.head]\nmesh = {:?}\nscale_to_mm = 160.0\n\n[render]\nwidth = 768\nheight = 768\n\
+             views = [\"front\"]\noutputs = [\"before\", \"after\"]\n",
+            meshes.join("demosthenes/demosthenes-low-res.obj")
+        ),
+    )
+    .unwrap();
+    let mut command = match std::env::var_os("STREAKS_BIN") {
+        Some(bin) => std::process::Command::new(bin),
+        None => common::stipple(),
+    };
+    let status = command
+        .arg("render")
+        .arg(&scene)
+        .arg("--out")
+        .arg(&dir)
+        .status()
+        .expect("run stipple");
+    assert!(status.success());
+    let before = image::open(dir.join("front-before.png")).unwrap().to_rgb8();
+    let after = image::open(dir.join("front-after.png")).unwrap().to_rgb8();
+    let luminance = |p: &image::Rgb<u8>| srgb8_to_linear(p.0.map(f64::from)).iter().sum::<f64>();
+    let streaks = before
+        .pixels()
+        .zip(after.pixels())
+        .filter(|(b, a)| {
+            let lb = luminance(b);
+            lb > 0.0 && luminance(a) < 0.25 * lb
+        })
+        .count();
+    eprintln!(
+        "front view: {streaks} pixels darkened by more than 75% ({})",
+        dir.display()
+    );
+    assert!(streaks < 50, "{streaks} streak pixels");
 }

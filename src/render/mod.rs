@@ -24,6 +24,7 @@ pub mod scalp_map;
 pub mod shade_pass;
 pub mod shadow_pass;
 pub mod stubble_pass;
+pub mod surface_charts;
 pub mod surface_pass;
 pub mod targets;
 pub mod tiles;
@@ -43,7 +44,7 @@ pub use gpu::{
     compiled_backends,
 };
 use half::slice::HalfFloatSliceExt;
-use pigment_map::{PigmentMap, TexelRect};
+use pigment_map::{AtlasPlacement, PigmentMap, TexelRect};
 use pigment_splat::PigmentSplatPass;
 pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};
 use resolve_pass::ResolvePass;
@@ -51,6 +52,7 @@ use scalp_map::ScalpMap;
 use shade_pass::ShadePass;
 use shadow_pass::ShadowPass;
 use stubble_pass::StubblePass;
+use surface_charts::SurfaceCharts;
 use surface_pass::{SkinVertex, SurfacePass};
 pub use targets::DEPTH_FORMAT;
 use targets::FrameTargets;
@@ -300,6 +302,11 @@ pub(crate) fn fullscreen_draw(
     pass.draw(0..3, 0..1);
 }
 
+/// The largest pigment-map atlas side on an adapter whose 2D textures reach `limit`.
+fn limits_side(limit: u32) -> u32 {
+    limit.min(pigment_map::MAX_ATLAS_SIDE)
+}
+
 fn cube_view(texture: &wgpu::Texture) -> wgpu::TextureView {
     texture.create_view(&wgpu::TextureViewDescriptor {
         dimension: Some(wgpu::TextureViewDimension::Cube),
@@ -332,14 +339,17 @@ pub struct GpuScene {
     dot_count: u32,
     pigment: wgpu::BindGroup,
     no_pigment: wgpu::BindGroup,
-    /// The GPU-splatted pigment map (None without dots: the empty map is drawn).
+    /// The pigment map's atlas (None without dots: the empty map is drawn).
     pigment_map: Option<wgpu::Texture>,
-    pigment_map_size: u32,
+    /// The head's surface charts, which the pigment map is an atlas of.
+    charts: SurfaceCharts,
     /// Kept to rebuild the surface pass's bind group when the dots change.
     scalp_view: wgpu::TextureView,
     empty_view: wgpu::TextureView,
+    empty_table: wgpu::TextureView,
     pigment_origin_mm: Vec3,
-    texel_angle: f32,
+    /// The pigment map's texel on the skin (mm).
+    texel_mm: f32,
     /// Largest distance of a dot from the pigment origin (mm).
     dots_max_radius_mm: f32,
     /// The head mesh's bounds (min, max; mm), which the key light's shadow map is fitted to.
@@ -612,6 +622,80 @@ impl Renderer {
         texture
     }
 
+    /// Uploads the pigment map's atlas with its mips (RGBA f16).
+    fn upload_atlas(&self, label: &str, map: &PigmentMap) -> wgpu::Texture {
+        let texture = self.gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size: wgpu::Extent3d {
+                width: map.width,
+                height: map.height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: map.levels.len() as u32,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba16Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_DST
+                | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        for (level, texels) in map.levels.iter().enumerate() {
+            let (w, h) = ((map.width >> level).max(1), (map.height >> level).max(1));
+            let mut half = vec![half::f16::ZERO; texels.len() * 4];
+            half.convert_from_f32_slice(bytemuck::cast_slice(texels));
+            self.gpu.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &texture,
+                    mip_level: level as u32,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                bytemuck::cast_slice(&half),
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(w * 8),
+                    rows_per_image: None,
+                },
+                wgpu::Extent3d {
+                    width: w,
+                    height: h,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        texture
+    }
+
+    /// Uploads the chart table (RGBA f32, two texels a chart, [`pigment_map::CHART_TABLE_WIDTH`]
+    /// charts a row).
+    fn upload_chart_table(&self, table: &[[f32; 4]]) -> wgpu::TextureView {
+        let width = (table.len() as u32).clamp(2, 2 * pigment_map::CHART_TABLE_WIDTH);
+        let height = (table.len() as u32).div_ceil(width).max(1);
+        let mut texels = table.to_vec();
+        texels.resize((width * height) as usize, [0.0; 4]);
+        let texture = self.gpu.device.create_texture_with_data(
+            &self.gpu.queue,
+            &wgpu::TextureDescriptor {
+                label: Some("chart table"),
+                size: wgpu::Extent3d {
+                    width,
+                    height,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba32Float,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            },
+            wgpu::util::TextureDataOrder::LayerMajor,
+            bytemuck::cast_slice(&texels),
+        );
+        texture.create_view(&Default::default())
+    }
+
     /// The surface pass's group 2: the scan's colour texture with its mips, or one white
     /// texel for a head without one.
     fn upload_albedo(&self, mesh: &crate::head::TriMesh) -> wgpu::BindGroup {
@@ -700,11 +784,12 @@ impl Renderer {
         })
     }
 
-    /// The surface pass's group 1: the pigment map and the scalp map.
+    /// The surface pass's group 1: the pigment map, the scalp map and the chart table.
     fn surface_maps(
         &self,
         pigment: &wgpu::TextureView,
         scalp: &wgpu::TextureView,
+        table: &wgpu::TextureView,
     ) -> wgpu::BindGroup {
         self.gpu
             .device
@@ -723,6 +808,10 @@ impl Renderer {
                     wgpu::BindGroupEntry {
                         binding: 2,
                         resource: wgpu::BindingResource::TextureView(scalp),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: wgpu::BindingResource::TextureView(table),
                     },
                 ],
             })
@@ -777,15 +866,16 @@ impl Renderer {
     ) -> Result<GpuScene, RenderError> {
         let started = std::time::Instant::now();
         let device = &self.gpu.device;
-        let limits = self.gpu.limits();
-        let map_size = pigment_map_size.min(limits.max_texture_dimension_2d).max(1);
+        let texel_mm = surface_charts::texel_mm_for_size(pigment_map_size);
         let mesh = &head.mesh;
+        let charts = SurfaceCharts::build(mesh, texel_mm);
         // The scan's colours are stored relative to its measured skin tone (the forehead's),
         // so the G-buffer's tint keeps meaning "relative to the skin colour" and the frame's
         // skin colour (the scan's own, or the scene's as an override) scales them.
         let scan_skin = crate::head::skin_tone::measure(head).map(|t| t.albedo_linear);
         let (skin_vertices, skin_indices) = skin_vertices(
             mesh,
+            &charts.triangle_chart,
             scan_skin.map_or(Vec3::ONE, |m| Vec3::ONE / m.max(Vec3::splat(1e-3))),
         );
         let vertices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -800,8 +890,11 @@ impl Renderer {
         });
         let albedo = self.upload_albedo(mesh);
         let origin = head.cranium_center();
-        let empty = PigmentMap::empty(origin);
-        let empty_view = self.upload_cube("no pigment", empty.size, &empty.levels);
+        let empty = PigmentMap::empty(texel_mm);
+        let empty_view = self
+            .upload_atlas("no pigment", &empty)
+            .create_view(&Default::default());
+        let empty_table = self.upload_chart_table(&[]);
         // A bald scalp with no scars (the default) skips the bake: one empty texel.
         let has_condition = mesh
             .positions_mm
@@ -830,7 +923,7 @@ impl Renderer {
                 usage: wgpu::BufferUsages::VERTEX,
             })
         });
-        let no_pigment = self.surface_maps(&empty_view, &scalp_view);
+        let no_pigment = self.surface_maps(&empty_view, &scalp_view, &empty_table);
         log::debug!(
             "prepare: head, scalp map and stubble in {:.1} ms",
             started.elapsed().as_secs_f64() * 1e3
@@ -844,14 +937,15 @@ impl Renderer {
             scan_skin,
             dots: None,
             dot_count: 0,
-            pigment: self.surface_maps(&empty_view, &scalp_view),
+            pigment: self.surface_maps(&empty_view, &scalp_view, &empty_table),
             no_pigment,
             pigment_map: None,
-            pigment_map_size: map_size,
+            charts,
             scalp_view,
             empty_view,
+            empty_table,
             pigment_origin_mm: origin,
-            texel_angle: 2.0 / map_size as f32,
+            texel_mm,
             dots_max_radius_mm: 0.0,
             bounds_mm: mesh.bounds(),
             chunks: DotChunks::default(),
@@ -902,39 +996,38 @@ impl Renderer {
             })
         });
         let uploaded = started.elapsed();
-        let map = dots_buffer.as_ref().map(|buffer| {
-            if self.splat_on == SplatOn::Cpu {
-                // The near pass's records already hold each dot's look.
-                let map = PigmentMap::build_with(&gpu_dots, origin, scene.pigment_map_size, |d| {
-                    pigment_map::SplatSource {
-                        position_mm: Vec3::from(d.center_mm),
-                        normal: Vec3::from(d.normal),
-                        footprint_mm2: pigment::footprint_mm2(d.radius_mm, d.halo_sigma_mm),
-                        darkening: Vec3::from(d.darkening),
-                        halo_sigma_mm: d.halo_sigma_mm,
-                    }
-                });
-                return self.upload_cube_texture(
-                    "pigment map (CPU)",
-                    map.size,
-                    &map.levels,
-                    &map.occupied,
-                );
-            }
-            self.passes.splat.splat(
-                device,
-                &self.gpu.queue,
-                Some(buffer),
-                &chunks.faces,
-                origin,
-                scene.pigment_map_size,
-            )
+        let max_side = limits_side(self.gpu.limits().max_texture_dimension_2d);
+        let map = dots_buffer.as_ref().map(|_| {
+            // The near pass's records already hold each dot's look.
+            let placement = AtlasPlacement::place(
+                &scene.charts,
+                &gpu_dots,
+                |d| pigment_map::SplatSource {
+                    position_mm: Vec3::from(d.center_mm),
+                    normal: Vec3::from(d.normal),
+                    footprint_mm2: pigment::footprint_mm2(d.radius_mm, d.halo_sigma_mm),
+                    darkening: Vec3::from(d.darkening),
+                    halo_sigma_mm: d.halo_sigma_mm,
+                },
+                max_side,
+            );
+            let table = self.upload_chart_table(&placement.table);
+            let texture = if self.splat_on == SplatOn::Cpu {
+                self.upload_atlas("pigment map (CPU)", &PigmentMap::sum(&placement))
+            } else {
+                self.passes.splat.splat(device, &self.gpu.queue, &placement)
+            };
+            (texture, table)
         });
-        let view = match &map {
-            Some(map) => cube_view(map),
-            None => scene.empty_view.clone(),
+        scene.pigment = match &map {
+            Some((map, table)) => self.surface_maps(
+                &map.create_view(&Default::default()),
+                &scene.scalp_view,
+                table,
+            ),
+            None => self.surface_maps(&scene.empty_view, &scene.scalp_view, &scene.empty_table),
         };
-        scene.pigment = self.surface_maps(&view, &scene.scalp_view);
+        let map = map.map(|(texture, _)| texture);
         scene.dots_max_radius_mm = dots
             .iter()
             .map(|d| (d.position_mm - origin).length())
@@ -961,74 +1054,74 @@ impl Renderer {
         self.check_device()
     }
 
-    /// The scene's pigment map as the GPU splatted it: `levels[level][face]` = RGBA texels,
-    /// row-major, as [`PigmentMap::levels`] (for differential tests against the CPU
-    /// reference). None when the scene has no dots.
+    /// The scene's pigment map as it was splatted: `levels[level]` = RGBA texels, row-major,
+    /// as [`PigmentMap::levels`] (for differential tests against the CPU reference). None when
+    /// the scene has no dots.
     pub fn read_pigment_map(
         &self,
         scene: &GpuScene,
-    ) -> Result<Option<pigment_map::CubeLevels>, RenderError> {
+    ) -> Result<Option<Vec<Vec<[f32; 4]>>>, RenderError> {
         let Some(map) = &scene.pigment_map else {
             return Ok(None);
         };
         let mut levels = Vec::new();
         for level in 0..map.mip_level_count() {
-            let size = (map.width() >> level).max(1);
-            let row = size * 8;
+            let (w, h) = (
+                (map.width() >> level).max(1),
+                (map.height() >> level).max(1),
+            );
+            let row = w * 8;
             let padded = row.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
                 * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
-            let faces: Vec<Vec<[f32; 4]>> = (0..6)
-                .map(|face| {
-                    let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("pigment map readback"),
+                size: padded as u64 * h as u64,
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            });
+            let mut encoder =
+                self.gpu
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                         label: Some("pigment map readback"),
-                        size: padded as u64 * size as u64,
-                        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-                        mapped_at_creation: false,
                     });
-                    let mut encoder =
-                        self.gpu
-                            .device
-                            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                                label: Some("pigment map readback"),
-                            });
-                    encoder.copy_texture_to_buffer(
-                        wgpu::TexelCopyTextureInfo {
-                            texture: map,
-                            mip_level: level,
-                            origin: wgpu::Origin3d {
-                                x: 0,
-                                y: 0,
-                                z: face,
-                            },
-                            aspect: wgpu::TextureAspect::All,
-                        },
-                        wgpu::TexelCopyBufferInfo {
-                            buffer: &buffer,
-                            layout: wgpu::TexelCopyBufferLayout {
-                                offset: 0,
-                                bytes_per_row: Some(padded),
-                                rows_per_image: Some(size),
-                            },
-                        },
-                        wgpu::Extent3d {
-                            width: size,
-                            height: size,
-                            depth_or_array_layers: 1,
-                        },
-                    );
-                    self.gpu.queue.submit([encoder.finish()]);
-                    let bytes = readback::map_and_copy(&self.gpu, &buffer, padded, row, size)?;
-                    let halves: &[half::f16] = bytemuck::cast_slice(&bytes);
-                    Ok(halves
-                        .chunks_exact(4)
-                        .map(|t| [t[0].to_f32(), t[1].to_f32(), t[2].to_f32(), t[3].to_f32()])
-                        .collect())
-                })
-                .collect::<Result<_, RenderError>>()?;
-            let faces: [Vec<[f32; 4]>; 6] = faces.try_into().expect("six faces");
-            levels.push(faces);
+            encoder.copy_texture_to_buffer(
+                wgpu::TexelCopyTextureInfo {
+                    texture: map,
+                    mip_level: level,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::TexelCopyBufferInfo {
+                    buffer: &buffer,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(padded),
+                        rows_per_image: Some(h),
+                    },
+                },
+                wgpu::Extent3d {
+                    width: w,
+                    height: h,
+                    depth_or_array_layers: 1,
+                },
+            );
+            self.gpu.queue.submit([encoder.finish()]);
+            let bytes = readback::map_and_copy(&self.gpu, &buffer, padded, row, h)?;
+            let halves: &[half::f16] = bytemuck::cast_slice(&bytes);
+            levels.push(
+                halves
+                    .chunks_exact(4)
+                    .map(|t| [t[0].to_f32(), t[1].to_f32(), t[2].to_f32(), t[3].to_f32()])
+                    .collect(),
+            );
         }
         Ok(Some(levels))
+    }
+
+    /// The head's surface charts (the pigment map is an atlas of them).
+    pub fn surface_charts<'a>(&self, scene: &'a GpuScene) -> &'a SurfaceCharts {
+        &scene.charts
     }
 
     /// Whether any dot can be close enough to need the near (single-dot) pass: the same test
@@ -1041,7 +1134,7 @@ impl Renderer {
         let nearest = ((cam.eye_mm - scene.pigment_origin_mm).length() - scene.dots_max_radius_mm)
             .max(cam.near_mm);
         let pixel_mm = nearest * cam.pixel_angle_rad(settings.height * settings.supersample);
-        let texel_mm = scene.dots_max_radius_mm * scene.texel_angle;
+        let texel_mm = scene.texel_mm;
         pixel_mm < 0.8 * texel_mm
     }
 
@@ -1239,7 +1332,7 @@ impl Renderer {
             sky_color: lux(light.sky_color, light.sky_lux),
             ground_color: lux(light.ground_color, light.ground_lux),
             skin: v4(skin_albedo, settings.skin.roughness),
-            pigment_origin: v4(scene.pigment_origin_mm, scene.texel_angle),
+            pigment_origin: v4(scene.pigment_origin_mm, scene.texel_mm),
             viewport: [
                 (w * ss) as f32,
                 (h * ss) as f32,
@@ -1446,10 +1539,14 @@ impl Renderer {
 /// corners' UVs differ (the texture's seams); geometry and normals stay those of the welded
 /// mesh, so the seam is invisible in shading. `scan_scale` multiplies the scan's vertex colours
 /// (the inverse of its measured skin colour).
-fn skin_vertices(mesh: &crate::head::TriMesh, scan_scale: Vec3) -> (Vec<SkinVertex>, Vec<u32>) {
+fn skin_vertices(
+    mesh: &crate::head::TriMesh,
+    triangle_chart: &[u32],
+    scan_scale: Vec3,
+) -> (Vec<SkinVertex>, Vec<u32>) {
     let coloured = mesh.vertex_colors.len() == mesh.positions_mm.len();
     let textured = mesh.albedo_map.is_some() && mesh.corner_uvs.len() == mesh.indices.len();
-    let vertex = |i: usize, uv: glam::Vec2| {
+    let vertex = |i: usize, uv: glam::Vec2, chart: u32| {
         let mut tint = mesh.albedo_tint.get(i).copied().unwrap_or(Vec3::ONE);
         if coloured || textured {
             tint *= scan_scale;
@@ -1462,26 +1559,29 @@ fn skin_vertices(mesh: &crate::head::TriMesh, scan_scale: Vec3) -> (Vec<SkinVert
             normal: mesh.normals[i].to_array(),
             tint: tint.to_array(),
             uv: uv.to_array(),
+            chart,
         }
     };
-    if !textured {
-        let vertices = (0..mesh.positions_mm.len())
-            .map(|i| vertex(i, glam::Vec2::ZERO))
-            .collect();
-        return (vertices, mesh.indices.clone());
-    }
-    let mut split: std::collections::HashMap<(u32, [u32; 2]), u32> =
+    // A vertex is split where its corners differ in UV (a texture seam) or in surface chart
+    // (each chart has its own place in the pigment map).
+    let mut split: std::collections::HashMap<(u32, [u32; 2], u32), u32> =
         std::collections::HashMap::with_capacity(mesh.positions_mm.len() * 2);
     let mut vertices = Vec::with_capacity(mesh.positions_mm.len() * 2);
     let indices = mesh
         .indices
         .iter()
-        .zip(&mesh.corner_uvs)
-        .map(|(&i, uv)| {
+        .enumerate()
+        .map(|(corner, &i)| {
+            let uv = if textured {
+                mesh.corner_uvs[corner]
+            } else {
+                glam::Vec2::ZERO
+            };
+            let chart = triangle_chart.get(corner / 3).copied().unwrap_or(0);
             *split
-                .entry((i, [uv.x.to_bits(), uv.y.to_bits()]))
+                .entry((i, [uv.x.to_bits(), uv.y.to_bits()], chart))
                 .or_insert_with(|| {
-                    vertices.push(vertex(i as usize, *uv));
+                    vertices.push(vertex(i as usize, uv, chart));
                     vertices.len() as u32 - 1
                 })
         })

@@ -2,34 +2,31 @@
 //! splatted by the GPU, once per plan (or per session / ageing change, see
 //! [`super::Renderer::prepare_dots`]).
 //!
-//! Each dot of the near pass's dot buffer (sorted by cube face, [`super::dot_chunks`]) is drawn
-//! as an instanced quad over the texels its halo reaches on its face, its Gaussian weights
-//! normalised over those texels and added into a float target: the same sums as the CPU
-//! reference [`super::pigment_map::PigmentMap::build`], which the tests compare it with. A
-//! fullscreen pass then copies each face into the RGBA16F cube map and box-filters its mips.
+//! The placed splats ([`super::pigment_map::AtlasPlacement`]: each dot on its surface chart and
+//! the charts whose margin it lies in, plain data shared with the CPU sum) are drawn as
+//! instanced quads over the texels each halo reaches inside its chart, Gaussian weights
+//! normalised over the window, added into a float target: the same sums as the CPU reference
+//! [`super::pigment_map::PigmentMap::sum`], which the tests compare it with. A fullscreen pass
+//! then copies the atlas into the RGBA16F map and box-filters its mips.
 //!
 //! The sum is kept in 32-bit floats where the adapter can blend them (`FLOAT32_BLENDABLE`; Mesa's
 //! llvmpipe and lavapipe can), otherwise in 16-bit floats (a little rounding in dense areas).
 
 use super::fullscreen_module;
-use super::pigment_map::{BILINEAR_SIGMA_TEXELS, MAX_SPLAT_TEXELS};
-use crate::pigment;
-use glam::Vec3;
-use std::ops::Range;
+use super::pigment_map::{AtlasPlacement, BILINEAR_SIGMA_TEXELS, MAX_SPLAT_TEXELS, Splat};
+use super::surface_charts::ATLAS_MIP_LEVELS;
 
 /// The pigment map's format: filterable everywhere, enough for a darkening fraction.
 pub const PIGMENT_MAP_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 
-/// The splat's uniforms (`Splat` in `shaders/pigment_splat.wgsl`).
+/// The splat's uniforms (`Atlas` in `shaders/pigment_splat.wgsl`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct SplatUniforms {
-    origin_mm: [f32; 3],
-    size: f32,
-    face: f32,
-    halo_strength: f32,
-    max_reach_texels: f32,
     bilinear_sigma_texels: f32,
+    max_reach_texels: f32,
+    width: f32,
+    height: f32,
 }
 
 pub struct PigmentSplatPass {
@@ -47,6 +44,10 @@ pub struct PigmentSplatPass {
 pub fn mip_levels(size: u32) -> u32 {
     32 - size.max(1).leading_zeros()
 }
+
+/// The splat's instance layout: [`Splat`] (centre and sigma, value, clip rectangle).
+const SPLAT_ATTRIBUTES: [wgpu::VertexAttribute; 3] =
+    wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Uint32x4];
 
 impl PigmentSplatPass {
     pub fn new(device: &wgpu::Device, float32_blendable: bool) -> Self {
@@ -79,34 +80,6 @@ impl PigmentSplatPass {
             bind_group_layouts: &[Some(&splat_layout)],
             immediate_size: 0,
         });
-        // The near pass's `GpuDot` records: centre, radius, normal, darkening, halo sigma.
-        let attributes = [
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x3,
-                offset: 0,
-                shader_location: 0,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32,
-                offset: 12,
-                shader_location: 1,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x3,
-                offset: 16,
-                shader_location: 2,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x3,
-                offset: 32,
-                shader_location: 3,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32,
-                offset: 44,
-                shader_location: 4,
-            },
-        ];
         let additive = wgpu::BlendComponent {
             src_factor: wgpu::BlendFactor::One,
             dst_factor: wgpu::BlendFactor::One,
@@ -120,9 +93,9 @@ impl PigmentSplatPass {
                 entry_point: Some("vs_main"),
                 compilation_options: Default::default(),
                 buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: std::mem::size_of::<super::dots_pass::GpuDot>() as u64,
+                    array_stride: std::mem::size_of::<Splat>() as u64,
                     step_mode: wgpu::VertexStepMode::Instance,
-                    attributes: &attributes,
+                    attributes: &SPLAT_ATTRIBUTES,
                 })],
             },
             primitive: wgpu::PrimitiveState {
@@ -198,25 +171,20 @@ impl PigmentSplatPass {
         self.accum_format == wgpu::TextureFormat::Rgba32Float
     }
 
-    /// A new pigment map of `size` texels a side with its mips: the dots of `dots` (the near
-    /// pass's buffer), `faces[f]` being the instances on cube face f, splatted around
-    /// `origin_mm`. The work is submitted; the texture is ready for the next submission.
+    /// A new pigment map: the placed splats summed into an atlas with its mips. The work is
+    /// submitted; the texture is ready for the next submission.
     pub fn splat(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
-        dots: Option<&wgpu::Buffer>,
-        faces: &[Range<u32>; 6],
-        origin_mm: Vec3,
-        size: u32,
+        placement: &AtlasPlacement,
     ) -> wgpu::Texture {
         use wgpu::util::DeviceExt;
-        let size = size.max(1);
-        let levels = mip_levels(size);
+        let (width, height) = (placement.width.max(1), placement.height.max(1));
         let extent = wgpu::Extent3d {
-            width: size,
-            height: size,
-            depth_or_array_layers: 6,
+            width,
+            height,
+            depth_or_array_layers: 1,
         };
         let accum = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("pigment splat sum"),
@@ -231,7 +199,7 @@ impl PigmentSplatPass {
         let map = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("pigment map"),
             size: extent,
-            mip_level_count: levels,
+            mip_level_count: ATLAS_MIP_LEVELS,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: PIGMENT_MAP_FORMAT,
@@ -240,42 +208,45 @@ impl PigmentSplatPass {
                 | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
-        let layer_view = |t: &wgpu::Texture, mip: u32, layer: u32| {
+        let level_view = |t: &wgpu::Texture, mip: u32| {
             t.create_view(&wgpu::TextureViewDescriptor {
                 dimension: Some(wgpu::TextureViewDimension::D2),
                 base_mip_level: mip,
                 mip_level_count: Some(1),
-                base_array_layer: layer,
-                array_layer_count: Some(1),
                 ..Default::default()
             })
         };
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("pigment map"),
         });
-        for (face, range) in faces.iter().enumerate() {
-            let uniforms = SplatUniforms {
-                origin_mm: origin_mm.to_array(),
-                size: size as f32,
-                face: face as f32,
-                halo_strength: pigment::HALO_STRENGTH,
-                max_reach_texels: MAX_SPLAT_TEXELS,
-                bilinear_sigma_texels: BILINEAR_SIGMA_TEXELS,
-            };
-            let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("pigment splat face"),
-                contents: bytemuck::bytes_of(&uniforms),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("pigment splat face"),
-                layout: &self.splat_layout,
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: buffer.as_entire_binding(),
-                }],
-            });
-            let target = layer_view(&accum, 0, face as u32);
+        let uniforms = SplatUniforms {
+            bilinear_sigma_texels: BILINEAR_SIGMA_TEXELS,
+            max_reach_texels: MAX_SPLAT_TEXELS,
+            width: width as f32,
+            height: height as f32,
+        };
+        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("pigment splat atlas"),
+            contents: bytemuck::bytes_of(&uniforms),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("pigment splat atlas"),
+            layout: &self.splat_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: buffer.as_entire_binding(),
+            }],
+        });
+        let instances = (!placement.splats.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("pigment splats"),
+                contents: bytemuck::cast_slice(&placement.splats),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+        {
+            let target = level_view(&accum, 0);
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("pigment splat"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -292,44 +263,40 @@ impl PigmentSplatPass {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            if let Some(dots) = dots
-                && !range.is_empty()
-            {
+            if let Some(instances) = &instances {
                 pass.set_pipeline(&self.splat_pipeline);
                 pass.set_bind_group(0, &group, &[]);
-                pass.set_vertex_buffer(0, dots.slice(..));
-                pass.draw(0..4, range.clone());
+                pass.set_vertex_buffer(0, instances.slice(..));
+                pass.draw(0..4, 0..placement.splats.len() as u32);
             }
         }
-        for face in 0..6u32 {
-            for level in 0..levels {
-                let (src, block) = if level == 0 {
-                    (layer_view(&accum, 0, face), &self.copy_block)
-                } else {
-                    (layer_view(&map, level - 1, face), &self.mip_block)
-                };
-                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("pigment map mip"),
-                    layout: &self.mip_layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: wgpu::BindingResource::TextureView(&src),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: block.as_entire_binding(),
-                        },
-                    ],
-                });
-                super::fullscreen_draw(
-                    &mut encoder,
-                    "pigment map mip",
-                    &self.mip_pipeline,
-                    &layer_view(&map, level, face),
-                    &[&group],
-                );
-            }
+        for level in 0..ATLAS_MIP_LEVELS {
+            let (src, block) = if level == 0 {
+                (level_view(&accum, 0), &self.copy_block)
+            } else {
+                (level_view(&map, level - 1), &self.mip_block)
+            };
+            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("pigment map mip"),
+                layout: &self.mip_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(&src),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: block.as_entire_binding(),
+                    },
+                ],
+            });
+            super::fullscreen_draw(
+                &mut encoder,
+                "pigment map mip",
+                &self.mip_pipeline,
+                &level_view(&map, level),
+                &[&group],
+            );
         }
         queue.submit([encoder.finish()]);
         map
@@ -372,7 +339,8 @@ mod tests {
     }
 
     #[test]
-    fn uniforms_are_two_vec4s() {
-        assert_eq!(std::mem::size_of::<SplatUniforms>(), 32);
+    fn uniforms_and_instances_match_the_shader() {
+        assert_eq!(std::mem::size_of::<SplatUniforms>(), 16);
+        assert_eq!(std::mem::size_of::<Splat>(), 48);
     }
 }

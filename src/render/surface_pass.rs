@@ -11,7 +11,8 @@ pub struct SurfacePass {
 }
 
 /// Vertex layout of the head mesh: position, normal, albedo tint (vec3<f32>), texture
-/// coordinates (vec2<f32>, origin top-left).
+/// coordinates (vec2<f32>, origin top-left), surface chart (the pigment map's, see
+/// [`super::surface_charts`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct SkinVertex {
@@ -19,6 +20,7 @@ pub struct SkinVertex {
     pub normal: [f32; 3],
     pub tint: [f32; 3],
     pub uv: [f32; 2],
+    pub chart: u32,
 }
 
 impl SurfacePass {
@@ -36,7 +38,7 @@ impl SurfacePass {
                     visibility: wgpu::ShaderStages::FRAGMENT,
                     ty: wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::Cube,
+                        view_dimension: wgpu::TextureViewDimension::D2,
                         multisampled: false,
                     },
                     count: None,
@@ -54,6 +56,17 @@ impl SurfacePass {
                     ty: wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Float { filterable: true },
                         view_dimension: wgpu::TextureViewDimension::Cube,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                // The chart table: where each surface chart lies in the pigment map.
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
                         multisampled: false,
                     },
                     count: None,
@@ -90,7 +103,7 @@ impl SurfacePass {
             ],
             immediate_size: 0,
         });
-        let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 3 => Float32x2];
+        let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 3 => Float32x2, 4 => Uint32];
         let targets: Vec<Option<wgpu::ColorTargetState>> =
             GBUFFER_FORMATS.iter().map(|f| Some((*f).into())).collect();
         let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {

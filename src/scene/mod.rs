@@ -277,7 +277,7 @@ pub struct RenderSpec {
     pub ev100: Option<f32>,
     /// Stops added to the automatic exposure (positive: brighter).
     pub exposure_compensation_ev: f32,
-    /// Pigment map resolution per cube face.
+    /// Pigment map resolution: texels per 200 mm of skin.
     pub pigment_map_size: u32,
     /// Draw "Simulation, not a guarantee of results" in a corner of every image.
     pub disclaimer: bool,

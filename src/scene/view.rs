@@ -1,8 +1,8 @@
 //! The named views a scene asks for, and the defaults of the render keys that the renderer
 //! shares. Plain data: the renderer imports these, never the reverse.
 
-/// Default pigment map resolution per cube face (`render.pigment_map_size`): about 0.2 mm
-/// texels on an adult scalp.
+/// Default pigment map resolution (`render.pigment_map_size`, texels per 200 mm of skin):
+/// 0.2 mm texels.
 pub const DEFAULT_PIGMENT_MAP_SIZE: u32 = 1024;
 
 /// Named camera positions. Left and right are the client's own sides.

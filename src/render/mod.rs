@@ -39,6 +39,7 @@ use camera::Camera;
 use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
+use std::sync::Arc;
 pub use gpu::{
     AdapterReport, AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError,
     compiled_backends,
@@ -341,8 +342,9 @@ pub struct GpuScene {
     no_pigment: wgpu::BindGroup,
     /// The pigment map's atlas (None without dots: the empty map is drawn).
     pigment_map: Option<wgpu::Texture>,
-    /// The head's surface charts, which the pigment map is an atlas of.
-    charts: SurfaceCharts,
+    /// The head's surface charts, which the pigment map is an atlas of (shared by every scene
+    /// prepared on the same head: [`Renderer::charts_for`]).
+    charts: Arc<SurfaceCharts>,
     /// Kept to rebuild the surface pass's bind group when the dots change.
     scalp_view: wgpu::TextureView,
     empty_view: wgpu::TextureView,
@@ -403,7 +405,14 @@ pub struct Renderer {
     shadow_drawn_for: Option<(u64, Lighting, f32)>,
     /// Where pigment maps are splatted (see [`SplatOn`]).
     splat_on: SplatOn,
+    /// Surface charts of the heads prepared most recently (newest last), by a hash of the
+    /// mesh and the texel size: building them is a fixed cost per head (about 0.3 s for the
+    /// built-in head), the same for every state, session and variant prepared on it.
+    charts_cache: std::sync::Mutex<Vec<(u64, Arc<SurfaceCharts>)>>,
 }
+
+/// Heads whose charts [`Renderer`] keeps (a batch alternates at most a couple of heads).
+const CHARTS_CACHED: usize = 2;
 
 /// Where a plan's pigment map is splatted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -514,7 +523,32 @@ impl Renderer {
             keep_shadow_map: false,
             shadow_drawn_for: None,
             splat_on,
+            charts_cache: Default::default(),
         }
+    }
+
+    /// The surface charts of `mesh` at `texel_mm`, built once per head and kept.
+    fn charts_for(&self, mesh: &crate::head::TriMesh, texel_mm: f32) -> Arc<SurfaceCharts> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        texel_mm.to_bits().hash(&mut h);
+        for p in &mesh.positions_mm {
+            p.to_array().map(f32::to_bits).hash(&mut h);
+        }
+        mesh.indices.hash(&mut h);
+        let key = h.finish();
+        let mut cache = self.charts_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
+            let hit = cache.remove(i);
+            cache.push(hit.clone());
+            return hit.1;
+        }
+        let charts = Arc::new(SurfaceCharts::build(mesh, texel_mm));
+        cache.push((key, charts.clone()));
+        if cache.len() > CHARTS_CACHED {
+            cache.remove(0);
+        }
+        charts
     }
 
     /// Keep the shadow map from frame to frame while the scene and the light are unchanged.
@@ -868,7 +902,7 @@ impl Renderer {
         let device = &self.gpu.device;
         let texel_mm = surface_charts::texel_mm_for_size(pigment_map_size);
         let mesh = &head.mesh;
-        let charts = SurfaceCharts::build(mesh, texel_mm);
+        let charts = self.charts_for(mesh, texel_mm);
         // The scan's colours are stored relative to its measured skin tone (the forehead's),
         // so the G-buffer's tint keeps meaning "relative to the skin colour" and the frame's
         // skin colour (the scan's own, or the scene's as an override) scales them.

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod spectra;
+pub mod tables;
 pub mod transport;
 
 use glam::Vec3;

@@ -56,6 +56,29 @@ pub struct Entry {
     pub half_darkening_radius_mm: f32,
     /// Equivalent black area per channel (mm²).
     pub equivalent_area_mm2_rgb: [f32; 3],
+    /// The same per wavelength, 400-700 nm every [`SPECTRUM_STEP_NM`] (mm²): what a colour
+    /// under another light needs (`stipple match`'s indoor figures).
+    #[serde(default)]
+    pub equivalent_area_mm2_spectrum: Vec<f32>,
+}
+
+/// Wavelength step (nm) of the tables' spectra: 16 samples from 400 to 700 nm, half the
+/// simulation's resolution (the areas are smooth in wavelength), to keep the file small.
+pub const SPECTRUM_STEP_NM: usize = 20;
+/// Samples in a table spectrum.
+pub const SPECTRUM_SAMPLES: usize = 300 / SPECTRUM_STEP_NM + 1;
+
+/// A table spectrum back on the simulation's 31 wavelengths (linear between samples).
+pub fn spectrum_31(samples: &[f32]) -> [f64; super::spectra::WAVELENGTHS] {
+    std::array::from_fn(|i| {
+        if samples.len() < SPECTRUM_SAMPLES {
+            return 0.0;
+        }
+        let x = (i * 10) as f64 / SPECTRUM_STEP_NM as f64;
+        let k = (x.floor() as usize).min(SPECTRUM_SAMPLES - 2);
+        let f = x - k as f64;
+        samples[k] as f64 * (1.0 - f) + samples[k + 1] as f64 * f
+    })
 }
 
 /// Healed needle-track deposits: a carbon column from the dermo-epidermal junction down to the
@@ -92,6 +115,9 @@ pub struct Tables {
     pub radii_mm: Vec<f32>,
     /// Bare skin's diffuse reflectance per type (linear sRGB, D65; specular excluded).
     pub bare_linear_srgb: Vec<[f32; 3]>,
+    /// The same as spectra, 400-700 nm every [`SPECTRUM_STEP_NM`].
+    #[serde(default)]
+    pub bare_spectrum: Vec<Vec<f32>>,
     pub dots: DotTable,
     pub hair: HairTable,
 }
@@ -157,6 +183,8 @@ pub struct Look {
     pub half_darkening_radius_mm: f32,
     /// Equivalent black area per channel (mm²).
     pub equivalent_area_mm2: Vec3,
+    /// The same per wavelength (400-700 nm every [`SPECTRUM_STEP_NM`]; empty in old tables).
+    pub equivalent_area_mm2_spectrum: Vec<f32>,
 }
 
 impl Look {
@@ -199,8 +227,7 @@ impl Look {
     /// skin's own: darkening = 1 - dot / albedo per linear-sRGB channel.
     pub fn on_skin(&self, albedo: Vec3) -> Look {
         let to_xyz = |c: Vec3| crate::lighting::color::linear_srgb_to_xyz(c).as_vec3();
-        let to_rgb =
-            |x: Vec3| (crate::lighting::color::XYZ_TO_SRGB * x.as_dvec3()).as_vec3();
+        let to_rgb = |x: Vec3| (crate::lighting::color::XYZ_TO_SRGB * x.as_dvec3()).as_vec3();
         let bare_xyz = to_xyz(self.bare_linear_srgb).max(Vec3::splat(1e-9));
         let skin_xyz = to_xyz(albedo);
         let skin = albedo.max(Vec3::splat(1e-6));
@@ -222,6 +249,8 @@ impl Look {
                 let scale = a.max_element().max(1e-9);
                 carry(a / scale) * scale
             },
+            // A spectral ratio is the skin's own at every wavelength.
+            equivalent_area_mm2_spectrum: self.equivalent_area_mm2_spectrum.clone(),
             darkening,
         }
     }
@@ -247,7 +276,11 @@ fn blend(t: &Tables, corners: &[(&Entry, f32)], bare: Vec3) -> Look {
     let mut core = Vec3::ZERO;
     let mut half = 0.0;
     let mut area = Vec3::ZERO;
+    let mut spectrum = vec![0.0; SPECTRUM_SAMPLES];
     for (e, w) in corners {
+        for (a, v) in spectrum.iter_mut().zip(&e.equivalent_area_mm2_spectrum) {
+            *a += *w * *v;
+        }
         for (d, v) in darkening.iter_mut().zip(&e.darkening_rgb) {
             *d += *w * Vec3::from(*v);
         }
@@ -262,6 +295,7 @@ fn blend(t: &Tables, corners: &[(&Entry, f32)], bare: Vec3) -> Look {
         bare_linear_srgb: bare,
         half_darkening_radius_mm: half,
         equivalent_area_mm2: area,
+        equivalent_area_mm2_spectrum: spectrum,
     }
 }
 
@@ -298,7 +332,9 @@ impl Tables {
                 .chain(&t.hair.entries)
                 .any(|e| e.darkening_rgb.len() != t.radii_mm.len())
         {
-            return Err("optics tables: a profile or the bare skin list has the wrong length".into());
+            return Err(
+                "optics tables: a profile or the bare skin list has the wrong length".into(),
+            );
         }
         Ok(t)
     }
@@ -319,12 +355,8 @@ impl Tables {
         s += &format!("\"fitzpatrick\": {},\n", j(&self.fitzpatrick));
         s += &format!("\"radii_mm\": {},\n", j(&self.radii_mm));
         s += &format!("\"bare_linear_srgb\": {},\n", j(&self.bare_linear_srgb));
-        let entries = |es: &[Entry]| {
-            es.iter()
-                .map(|e| j(e))
-                .collect::<Vec<_>>()
-                .join(",\n")
-        };
+        s += &format!("\"bare_spectrum\": {},\n", j(&self.bare_spectrum));
+        let entries = |es: &[Entry]| es.iter().map(|e| j(e)).collect::<Vec<_>>().join(",\n");
         let d = &self.dots;
         s += &format!(
             "\"dots\": {{\"depth_mm\": {}, \"diameter_mm\": {}, \"strength\": {}, \"entries\": [\n{}\n]}},\n",
@@ -352,6 +384,22 @@ impl Tables {
         let (i, f) = locate(&axis, skin.fitzpatrick);
         let j = (i + 1).min(axis.len() - 1);
         Vec3::from(self.bare_linear_srgb[i]).lerp(Vec3::from(self.bare_linear_srgb[j]), f)
+    }
+
+    /// Simulated bare skin's reflectance spectrum (400-700 nm every [`SPECTRUM_STEP_NM`];
+    /// empty in old tables).
+    pub fn bare_spectrum(&self, skin: SkinClass) -> Vec<f32> {
+        if self.bare_spectrum.len() != self.fitzpatrick.len() {
+            return Vec::new();
+        }
+        let axis: Vec<f32> = self.fitzpatrick.iter().map(|&f| f as f32).collect();
+        let (i, f) = locate(&axis, skin.fitzpatrick);
+        let j = (i + 1).min(axis.len() - 1);
+        let (a, b) = (&self.bare_spectrum[i], &self.bare_spectrum[j]);
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x * (1.0 - f) + y * f)
+            .collect()
     }
 
     /// A healed deposit from the needle's reach `depth_mm`, `diameter_mm` wide, at `shade`
@@ -448,6 +496,17 @@ fn sig3v(v: Vec3) -> [f32; 3] {
     [s(v.x), s(v.y), s(v.z)]
 }
 
+fn sig3(x: f64) -> f32 {
+    sig3v(Vec3::new(x as f32, 0.0, 0.0))[0]
+}
+
+/// A simulated spectrum (31 wavelengths) at the tables' [`SPECTRUM_STEP_NM`].
+fn sampled(s: &[f64; super::spectra::WAVELENGTHS]) -> Vec<f64> {
+    (0..SPECTRUM_SAMPLES)
+        .map(|k| s[k * SPECTRUM_STEP_NM / 10])
+        .collect()
+}
+
 fn sig4v(v: Vec3) -> [f32; 3] {
     [sig4(v.x as f64), sig4(v.y as f64), sig4(v.z as f64)]
 }
@@ -469,6 +528,7 @@ fn entry(r: &super::SkinResult, fi: usize, di: usize, ki: usize, key: [f32; 3]) 
         core_linear_srgb: sig4v(r.dot_rgb(fi, di, ki, 0)),
         half_darkening_radius_mm: sig4(r.half_radius_mm(fi, di, ki)),
         equivalent_area_mm2_rgb: sig4v(area),
+        equivalent_area_mm2_spectrum: sampled(a).into_iter().map(sig3).collect(),
     }
 }
 
@@ -550,6 +610,9 @@ pub fn bake(photons: u64, seed: u64, threads: usize, command: String) -> Tables 
         fitzpatrick: fitz.iter().map(|&f| f as u8).collect(),
         radii_mm: sim.radii_mm.iter().map(|&r| r as f32).collect(),
         bare_linear_srgb: (0..fitz.len()).map(|fi| sig4v(r.bare_rgb(fi))).collect(),
+        bare_spectrum: (0..fitz.len())
+            .map(|fi| sampled(&r.bare[fi]).into_iter().map(sig4).collect())
+            .collect(),
         dots: DotTable {
             depth_mm: BAKE_DEPTH_MM.to_vec(),
             diameter_mm: BAKE_DIAMETER_MM.to_vec(),

@@ -254,6 +254,22 @@ pub const FOLLICLE_ANGLE_DEG: f32 = 55.0;
 /// Depth to which a dark shaft continues below the skin (mm; the brief: about 4 mm).
 pub const SHAFT_UNDER_SKIN_MM: f32 = 4.0;
 
+/// Eumelanin volume fraction of dark (near-black) hair's cortex: the optics tables' dark hair
+/// ([`crate::optics::spectra::mua_hair`], 0.1: a stopgap, no measurement found).
+pub const DARK_HAIR_MELANIN: f32 = 0.1;
+/// Luminance of dark hair at [`DARK_HAIR_MELANIN`]: the default hair colour's (linear sRGB
+/// (0.024, 0.018, 0.016)).
+const DARK_HAIR_LUMINANCE: f32 = 0.0189;
+
+/// The eumelanin fraction of a hair of colour `hair` (linear sRGB), for the light-transport
+/// tables. A stopgap: a shaft's colour is its melanin's attenuation, so the luminance is
+/// taken as exp(-k melanin) through the default dark hair ([`DARK_HAIR_MELANIN`]); blond
+/// (luminance 0.3) comes out near 0.03, white hair near 0.
+pub fn hair_melanin(hair: Vec3) -> f32 {
+    let y = crate::lighting::color::luminance(hair).clamp(1e-4, 1.0);
+    DARK_HAIR_MELANIN * y.ln() / DARK_HAIR_LUMINANCE.ln()
+}
+
 impl Stubble {
     /// Fraction of the skin the shafts above it hide, seen along the normal, at full density:
     /// each shaft's cross-section plus its leaning length times its width.

@@ -166,11 +166,21 @@ fn candidate(
     }
 }
 
+/// The best candidate; among those within [`TIE_DE00`] of it, the most diluted (too dark is
+/// the brief's most common regret, and past a point more carbon barely shows: the column is
+/// already opaque).
 fn best(cands: impl Iterator<Item = Candidate>) -> Candidate {
-    cands
-        .min_by(|a, b| a.de00.total_cmp(&b.de00))
+    let all: Vec<Candidate> = cands.collect();
+    let min = all.iter().map(|c| c.de00).fold(f32::INFINITY, f32::min);
+    all.into_iter()
+        .filter(|c| c.de00 <= min + TIE_DE00)
+        .min_by(|a, b| a.shade.total_cmp(&b.shade))
         .expect("at least one candidate")
 }
+
+/// Candidates this close to the best count as equally good (a tenth of a just-noticeable
+/// difference).
+const TIE_DE00: f32 = 0.1;
 
 /// Matches every zone to the target.
 pub fn match_zones(client: &Client, target: Target, zones: &[ZoneDots]) -> MatchReport {
@@ -387,4 +397,80 @@ fn lab_under(r: &Spectrum, light: &Spectrum) -> [f64; 3] {
     let white = spectra::reflectance_xyz_under(&[1.0; WAVELENGTHS], light);
     let adapted = bradford_adaptation(white, crate::lighting::color::D65_XYZ) * xyz;
     lab((XYZ_TO_SRGB * adapted).as_vec3())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(density: f32, depth: f32, shade: f32) -> ZoneDots {
+        ZoneDots {
+            zone: "test".into(),
+            density_per_cm2: density,
+            diameter_mm: 0.17,
+            depth_mm: depth,
+            shade,
+        }
+    }
+
+    fn client() -> Client {
+        Client {
+            skin: crate::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap(),
+            hair: Vec3::new(0.024, 0.018, 0.016),
+            stubble: Stubble::default(),
+        }
+    }
+
+    #[test]
+    fn more_pigment_and_more_dots_are_darker() {
+        let skin = client().skin;
+        let y = |c: Vec3| crate::lighting::color::luminance(c);
+        let z = zone(100.0, 0.35, 0.5);
+        assert!(y(patch_colour(skin, &z, 0.35, 0.8)) < y(patch_colour(skin, &z, 0.35, 0.3)));
+        assert!(y(patch_colour(skin, &zone(140.0, 0.35, 0.5), 0.35, 0.5)) < y(patch_colour(skin, &z, 0.35, 0.5)));
+        assert!(y(patch_colour(skin, &z, 0.35, 0.5)) < y(skin));
+    }
+
+    /// The search finds the shade that made a target: a patch of known dots is matched back
+    /// to its own shade and reach.
+    #[test]
+    fn a_target_made_by_a_plan_is_matched_back_to_it() {
+        let c = client();
+        let z = zone(100.0, 0.35, 0.02);
+        let made = patch_colour(c.skin, &z, 0.35, 0.07);
+        let r = match_zones(
+            &c,
+            Target::Colour {
+                linear_srgb: made.to_array(),
+            },
+            std::slice::from_ref(&z),
+        );
+        let m = &r.zones[0];
+        assert!(m.matched, "{m:?}");
+        assert_eq!(m.suggested.depth_mm, 0.35, "the planned reach matches, so it is kept");
+        assert!((m.suggested.shade - 0.07).abs() <= 0.015, "{m:?}");
+        assert!(m.suggested.de00 < 0.3, "{m:?}");
+        assert!(
+            m.planned.de00 > m.suggested.de00 + 0.5,
+            "shade 0.02 is lighter than the target: {m:?}"
+        );
+    }
+
+    /// The spectral check agrees with the colours the search used in daylight (the same
+    /// tables, two paths), and every preset is reported.
+    #[test]
+    fn the_spectral_daylight_figure_agrees_with_the_search() {
+        let c = client();
+        let r = match_zones(&c, Target::ShavedHair, &[zone(100.0, 0.35, 0.7)]);
+        let m = &r.zones[0];
+        let day = &m.under_presets[0];
+        assert_eq!(day.preset, DAYLIGHT);
+        assert!(
+            (day.de00 - m.suggested.de00).abs() < 1.0,
+            "spectral {} vs {}",
+            day.de00,
+            m.suggested.de00
+        );
+        assert_eq!(m.under_presets.len(), 1 + crate::lighting::presets().len());
+    }
 }

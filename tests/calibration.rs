@@ -51,7 +51,13 @@ fn uniform_light() -> Lighting {
     l
 }
 
-fn render(scene: &GpuScene, camera: Camera, albedo: Vec3, size: u32, dots: bool) -> image::RgbaImage {
+fn render(
+    scene: &GpuScene,
+    camera: Camera,
+    albedo: Vec3,
+    size: u32,
+    dots: bool,
+) -> image::RgbaImage {
     let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let settings = FrameSettings {
         camera,
@@ -169,13 +175,17 @@ fn single_dots_match_the_simulated_profile() {
             let after = render(&scene, camera, albedo, size, true);
             let before = render(&scene, camera, albedo, size, false);
             let look = tables()
-                .dot(SkinClass::from_linear_srgb(albedo), d.depth_mm, diameter, shade)
+                .dot(
+                    SkinClass::from_linear_srgb(albedo),
+                    d.depth_mm,
+                    diameter,
+                    shade,
+                )
                 .on_skin(albedo);
             let half = look.half_darkening_radius_mm;
             let c = 0.5 * size as f32;
-            let s_of = |x: u32, y: u32| {
-                ((x as f32 + 0.5 - c).hypot(y as f32 + 0.5 - c)) * mm_per_px
-            };
+            let s_of =
+                |x: u32, y: u32| ((x as f32 + 0.5 - c).hypot(y as f32 + 0.5 - c)) * mm_per_px;
             let regions: [(&str, Box<dyn Fn(f32) -> bool>); 2] = [
                 ("core", Box::new(|s| s < 0.02)),
                 ("half radius", Box::new(move |s| (s - half).abs() < 0.008)),
@@ -309,7 +319,10 @@ fn treated_patch_at_one_metre_matches_the_simulated_average() {
             ciede2000(lm, lb)
         );
         assert!(count > 100, "{name}: only {count} dots in the patch");
-        assert!(de < 2.0, "{name}: treated patch dE00 {de:.2} from the table's");
+        assert!(
+            de < 2.0,
+            "{name}: treated patch dE00 {de:.2} from the table's"
+        );
     }
 }
 
@@ -386,6 +399,9 @@ fn hair_under_the_skin_at_one_metre_matches_the_simulated_average() {
             "{name}: hair under the skin {under:.3} (table {table:.3}), with the cut ends {pred:.3}; shaved Lab {lm:.1?} predicted {lp:.1?} bare {lb:.1?}: dE00 {de:.2} (vs bare {:.2})",
             ciede2000(lm, lb)
         );
-        assert!(de < 2.0, "{name}: shaved patch dE00 {de:.2} from the table's");
+        assert!(
+            de < 2.0,
+            "{name}: shaved patch dE00 {de:.2} from the table's"
+        );
     }
 }

@@ -316,7 +316,9 @@ impl Tables {
                 .chain(&t.hair.entries)
                 .any(|e| e.darkening_rgb.len() != t.radii_mm.len())
         {
-            return Err("optics tables: a profile or the bare skin list has the wrong length".into());
+            return Err(
+                "optics tables: a profile or the bare skin list has the wrong length".into(),
+            );
         }
         Ok(t)
     }
@@ -337,12 +339,7 @@ impl Tables {
         s += &format!("\"fitzpatrick\": {},\n", j(&self.fitzpatrick));
         s += &format!("\"radii_mm\": {},\n", j(&self.radii_mm));
         s += &format!("\"bare_linear_srgb\": {},\n", j(&self.bare_linear_srgb));
-        let entries = |es: &[Entry]| {
-            es.iter()
-                .map(|e| j(e))
-                .collect::<Vec<_>>()
-                .join(",\n")
-        };
+        let entries = |es: &[Entry]| es.iter().map(|e| j(e)).collect::<Vec<_>>().join(",\n");
         let d = &self.dots;
         s += &format!(
             "\"dots\": {{\"depth_mm\": {}, \"diameter_mm\": {}, \"strength\": {}, \"entries\": [\n{}\n]}},\n",

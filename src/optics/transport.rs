@@ -372,9 +372,15 @@ where
                     let mut tally = new_tally();
                     let mut totals = Totals::default();
                     for _ in 0..n {
-                        run_photon(stack, absorbers, &groups, beam, &mut rng, &mut totals, |e| {
-                            record(&mut tally, e)
-                        });
+                        run_photon(
+                            stack,
+                            absorbers,
+                            &groups,
+                            beam,
+                            &mut rng,
+                            &mut totals,
+                            |e| record(&mut tally, e),
+                        );
                     }
                     totals.photons = n as u64;
                     slots.lock().expect("no worker panics")[b] = Some((totals, tally));

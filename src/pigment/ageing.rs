@@ -143,8 +143,18 @@ mod tests {
         let healed = m.age(&dot(0.35), 0.1);
         let old = m.age(&dot(0.35), 5.0);
         let (a0, a5) = (
-            appearance(crate::pigment::default_skin(), healed.shade, healed.depth_mm, healed.diameter_mm),
-            appearance(crate::pigment::default_skin(), old.shade, old.depth_mm, old.diameter_mm),
+            appearance(
+                crate::pigment::default_skin(),
+                healed.shade,
+                healed.depth_mm,
+                healed.diameter_mm,
+            ),
+            appearance(
+                crate::pigment::default_skin(),
+                old.shade,
+                old.depth_mm,
+                old.diameter_mm,
+            ),
         );
         // The look of both follows the optics tables: less carbon and a deeper reach. (At the
         // tables' carbon concentration a column is opaque from strength 0.1 on, so fading

@@ -199,7 +199,11 @@ fn fit(look: &Look) -> DotAppearance {
                     }
                     let m = profile(Vec3::splat(c), peak, r, e, sigma, *s).x;
                     // The half-darkening radius is where a dot's size is read: weighted.
-                    let w = if (*s - half).abs() < 0.5 * half { 4.0 } else { 1.0 };
+                    let w = if (*s - half).abs() < 0.5 * half {
+                        4.0
+                    } else {
+                        1.0
+                    };
                     err += w * (m - t) * (m - t);
                 }
                 // ... and the profile at the half radius itself.
@@ -367,7 +371,10 @@ mod tests {
                 .on_skin(skin);
             let a = appearance(skin, shade, depth, diameter);
             let (c, t) = (a.profile(0.0), look.core_darkening());
-            assert!((c - t).abs().max_element() < 0.03, "{depth} {diameter} {shade}: {c} vs {t}");
+            assert!(
+                (c - t).abs().max_element() < 0.03,
+                "{depth} {diameter} {shade}: {c} vs {t}"
+            );
             let (m, t) = (a.equivalent_area_mm2(), look.equivalent_area_mm2);
             assert!(((m - t) / t).abs().max_element() < 0.03, "{m} vs {t}");
         }
@@ -376,7 +383,10 @@ mod tests {
     #[test]
     fn more_pigment_is_darker() {
         let skin = default_skin();
-        assert!(appearance(skin, 1.0, 0.35, 0.12).darkening.x > appearance(skin, 0.02, 0.35, 0.12).darkening.x);
+        assert!(
+            appearance(skin, 1.0, 0.35, 0.12).darkening.x
+                > appearance(skin, 0.02, 0.35, 0.12).darkening.x
+        );
         assert_eq!(appearance(skin, 0.0, 0.35, 0.12).darkening, Vec3::ZERO);
     }
 }

@@ -219,41 +219,60 @@ impl Look {
     }
 
     /// The same look on skin of albedo `albedo` (linear sRGB): a scan's measured tone or a
-    /// preset, whose colour the simulated skin does not share (it is yellower). What carries
-    /// over is the simulated reflectance *ratio* in CIE XYZ, whose colour-matching functions
-    /// are positive (each ratio is a weighted mean of the spectral ratio, within 0-1), not in
-    /// linear sRGB, where the matrix's negative lobes make the blue ratio of dark skin
-    /// unstable (a tiny blue over a tiny blue). Each channel of the result is then the new
-    /// skin's own: darkening = 1 - dot / albedo per linear-sRGB channel.
+    /// preset, whose colour the simulated skin does not share (it is yellower, and its dark
+    /// types far more saturated). What carries over is what the simulation says about the
+    /// dot relative to its skin, in CIELAB: the luminance ratio (exact: the luminance profile
+    /// and half-darkening radius are the table's), the chroma ratio (a dot is a greyer version
+    /// of its skin) and the hue shift. Per-channel ratios in linear sRGB would not carry: on
+    /// the simulated dark skin, whose blue is a tiny remainder, they turn a greyer dot into a
+    /// bluer one on a preset with more blue. Each channel of the result is then this skin's
+    /// own: darkening = 1 - dot / albedo.
     pub fn on_skin(&self, albedo: Vec3) -> Look {
-        let to_xyz = |c: Vec3| crate::lighting::color::linear_srgb_to_xyz(c).as_vec3();
-        let to_rgb = |x: Vec3| (crate::lighting::color::XYZ_TO_SRGB * x.as_dvec3()).as_vec3();
-        let bare_xyz = to_xyz(self.bare_linear_srgb).max(Vec3::splat(1e-9));
-        let skin_xyz = to_xyz(albedo);
         let skin = albedo.max(Vec3::splat(1e-6));
-        // The fraction of each XYZ component a darkening takes, moved onto the new skin.
-        let carry = |d: Vec3| {
-            let lost = (to_xyz(d * self.bare_linear_srgb) / bare_xyz).clamp(Vec3::ZERO, Vec3::ONE);
-            to_rgb(lost * skin_xyz) / skin
-        };
-        let darkening: Vec<Vec3> = self.darkening.iter().map(|d| carry(*d)).collect();
-        let core = albedo * (Vec3::ONE - darkening[0]);
+        let sim = self.bare_linear_srgb.max(Vec3::splat(1e-6));
+        let darkening: Vec<Vec3> = self
+            .darkening
+            .iter()
+            .map(|d| carry_darkening(*d, sim, skin))
+            .collect();
+        // Areas: through the darkening of a patch of 1 per mm² (100 per cm²), first order.
+        let area = self.equivalent_area_mm2;
+        let k = 1.0 / area.max_element().max(1.0);
+        let area = carry_darkening(area * k, sim, skin) / k;
         Look {
             radii_mm: self.radii_mm.clone(),
-            core_linear_srgb: core,
+            core_linear_srgb: skin * (Vec3::ONE - darkening[0]),
             bare_linear_srgb: albedo,
             half_darkening_radius_mm: self.half_darkening_radius_mm,
-            // Areas are linear in the darkening, so the same transfer holds per mm².
-            equivalent_area_mm2: {
-                let a = self.equivalent_area_mm2;
-                let scale = a.max_element().max(1e-9);
-                carry(a / scale) * scale
-            },
+            equivalent_area_mm2: area,
             // A spectral ratio is the skin's own at every wavelength.
             equivalent_area_mm2_spectrum: self.equivalent_area_mm2_spectrum.clone(),
             darkening,
         }
     }
+}
+
+/// [`Look::on_skin`] for one darkening `d` simulated on skin `sim`, moved onto `skin`.
+fn carry_darkening(d: Vec3, sim: Vec3, skin: Vec3) -> Vec3 {
+    use crate::lighting::color::luminance;
+    use crate::skin::{lab_to_linear_srgb, linear_srgb_to_lab};
+    let dot = sim * (Vec3::ONE - d);
+    let y = luminance(dot) / luminance(sim).max(1e-9);
+    let polar = |c: Vec3| {
+        let l = linear_srgb_to_lab(c);
+        (l[1].hypot(l[2]), l[2].atan2(l[1]))
+    };
+    let (c_sim, h_sim) = polar(sim);
+    let (c_dot, h_dot) = polar(dot);
+    let (c_skin, h_skin) = polar(skin);
+    let chroma = c_skin * (c_dot / c_sim.max(1e-6));
+    let hue = h_skin + (h_dot - h_sim);
+    // L* of the carried luminance: a grey of luminance Y has it.
+    let l = linear_srgb_to_lab(Vec3::splat(y.max(0.0) * luminance(skin)))[0];
+    let target = lab_to_linear_srgb([l, chroma * hue.cos(), chroma * hue.sin()]);
+    // The chroma and hue move the colour; the luminance must stay the simulation's.
+    let target = target * (y.max(0.0) * luminance(skin) / luminance(target).max(1e-9));
+    Vec3::ONE - target / skin
 }
 
 /// Index and fraction of `x` in ascending `axis` (clamped to its ends).
@@ -355,7 +374,6 @@ impl Tables {
         s += &format!("\"fitzpatrick\": {},\n", j(&self.fitzpatrick));
         s += &format!("\"radii_mm\": {},\n", j(&self.radii_mm));
         s += &format!("\"bare_linear_srgb\": {},\n", j(&self.bare_linear_srgb));
-        s += &format!("\"bare_spectrum\": {},\n", j(&self.bare_spectrum));
         let entries = |es: &[Entry]| es.iter().map(|e| j(e)).collect::<Vec<_>>().join(",\n");
         let d = &self.dots;
         s += &format!(

@@ -468,7 +468,11 @@ fn the_matched_shade_renders_as_the_shaved_hair() {
         skin_albedo: Some(albedo),
         ..Default::default()
     };
-    let treated_scene = prepare(&dots, stipple::render::DEFAULT_PIGMENT_MAP_SIZE, &bare_options);
+    let treated_scene = prepare(
+        &dots,
+        stipple::render::DEFAULT_PIGMENT_MAP_SIZE,
+        &bare_options,
+    );
     let hair_options = SurfaceOptions {
         scalp: &AllHair,
         stubble,
@@ -505,5 +509,8 @@ fn the_matched_shade_renders_as_the_shaved_hair() {
     // with the tables within about 0.2, so 1.0 leaves room for another rasteriser while a
     // match whose patch model is off by a factor of 2 in density (dE00 1.38) fails.
     assert!(s.de00 < 0.5, "{m:?}");
-    assert!(de < 1.0, "the matched shade renders dE00 {de:.2} from the shaved hair");
+    assert!(
+        de < 1.0,
+        "the matched shade renders dE00 {de:.2} from the shaved hair"
+    );
 }

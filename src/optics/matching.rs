@@ -427,7 +427,10 @@ mod tests {
         let y = |c: Vec3| crate::lighting::color::luminance(c);
         let z = zone(100.0, 0.35, 0.5);
         assert!(y(patch_colour(skin, &z, 0.35, 0.8)) < y(patch_colour(skin, &z, 0.35, 0.3)));
-        assert!(y(patch_colour(skin, &zone(140.0, 0.35, 0.5), 0.35, 0.5)) < y(patch_colour(skin, &z, 0.35, 0.5)));
+        assert!(
+            y(patch_colour(skin, &zone(140.0, 0.35, 0.5), 0.35, 0.5))
+                < y(patch_colour(skin, &z, 0.35, 0.5))
+        );
         assert!(y(patch_colour(skin, &z, 0.35, 0.5)) < y(skin));
     }
 
@@ -447,7 +450,10 @@ mod tests {
         );
         let m = &r.zones[0];
         assert!(m.matched, "{m:?}");
-        assert_eq!(m.suggested.depth_mm, 0.35, "the planned reach matches, so it is kept");
+        assert_eq!(
+            m.suggested.depth_mm, 0.35,
+            "the planned reach matches, so it is kept"
+        );
         assert!((m.suggested.shade - 0.07).abs() <= 0.015, "{m:?}");
         assert!(m.suggested.de00 < 0.3, "{m:?}");
         assert!(

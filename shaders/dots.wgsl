@@ -20,6 +20,10 @@ struct DotIn {
     // The needle's footprint (src/pigment/mod.rs NeedleHand::shape): x: elongation (2nd
     // harmonic), y: trefoil (3rd), z: raggedness (5th, 7th), w: per-dot size jitter.
     @location(3) footprint: vec4<f32>,
+    // rgb: the core disc's darkening (src/pigment/mod.rs DotAppearance::core_darkening);
+    // `darkening` is the dot's mean over its footprint pi (r^2 + 2 sigma^2), what the pigment
+    // map holds.
+    @location(4) core: vec4<f32>,
 };
 
 struct DotOut {
@@ -28,8 +32,10 @@ struct DotOut {
     @location(1) @interpolate(flat) normal: vec3<f32>,
     // x: radius, y: edge half-width, z: pixel footprint sigma on the skin, w: halo sigma (mm).
     @location(2) @interpolate(flat) shape: vec4<f32>,
-    @location(3) @interpolate(flat) darkening: vec3<f32>,
+    @location(3) @interpolate(flat) core: vec3<f32>,
     @location(4) @interpolate(flat) footprint: vec4<f32>,
+    // The halo's peak darkening: the equivalent area the core disc leaves.
+    @location(5) @interpolate(flat) halo_peak: vec3<f32>,
 };
 
 const CORNERS = array<vec2<f32>, 6>(
@@ -64,7 +70,12 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     out.center = c;
     out.normal = n;
     out.shape = vec4<f32>(d.center_radius.w, d.normal_edge.w, sigma, halo);
-    out.darkening = d.darkening.rgb;
+    out.core = d.core.rgb;
+    // The dot's integral, mean x footprint (the simulated equivalent area), less the core's,
+    // spread as the halo's Gaussian (DotAppearance::halo_peak).
+    let r2 = d.center_radius.w * d.center_radius.w;
+    let h2 = 2.0 * halo * halo;
+    out.halo_peak = max((d.darkening.rgb * (r2 + h2) - d.core.rgb * r2) / max(h2, 1e-12), vec3<f32>(0.0));
     out.footprint = d.footprint;
     return out;
 }
@@ -111,7 +122,7 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     // The scattering halo, also widened by the pixel with its integral kept.
     let halo_var = in.shape.w * in.shape.w;
     let halo_all = halo_var + sigma * sigma;
-    let halo = frame.pigment_model.x * (halo_var / halo_all) * exp(-s * s / (2.0 * halo_all));
+    let halo = (halo_var / halo_all) * exp(-s * s / (2.0 * halo_all));
     // Core and halo are two absorbers the light passes in turn: their transmittances
     // multiply, D = 1 - (1 - d core)(1 - d halo k), so one dot never darkens more than its
     // pigment can (the sum of the two exceeded 1 and clamped, widening dense dots). The halo
@@ -120,9 +131,8 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     // 0.12 mm dot at 0.35 mm), which keeps the dot's integral d (pi r^2 + the halo's): what
     // the pigment map holds.
     let f = min(0.5 * r * r / (var_all + halo_all), 0.5);
-    let dk = in.darkening;
-    let core_d = dk * core;
-    let halo_d = dk * halo / (vec3<f32>(1.0) - dk * f);
+    let core_d = in.core * core;
+    let halo_d = in.halo_peak * halo / (vec3<f32>(1.0) - in.core * f);
     let dot_darkening = vec3<f32>(1.0) - (vec3<f32>(1.0) - core_d) * (vec3<f32>(1.0) - halo_d);
     let near = 1.0 - textureLoad(normal_far_tex, px, 0).w;
     return vec4<f32>(dot_darkening * near, 0.0);

@@ -204,6 +204,9 @@ enum Command {
     },
     /// The light-transport reference: Monte Carlo photons through skin and pigment (CPU).
     Optics(stipple::optics::cli::OpticsArgs),
+    /// Suggest, per zone, the pigment dilution and reach that match the client's shaved hair
+    /// (or --target) within dE00 2 in daylight, and how the match holds under each light.
+    Match(stipple::optics::match_cli::MatchArgs),
     /// Measure layout and frame times on the built-in head.
     Bench {
         /// Print JSON instead of a table.
@@ -475,6 +478,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Share { scene, out, page } => share(&scene, &out, &page, &cli.gpu),
         Command::Info { json } => info(&cli.gpu, json),
         Command::Optics(args) => stipple::optics::cli::run(&args),
+        Command::Match(args) => stipple::optics::match_cli::run(&args),
         Command::Bench {
             json,
             frames,

@@ -131,3 +131,50 @@ fn render_writes_pngs() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+/// `stipple match --json` answers for every zone that gets dots, each suggestion within the
+/// match threshold or with a denser plan, and every lighting preset in its spectral check; a
+/// target that is not a colour is refused with the expected form.
+#[test]
+fn match_json_names_every_treated_zone_and_refuses_a_bad_target() {
+    let scene = common::manifest_dir().join("assets/scenes/norwood6-full-head.toml");
+    let out = stipple()
+        .args(["match", "--json"])
+        .arg(&scene)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let zones = v["zones"].as_array().expect("zones");
+    let names: Vec<&str> = zones
+        .iter()
+        .map(|z| z["dots"]["zone"].as_str().unwrap())
+        .collect();
+    for want in ["hairline", "crown", "mid-scalp"] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    let presets = stipple::lighting::presets().len();
+    for z in zones {
+        let de = z["suggested"]["de00"].as_f64().unwrap();
+        assert!(
+            de <= 2.0 || !z["denser"].is_null() || z["matched"] == false,
+            "{z}"
+        );
+        assert_eq!(z["under_presets"].as_array().unwrap().len(), presets + 1);
+    }
+    let bad = stipple()
+        .args(["match", "--target", "grey"])
+        .arg(&scene)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--target") && err.contains("sRGB hex"),
+        "{err}"
+    );
+}

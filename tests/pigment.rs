@@ -219,7 +219,12 @@ fn predicted_darkening(dots: &[Dot], camera: &Camera, width_mm: f32) -> Vec3 {
     for d in dots {
         let p = view.transform_point3(d.position_mm);
         if p.x.abs() < half && p.y.abs() < half {
-            let a = stipple::pigment::appearance(d.shade, d.depth_mm);
+            let a = stipple::pigment::appearance(
+                stipple::pigment::default_skin(),
+                d.shade,
+                d.depth_mm,
+                d.diameter_mm,
+            );
             acc += a.darkening * a.footprint_mm2(d.diameter_mm);
         }
     }
@@ -438,7 +443,12 @@ fn blob_detector_finds_the_planned_dots_at_their_planned_size() {
             .iter()
             .map(|d| {
                 let (x, y) = to_px(d.position_mm);
-                let a = stipple::pigment::appearance(d.shade, d.depth_mm);
+                let a = stipple::pigment::appearance(
+                    stipple::pigment::default_skin(),
+                    d.shade,
+                    d.depth_mm,
+                    d.diameter_mm,
+                );
                 (x, y, a.apparent_diameter_mm(d.diameter_mm))
             })
             .filter(|(x, y, _)| inside(*x, *y))

@@ -37,6 +37,22 @@ pub enum OpticsCommand {
         #[arg(long, default_value_t = 100.0)]
         density_per_cm2: f64,
     },
+    /// Bakes the renderer's tables (every Fitzpatrick type, healed needle-track deposits by
+    /// depth, width and strength, hair under the skin) into DIR/tables.json, recording this
+    /// command, the photons, the seed and the code version in its header.
+    Bake {
+        /// Photons per wavelength (31 wavelengths).
+        #[arg(long, default_value_t = 4000)]
+        photons: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (0 = all cores); the result does not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Directory to write tables.json into.
+        #[arg(long, default_value = super::tables::DEFAULT_DIR)]
+        out: std::path::PathBuf,
+    },
     /// Hair shafts under the skin (a shaved head's grey): one shaft's darkening and a patch.
     Hair {
         #[command(flatten)]
@@ -230,6 +246,34 @@ pub fn run(args: &OpticsArgs) -> Result<()> {
                 }
             }
             print(&rows, common.json)
+        }
+        OpticsCommand::Bake {
+            photons,
+            seed,
+            threads,
+            out,
+        } => {
+            if *photons == 0 {
+                bail!("--photons: expected at least 1");
+            }
+            let command = format!(
+                "stipple optics bake --photons {photons} --seed {seed} --out {}",
+                out.display()
+            );
+            let t = super::tables::bake(*photons, *seed, *threads, command);
+            std::fs::create_dir_all(out)
+                .map_err(|e| anyhow::anyhow!("--out {}: {e}", out.display()))?;
+            let path = out.join(super::tables::FILE_NAME);
+            let mut f = crate::output::AtomicFile::create(&path)?;
+            std::io::Write::write_all(f.file(), t.to_json().as_bytes())?;
+            f.commit()?;
+            eprintln!(
+                "wrote {} ({} dot entries, {} hair entries)",
+                path.display(),
+                t.dots.entries.len(),
+                t.hair.entries.len()
+            );
+            Ok(())
         }
         OpticsCommand::Hair {
             common,

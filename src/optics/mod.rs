@@ -9,7 +9,10 @@
 //! by distance from its centre, and the darkening a dot adds to a patch. Plain CPU code.
 
 pub mod cli;
+pub mod match_cli;
+pub mod matching;
 pub mod spectra;
+pub mod tables;
 pub mod transport;
 
 use glam::Vec3;

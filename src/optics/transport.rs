@@ -77,6 +77,17 @@ impl Absorber {
     /// Length (cm) of the segment p → p + d·s (d a unit vector) inside the cylinder.
     pub fn chord(&self, p: [f64; 3], d: [f64; 3], s: f64) -> f64 {
         let u = self.dir;
+        // Quick rejection by bounding boxes: a step is a few tens of micrometres and most
+        // copies of a deposit (one per profile radius) are millimetres away. Exact: a segment
+        // outside the cylinder's box has no chord in it.
+        for k in 0..3 {
+            let (a0, a1) = (self.start[k], self.start[k] + u[k] * self.length_cm);
+            let (e0, e1) = (p[k], p[k] + d[k] * s);
+            if e0.max(e1) < a0.min(a1) - self.radius_cm || e0.min(e1) > a0.max(a1) + self.radius_cm
+            {
+                return 0.0;
+            }
+        }
         let w = [
             p[0] - self.start[0],
             p[1] - self.start[1],
@@ -119,6 +130,75 @@ impl Absorber {
             t1 = t1.min((-qb + sq) / (2.0 * qa));
         }
         (t1 - t0).max(0.0)
+    }
+}
+
+/// An axis-aligned box (cm).
+#[derive(Clone, Copy, Debug)]
+struct Aabb {
+    lo: [f64; 3],
+    hi: [f64; 3],
+}
+
+impl Aabb {
+    const EMPTY: Aabb = Aabb {
+        lo: [f64::INFINITY; 3],
+        hi: [f64::NEG_INFINITY; 3],
+    };
+
+    fn of(a: &Absorber) -> Aabb {
+        let mut b = Aabb::EMPTY;
+        for k in 0..3 {
+            let (a0, a1) = (a.start[k], a.start[k] + a.dir[k] * a.length_cm);
+            b.lo[k] = a0.min(a1) - a.radius_cm;
+            b.hi[k] = a0.max(a1) + a.radius_cm;
+        }
+        b
+    }
+
+    fn union(mut self, o: &Aabb) -> Aabb {
+        for k in 0..3 {
+            self.lo[k] = self.lo[k].min(o.lo[k]);
+            self.hi[k] = self.hi[k].max(o.hi[k]);
+        }
+        self
+    }
+
+    fn overlaps(&self, o: &Aabb) -> bool {
+        (0..3).all(|k| self.lo[k] <= o.hi[k] && o.lo[k] <= self.hi[k])
+    }
+}
+
+/// Absorbers in spatial groups of [`GROUP`] (sorted along x, then y), each with its box, so a
+/// step far from a group skips all of it: the profile copies of dozens of deposits make
+/// hundreds of absorbers, and a step meets at most a few. Only which chords are computed
+/// changes, never their values.
+struct Groups {
+    all: Aabb,
+    groups: Vec<(Aabb, Vec<usize>)>,
+}
+
+const GROUP: usize = 8;
+
+impl Groups {
+    fn new(absorbers: &[Absorber]) -> Groups {
+        let boxes: Vec<Aabb> = absorbers.iter().map(Aabb::of).collect();
+        let mut order: Vec<usize> = (0..absorbers.len()).collect();
+        let centre = |i: usize, k: usize| 0.5 * (boxes[i].lo[k] + boxes[i].hi[k]);
+        order.sort_by(|&a, &b| {
+            (centre(a, 0), centre(a, 1))
+                .partial_cmp(&(centre(b, 0), centre(b, 1)))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let groups: Vec<(Aabb, Vec<usize>)> = order
+            .chunks(GROUP)
+            .map(|c| {
+                let b = c.iter().fold(Aabb::EMPTY, |b, &i| b.union(&boxes[i]));
+                (b, c.to_vec())
+            })
+            .collect();
+        let all = groups.iter().fold(Aabb::EMPTY, |b, g| b.union(&g.0));
+        Groups { all, groups }
     }
 }
 
@@ -274,6 +354,7 @@ where
         threads
     }
     .clamp(1, batches.max(1));
+    let groups = Groups::new(absorbers);
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<(Totals, T)>> = (0..batches).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
@@ -291,9 +372,15 @@ where
                     let mut tally = new_tally();
                     let mut totals = Totals::default();
                     for _ in 0..n {
-                        run_photon(stack, absorbers, beam, &mut rng, &mut totals, |e| {
-                            record(&mut tally, e)
-                        });
+                        run_photon(
+                            stack,
+                            absorbers,
+                            &groups,
+                            beam,
+                            &mut rng,
+                            &mut totals,
+                            |e| record(&mut tally, e),
+                        );
                     }
                     totals.photons = n as u64;
                     slots.lock().expect("no worker panics")[b] = Some((totals, tally));
@@ -317,6 +404,7 @@ where
 fn run_photon(
     stack: &Stack,
     absorbers: &[Absorber],
+    groups: &Groups,
     beam: Beam,
     rng: &mut ChaCha8Rng,
     totals: &mut Totals,
@@ -377,8 +465,19 @@ fn run_photon(
                 totals.lost += w * att;
                 return;
             }
-            for (a, acc) in absorbers.iter().zip(absorber_cm.iter_mut()) {
-                *acc += a.chord(p, d, s);
+            let mut seg = Aabb::EMPTY;
+            for k in 0..3 {
+                seg.lo[k] = p[k].min(p[k] + d[k] * s);
+                seg.hi[k] = p[k].max(p[k] + d[k] * s);
+            }
+            if seg.overlaps(&groups.all) {
+                for (b, members) in &groups.groups {
+                    if seg.overlaps(b) {
+                        for &i in members {
+                            absorber_cm[i] += absorbers[i].chord(p, d, s);
+                        }
+                    }
+                }
             }
             layer_cm[layer] += s;
             let att = (-l.mua_per_cm * s).exp();

@@ -4,7 +4,7 @@
 use super::shader_module;
 use super::targets::{FrameTargets, PIGMENT_FORMAT};
 
-/// One dot as the GPU sees it: 64 bytes, no padding needed.
+/// One dot as the GPU sees it: 80 bytes, no padding needed.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct GpuDot {
@@ -16,6 +16,10 @@ pub struct GpuDot {
     pub halo_sigma_mm: f32,
     /// The needle's footprint harmonics (`NeedleHand::shape`).
     pub footprint: [f32; 4],
+    /// The core disc's darkening (rgb; `DotAppearance::core_darkening`) and w unused: after
+    /// the fields the pigment splat reads, so its layout is unchanged. `darkening` is the
+    /// dot's mean over its footprint (what the splat adds), the halo's peak what is left.
+    pub core: [f32; 4],
 }
 
 /// A pipeline drawing instanced quads (one instance per vertex-buffer record) that add their
@@ -120,7 +124,7 @@ impl DotsPass {
             bind_group_layouts: &[Some(frame_layout), Some(&gbuffer_layout)],
             immediate_size: 0,
         });
-        let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32x4];
+        let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32x4, 4 => Float32x4];
         // Darkening adds up where dots overlap, exactly as the pigment map sums them.
         let pipeline = additive_instanced_pipeline(
             device,

@@ -115,6 +115,9 @@ pub struct SurfaceOptions<'a> {
     pub hair_linear: Vec3,
     /// How the needle was driven (with each dot's needle, its footprint's shape).
     pub needle: pigment::NeedleHand,
+    /// The skin the dots are seen on (linear sRGB), which sets their look
+    /// ([`pigment::appearance`]); None: the scan's measured tone, else the default skin.
+    pub skin_albedo: Option<Vec3>,
 }
 
 impl Default for SurfaceOptions<'_> {
@@ -124,6 +127,7 @@ impl Default for SurfaceOptions<'_> {
             stubble: Stubble::default(),
             hair_linear: Vec3::new(0.024, 0.018, 0.016),
             needle: pigment::NeedleHand::default(),
+            skin_albedo: None,
         }
     }
 }
@@ -336,6 +340,8 @@ pub struct GpuScene {
     albedo: wgpu::BindGroup,
     /// The scan's measured skin colour (linear), where it has colours of its own.
     scan_skin: Option<Vec3>,
+    /// The skin the dots' looks were made for ([`SurfaceOptions::skin_albedo`]).
+    dot_skin: Vec3,
     dots: Option<wgpu::Buffer>,
     dot_count: u32,
     pigment: wgpu::BindGroup,
@@ -969,6 +975,10 @@ impl Renderer {
             index_count: skin_indices.len() as u32,
             albedo,
             scan_skin,
+            dot_skin: options
+                .skin_albedo
+                .or(scan_skin)
+                .unwrap_or_else(pigment::default_skin),
             dots: None,
             dot_count: 0,
             pigment: self.surface_maps(&empty_view, &scalp_view, &empty_table),
@@ -1011,15 +1021,16 @@ impl Renderer {
         let sorted = started.elapsed();
         let gpu_dots: Vec<GpuDot> = pigment_map::parallel_map(&chunks.order, |&i| {
             let d = &dots[i as usize];
-            let look = pigment::appearance(d.shade, d.depth_mm);
+            let look = pigment::appearance(scene.dot_skin, d.shade, d.depth_mm, d.diameter_mm);
             GpuDot {
                 center_mm: d.position_mm.to_array(),
-                radius_mm: 0.5 * look.apparent_diameter_mm(d.diameter_mm),
+                radius_mm: look.radius_mm,
                 normal: d.normal.to_array(),
                 edge_mm: look.edge_mm,
                 darkening: look.darkening.to_array(),
                 halo_sigma_mm: look.halo_sigma_mm,
                 footprint: scene.footprints[usize::from(d.needle.points >= 3)],
+                core: look.core_darkening.extend(0.0).to_array(),
             }
         });
         let dots_buffer = (!gpu_dots.is_empty()).then(|| {

@@ -142,7 +142,12 @@ pub struct SplatSource {
 
 impl SplatSource {
     pub fn of_dot(dot: &Dot) -> SplatSource {
-        let look = pigment::appearance(dot.shade, dot.depth_mm);
+        let look = pigment::appearance(
+            pigment::default_skin(),
+            dot.shade,
+            dot.depth_mm,
+            dot.diameter_mm,
+        );
         SplatSource {
             position_mm: dot.position_mm,
             normal: dot.normal,

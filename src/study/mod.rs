@@ -95,6 +95,9 @@ pub fn surface_options<'a>(
         stubble: scene.stubble(),
         hair_linear: scene.hair_linear(),
         needle: scene.needle_hand(),
+        skin_albedo: Some(scene.skin())
+            .filter(|s| !s.albedo_from_scan)
+            .map(|s| s.albedo_linear),
     }
 }
 
@@ -154,6 +157,8 @@ impl Study {
                 s.spec.client.hair.clone(),
                 s.spec.needle.clone(),
                 s.spec.render.pigment_map_size,
+                // The dots' look is made for the skin.
+                s.spec.client.skin.clone(),
             )
         };
         if surface(&scene) != surface(&self.scene) {

@@ -1,0 +1,516 @@
+//! The renderer against the light-transport tables (`assets/optics/tables.json`, made by
+//! `stipple optics bake`): single dots close up, a treated patch at 1 m and a patch of hair
+//! under the skin at 1 m come out as the simulation says, on Fitzpatrick II, IV and VI. Means
+//! over regions (never single pixels), so the GL backend and other adapters agree.
+
+mod common;
+
+use common::color::{ciede2000, linear_to_lab};
+use glam::Vec3;
+use stipple::layout::Dot;
+use stipple::lighting::{LightSpec, Lighting, LightingOptions, SkySpec};
+use stipple::optics::tables::{SkinClass, tables};
+use stipple::pigment::NeedleHand;
+use stipple::plan::condition::ScalpState;
+use stipple::render::camera::Camera;
+use stipple::render::{FrameSettings, GpuScene, SkinLook, SurfaceOptions};
+use stipple::scene::srgb_to_linear;
+use stipple::skin::Stubble;
+
+const SKINS: [&str; 3] = ["fitzpatrick-II", "fitzpatrick-IV", "fitzpatrick-VI"];
+
+/// Sky light only, even and neutral: the simulation's diffuse illumination seen along the
+/// normal.
+fn uniform_light() -> Lighting {
+    let light = LightSpec {
+        azimuth_deg: 0.0,
+        elevation_deg: 45.0,
+        illuminance_lux: 1.0,
+        kelvin: 6500.0,
+        softness: 0.5,
+    };
+    let sky = SkySpec {
+        illuminance_lux: 1000.0,
+        kelvin: 6500.0,
+        ground_lux: 1000.0,
+        ground_kelvin: Some(6500.0),
+    };
+    let mut l = LightingOptions {
+        preset: "studio",
+        lights: Some(std::slice::from_ref(&light)),
+        sky: Some(&sky),
+        white_balance: "adapted",
+        exposure: "auto",
+        ev100: None,
+        exposure_compensation_ev: 0.0,
+    }
+    .build()
+    .expect("lighting");
+    l.key.illuminance_lux = 0.0;
+    l.shadows = false;
+    l
+}
+
+fn render(
+    scene: &GpuScene,
+    camera: Camera,
+    albedo: Vec3,
+    size: u32,
+    dots: bool,
+) -> image::RgbaImage {
+    let mut renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let settings = FrameSettings {
+        camera,
+        lighting: uniform_light(),
+        skin: SkinLook::new(albedo, 0.5),
+        width: size,
+        height: size,
+        supersample: 2,
+        show_dots: dots,
+        single_dots: true,
+    };
+    renderer.render(scene, &settings).expect("render")
+}
+
+fn prepare(dots: &[Dot], map_size: u32, options: &SurfaceOptions) -> GpuScene {
+    let (head, _) = common::default_head_and_layout();
+    let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    renderer
+        .prepare_with(head, dots, map_size, options)
+        .expect("prepare")
+}
+
+/// Mean linear colour (tone mapping undone) of the pixels in `region`.
+fn mean_linear(img: &image::RgbaImage, region: impl Fn(u32, u32) -> bool) -> [f64; 3] {
+    let mut acc = [0.0f64; 3];
+    let mut n = 0.0;
+    for (x, y, p) in img.enumerate_pixels() {
+        if region(x, y) {
+            for c in 0..3 {
+                acc[c] += srgb_to_linear(p[c] as f32 / 255.0) as f64;
+            }
+            n += 1.0;
+        }
+    }
+    assert!(n > 0.0, "an empty region");
+    common::untonemap(acc.map(|v| v / n))
+}
+
+fn darken(bare: [f64; 3], d: Vec3) -> [f64; 3] {
+    [
+        bare[0] * (1.0 - d.x as f64),
+        bare[1] * (1.0 - d.y as f64),
+        bare[2] * (1.0 - d.z as f64),
+    ]
+}
+
+/// A place on the default head's treated crown (a planned dot) and its normal.
+fn crown_spots(n: usize, apart_mm: f32) -> Vec<Dot> {
+    let (head, layout) = common::default_head_and_layout();
+    let top = head.landmarks.top_of_head;
+    let mut spots: Vec<Dot> = Vec::new();
+    let mut by_distance: Vec<&Dot> = layout.dots.iter().collect();
+    by_distance.sort_by(|a, b| {
+        (a.position_mm - top)
+            .length()
+            .total_cmp(&(b.position_mm - top).length())
+    });
+    for d in by_distance {
+        if spots
+            .iter()
+            .all(|s| (s.position_mm - d.position_mm).length() > apart_mm)
+        {
+            spots.push(*d);
+            if spots.len() == n {
+                break;
+            }
+        }
+    }
+    assert_eq!(spots.len(), n);
+    spots
+}
+
+/// The least wobbly needle: the footprint's harmonics are the needle's, not the optics'.
+fn steady_hand() -> NeedleHand {
+    NeedleHand {
+        angle_deg: 0.0,
+        pressure: 0.0,
+    }
+}
+
+/// The issue's macro check: single dots 0.12 mm wide at shade 0.6 whose needle reached 0.25,
+/// 0.35, 0.5 and 1.0 mm, on Fitzpatrick II, IV and VI, seen 1 mm across: the mean colour of
+/// the core (within 0.02 mm of the centre) and of the ring at the table's half-darkening
+/// radius are those of the table's profile (on this skin, `Look::on_skin`) within deltaE2000
+/// 3, measured against a bare render of the same spot.
+#[test]
+fn single_dots_match_the_simulated_profile() {
+    let depths = [0.25f32, 0.35, 0.5, 1.0];
+    let (diameter, shade) = (0.12f32, 0.6f32);
+    let spots = crown_spots(depths.len(), 4.0);
+    let size = 128u32;
+    let width_mm = 1.0f32;
+    let mm_per_px = width_mm / size as f32;
+    let mut worst: f64 = 0.0;
+    for name in SKINS {
+        let albedo = stipple::skin::fitzpatrick_albedo(name).unwrap();
+        let dots: Vec<Dot> = spots
+            .iter()
+            .zip(depths)
+            .map(|(s, z)| Dot {
+                depth_mm: z,
+                diameter_mm: diameter,
+                shade,
+                ..*s
+            })
+            .collect();
+        let options = SurfaceOptions {
+            needle: steady_hand(),
+            skin_albedo: Some(albedo),
+            ..Default::default()
+        };
+        let scene = prepare(&dots, 64, &options);
+        for d in &dots {
+            let camera = Camera::macro_view(d.position_mm, d.normal, width_mm, 1.0);
+            let after = render(&scene, camera, albedo, size, true);
+            let before = render(&scene, camera, albedo, size, false);
+            let look = tables()
+                .dot(
+                    SkinClass::from_linear_srgb(albedo),
+                    d.depth_mm,
+                    diameter,
+                    shade,
+                )
+                .on_skin(albedo);
+            let half = look.half_darkening_radius_mm;
+            let c = 0.5 * size as f32;
+            let s_of =
+                |x: u32, y: u32| ((x as f32 + 0.5 - c).hypot(y as f32 + 0.5 - c)) * mm_per_px;
+            let regions: [(&str, Box<dyn Fn(f32) -> bool>); 2] = [
+                ("core", Box::new(|s| s < 0.02)),
+                ("half radius", Box::new(move |s| (s - half).abs() < 0.008)),
+            ];
+            for (what, inside) in regions {
+                let inside = |x: u32, y: u32| inside(s_of(x, y));
+                // The table's darkening averaged over the same pixels.
+                let mut pred = Vec3::ZERO;
+                let mut n = 0.0;
+                for y in 0..size {
+                    for x in 0..size {
+                        if inside(x, y) {
+                            pred += look.darkening_at(s_of(x, y));
+                            n += 1.0;
+                        }
+                    }
+                }
+                let pred = pred / n;
+                let bare = mean_linear(&before, inside);
+                let measured = mean_linear(&after, inside);
+                let predicted = darken(bare, pred);
+                let de = ciede2000(linear_to_lab(measured), linear_to_lab(predicted));
+                let got = Vec3::new(
+                    (1.0 - measured[0] / bare[0]) as f32,
+                    (1.0 - measured[1] / bare[1]) as f32,
+                    (1.0 - measured[2] / bare[2]) as f32,
+                );
+                eprintln!(
+                    "{name} reach {} mm, {what} ({:.3} mm): darkening drawn {got:.3} table {pred:.3}, dE00 {de:.2}",
+                    d.depth_mm,
+                    if what == "core" { 0.0 } else { half }
+                );
+                worst = worst.max(de);
+                assert!(de < 3.0, "{name} {} mm {what}: dE00 {de:.2}", d.depth_mm);
+            }
+        }
+    }
+    eprintln!("worst dE00 {worst:.2}");
+}
+
+fn camera_at(focus: Vec3, normal: Vec3, distance_mm: f32, width_mm: f32) -> Camera {
+    let mut c = Camera::macro_view(focus, normal, width_mm, 1.0);
+    c.ortho_height_mm = None;
+    c.eye_mm = focus + normal.normalize() * distance_mm;
+    c.vertical_fov_rad = 2.0 * (0.5 * width_mm / distance_mm).atan();
+    c.near_mm = (0.5 * distance_mm).max(5.0);
+    c.far_mm = distance_mm + 400.0;
+    c
+}
+
+/// Pixels whose ray meets the skin's tangent plane at `focus` within `radius_mm` of it.
+fn disc_mask(camera: &Camera, size: u32, focus: Vec3, normal: Vec3, radius_mm: f32) -> Vec<bool> {
+    let inv = camera.view_projection().inverse();
+    let n = normal.normalize();
+    let mut mask = vec![false; (size * size) as usize];
+    for y in 0..size {
+        for x in 0..size {
+            let ndc = glam::Vec2::new(
+                (x as f32 + 0.5) / size as f32 * 2.0 - 1.0,
+                1.0 - (y as f32 + 0.5) / size as f32 * 2.0,
+            );
+            let a = inv.project_point3(ndc.extend(0.0));
+            let b = inv.project_point3(ndc.extend(0.5));
+            let dir = (b - a).normalize();
+            let t = (focus - a).dot(n) / dir.dot(n);
+            let p = a + dir * t;
+            mask[(y * size + x) as usize] = (p - focus).length() <= radius_mm;
+        }
+    }
+    mask
+}
+
+/// A patch 20 mm across on the crown and where it lies.
+fn crown_patch() -> (Vec3, Vec3) {
+    let (head, _) = common::default_head_and_layout();
+    let top = head.landmarks.top_of_head;
+    (top, (top - head.cranium_center()).normalize())
+}
+
+/// The issue's 1 m check: the default plan's dots (their own reach, width and shade, at the
+/// plan's density) on Fitzpatrick II, IV and VI, seen from 1 m: a patch 20 mm across is the
+/// bare render darkened by the table's patch average (each dot's equivalent area on this
+/// skin, summed, over the patch's area) within deltaE2000 2.
+#[test]
+fn treated_patch_at_one_metre_matches_the_simulated_average() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = crown_patch();
+    let radius = 10.0f32;
+    let size = 256u32;
+    let camera = camera_at(focus, normal, 1000.0, 300.0);
+    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
+    for name in SKINS {
+        let albedo = stipple::skin::fitzpatrick_albedo(name).unwrap();
+        let options = SurfaceOptions {
+            skin_albedo: Some(albedo),
+            ..Default::default()
+        };
+        let scene = prepare(
+            &layout.dots,
+            stipple::render::DEFAULT_PIGMENT_MAP_SIZE,
+            &options,
+        );
+        let class = SkinClass::from_linear_srgb(albedo);
+        let mut area = Vec3::ZERO;
+        let mut count = 0;
+        for d in &layout.dots {
+            let rel = d.position_mm - focus;
+            if (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0 {
+                area += tables()
+                    .dot(class, d.depth_mm, d.diameter_mm, d.shade)
+                    .on_skin(albedo)
+                    .equivalent_area_mm2;
+                count += 1;
+            }
+        }
+        let patch_mm2 = std::f32::consts::PI * radius * radius;
+        let pred = area / patch_mm2;
+        let bare = mean_linear(&render(&scene, camera, albedo, size, false), inside);
+        let measured = mean_linear(&render(&scene, camera, albedo, size, true), inside);
+        let predicted = darken(bare, pred);
+        let (lm, lp, lb) = (
+            linear_to_lab(measured),
+            linear_to_lab(predicted),
+            linear_to_lab(bare),
+        );
+        let de = ciede2000(lm, lp);
+        eprintln!(
+            "{name}: {count} dots ({:.0}/cm2), darkening table {pred:.3}; treated Lab {lm:.1?} predicted {lp:.1?} bare {lb:.1?}: dE00 {de:.2} (treated vs bare {:.2})",
+            count as f32 / patch_mm2 * 100.0,
+            ciede2000(lm, lb)
+        );
+        assert!(count > 100, "{name}: only {count} dots in the patch");
+        assert!(
+            de < 2.0,
+            "{name}: treated patch dE00 {de:.2} from the table's"
+        );
+    }
+}
+
+/// Full native hair everywhere, no scars.
+struct AllHair;
+
+impl ScalpState for AllHair {
+    fn hair_fraction(&self, _p: Vec3) -> f32 {
+        1.0
+    }
+    fn scar_tissue(&self, _p: Vec3) -> f32 {
+        0.0
+    }
+}
+
+/// The same for hair under the skin: a head shaved to the skin (stubble 0 mm long, so what
+/// darkens it is the hair below the surface and the shafts' cut ends) with dark hair, seen
+/// from 1 m: the patch is the bare render darkened by `Stubble::darkening`, whose hair under
+/// the skin is the table's (a Poisson field of the table's equivalent areas), within
+/// deltaE2000 2; and that part is what the table says for a patch at the stubble's density.
+#[test]
+fn hair_under_the_skin_at_one_metre_matches_the_simulated_average() {
+    let (focus, normal) = crown_patch();
+    let radius = 10.0f32;
+    let size = 128u32;
+    let camera = camera_at(focus, normal, 1000.0, 300.0);
+    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
+    let hair = Vec3::new(0.024, 0.018, 0.016);
+    let stubble = Stubble {
+        length_mm: 0.0,
+        ..Stubble::default()
+    };
+    for name in SKINS {
+        let albedo = stipple::skin::fitzpatrick_albedo(name).unwrap();
+        let options = SurfaceOptions {
+            scalp: &AllHair,
+            stubble,
+            hair_linear: hair,
+            skin_albedo: Some(albedo),
+            ..Default::default()
+        };
+        let scene = prepare(&[], 16, &options);
+        // The table's patch on its own: Poisson overlap of one shaft's equivalent area.
+        let look = tables()
+            .hair(
+                SkinClass::from_linear_srgb(albedo),
+                stipple::skin::hair_melanin(hair),
+            )
+            .on_skin(albedo);
+        let per_mm2 = stubble.density_per_cm2 / 100.0;
+        let table = Vec3::ONE - (-look.equivalent_area_mm2 * per_mm2).exp();
+        let under = stubble.under_skin_darkening(albedo, hair);
+        assert!(
+            (under - table).abs().max_element() < 1e-4,
+            "{under} vs {table}"
+        );
+        let pred = stubble.darkening(albedo, hair);
+        let no_hair = SurfaceOptions {
+            skin_albedo: Some(albedo),
+            ..Default::default()
+        };
+        let bare_scene = prepare(&[], 16, &no_hair);
+        let bare = mean_linear(&render(&bare_scene, camera, albedo, size, false), inside);
+        let measured = mean_linear(&render(&scene, camera, albedo, size, true), inside);
+        let predicted = darken(bare, pred);
+        let (lm, lp, lb) = (
+            linear_to_lab(measured),
+            linear_to_lab(predicted),
+            linear_to_lab(bare),
+        );
+        let de = ciede2000(lm, lp);
+        eprintln!(
+            "{name}: hair under the skin {under:.3} (table {table:.3}), with the cut ends {pred:.3}; shaved Lab {lm:.1?} predicted {lp:.1?} bare {lb:.1?}: dE00 {de:.2} (vs bare {:.2})",
+            ciede2000(lm, lb)
+        );
+        assert!(
+            de < 2.0,
+            "{name}: shaved patch dE00 {de:.2} from the table's"
+        );
+    }
+}
+
+/// `stipple match`'s suggestion holds in the renderer: the default plan's crown dots, at the
+/// shade and reach it suggests for matching the client's shaved hair, seen from 1 m, read as
+/// that shaved hair seen from 1 m (deltaE2000 under 2), while bare skin does not (so the test
+/// can fail: it is not one that any shade passes).
+#[test]
+fn the_matched_shade_renders_as_the_shaved_hair() {
+    use stipple::optics::matching::{Client, Target, ZoneDots, match_zones};
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = crown_patch();
+    let radius = 10.0f32;
+    let size = 128u32;
+    let camera = camera_at(focus, normal, 1000.0, 300.0);
+    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
+    let hair = Vec3::new(0.024, 0.018, 0.016);
+    // Stubble a few days long: a clearly darker target than bare skin.
+    let stubble = Stubble {
+        length_mm: 2.0,
+        ..Stubble::default()
+    };
+    // The brief's largest single impression (0.17 mm).
+    let diameter_mm = 0.17;
+    let near: Vec<&Dot> = layout
+        .dots
+        .iter()
+        .filter(|d| {
+            let rel = d.position_mm - focus;
+            (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0
+        })
+        .collect();
+    let density = near.len() as f32 / (std::f32::consts::PI * radius * radius) * 100.0;
+    let client = Client {
+        skin: albedo,
+        hair,
+        stubble,
+    };
+    let zone = ZoneDots {
+        zone: "crown".into(),
+        density_per_cm2: density,
+        diameter_mm,
+        depth_mm: 0.35,
+        shade: 0.7,
+    };
+    let report = match_zones(&client, Target::ShavedHair, std::slice::from_ref(&zone));
+    let m = &report.zones[0];
+    assert!(m.matched, "no match for the test's client: {m:?}");
+    let s = &m.suggested;
+    let dots: Vec<Dot> = layout
+        .dots
+        .iter()
+        .map(|d| Dot {
+            diameter_mm,
+            depth_mm: s.depth_mm,
+            shade: s.shade,
+            ..*d
+        })
+        .collect();
+    let bare_options = SurfaceOptions {
+        skin_albedo: Some(albedo),
+        ..Default::default()
+    };
+    let treated_scene = prepare(
+        &dots,
+        stipple::render::DEFAULT_PIGMENT_MAP_SIZE,
+        &bare_options,
+    );
+    let hair_options = SurfaceOptions {
+        scalp: &AllHair,
+        stubble,
+        hair_linear: hair,
+        skin_albedo: Some(albedo),
+        ..Default::default()
+    };
+    let hair_scene = prepare(&[], 16, &hair_options);
+    let treated = linear_to_lab(mean_linear(
+        &render(&treated_scene, camera, albedo, size, true),
+        inside,
+    ));
+    let shaved = linear_to_lab(mean_linear(
+        &render(&hair_scene, camera, albedo, size, true),
+        inside,
+    ));
+    let bare = linear_to_lab(mean_linear(
+        &render(&treated_scene, camera, albedo, size, false),
+        inside,
+    ));
+    let de = ciede2000(treated, shaved);
+    eprintln!(
+        "{density:.0}/cm2, suggested shade {:.2} at {:.2} mm (predicted dE00 {:.2}): treated Lab {treated:.1?}, shaved {shaved:.1?}, bare {bare:.1?}: dE00 {de:.2} (bare vs shaved {:.2})",
+        s.shade,
+        s.depth_mm,
+        s.de00,
+        ciede2000(bare, shaved)
+    );
+    assert!(
+        ciede2000(bare, shaved) > 2.0 + 1.0,
+        "the test's shaved hair is too faint to tell a match from bare skin"
+    );
+    // The issue asks for dE00 < 2; the match predicts under 0.5 here and the renderer agrees
+    // with the tables within about 0.2, so 1.0 leaves room for another rasteriser while a
+    // match whose patch model is off by a factor of 2 in density (dE00 1.38) fails.
+    assert!(s.de00 < 0.5, "{m:?}");
+    assert!(
+        de < 1.0,
+        "the matched shade renders dE00 {de:.2} from the shaved hair"
+    );
+}

@@ -186,7 +186,8 @@ fn single_dots_match_the_simulated_profile() {
             let c = 0.5 * size as f32;
             let s_of =
                 |x: u32, y: u32| ((x as f32 + 0.5 - c).hypot(y as f32 + 0.5 - c)) * mm_per_px;
-            let regions: [(&str, Box<dyn Fn(f32) -> bool>); 2] = [
+            type Region<'a> = (&'a str, Box<dyn Fn(f32) -> bool>);
+            let regions: [Region; 2] = [
                 ("core", Box::new(|s| s < 0.02)),
                 ("half radius", Box::new(move |s| (s - half).abs() < 0.008)),
             ];

@@ -186,7 +186,8 @@ fn single_dots_match_the_simulated_profile() {
             let c = 0.5 * size as f32;
             let s_of =
                 |x: u32, y: u32| ((x as f32 + 0.5 - c).hypot(y as f32 + 0.5 - c)) * mm_per_px;
-            let regions: [(&str, Box<dyn Fn(f32) -> bool>); 2] = [
+            type Region<'a> = (&'a str, Box<dyn Fn(f32) -> bool>);
+            let regions: [Region; 2] = [
                 ("core", Box::new(|s| s < 0.02)),
                 ("half radius", Box::new(move |s| (s - half).abs() < 0.008)),
             ];
@@ -322,6 +323,16 @@ fn treated_patch_at_one_metre_matches_the_simulated_average() {
         assert!(
             de < 2.0,
             "{name}: treated patch dE00 {de:.2} from the table's"
+        );
+        // The whole effect is only dE00 1-3 from bare skin, so dE00 < 2 alone would pass a far
+        // field at a third of its strength: the luminance darkening must also be the table's
+        // within 20%.
+        let y = |c: [f64; 3]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        let (got, want) = (1.0 - y(measured) / y(bare), 1.0 - y(predicted) / y(bare));
+        eprintln!("{name}: luminance darkening drawn {got:.4}, table {want:.4}");
+        assert!(
+            (got - want).abs() < 0.2 * want,
+            "{name}: darkening {got:.4} vs the table's {want:.4}"
         );
     }
 }

@@ -364,17 +364,12 @@ impl Tables {
         s += &format!("\"format\": {},\n", j(&self.format));
         s += &format!("\"made_by\": {},\n", j(&self.made_by));
         s += "\"notes\": [\n";
-        s += &self
-            .notes
-            .iter()
-            .map(|n| j(n))
-            .collect::<Vec<_>>()
-            .join(",\n");
+        s += &self.notes.iter().map(j).collect::<Vec<_>>().join(",\n");
         s += "\n],\n";
         s += &format!("\"fitzpatrick\": {},\n", j(&self.fitzpatrick));
         s += &format!("\"radii_mm\": {},\n", j(&self.radii_mm));
         s += &format!("\"bare_linear_srgb\": {},\n", j(&self.bare_linear_srgb));
-        let entries = |es: &[Entry]| es.iter().map(|e| j(e)).collect::<Vec<_>>().join(",\n");
+        let entries = |es: &[Entry]| es.iter().map(j).collect::<Vec<_>>().join(",\n");
         let d = &self.dots;
         s += &format!(
             "\"dots\": {{\"depth_mm\": {}, \"diameter_mm\": {}, \"strength\": {}, \"entries\": [\n{}\n]}},\n",

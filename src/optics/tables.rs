@@ -276,7 +276,7 @@ fn carry_darkening(d: Vec3, sim: Vec3, skin: Vec3) -> Vec3 {
 }
 
 /// Index and fraction of `x` in ascending `axis` (clamped to its ends).
-fn locate(axis: &[f32], x: f32) -> (usize, f32) {
+pub(crate) fn locate(axis: &[f32], x: f32) -> (usize, f32) {
     if axis.len() < 2 || x <= axis[0] {
         return (0, 0.0);
     }

@@ -14,7 +14,7 @@
 
 pub mod ageing;
 
-use crate::optics::tables::{self, Look, SkinClass};
+use crate::optics::tables::{self, Look, SkinClass, locate};
 use glam::Vec3;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -301,18 +301,6 @@ impl SkinModel {
             halo_sigma_mm: sigma,
         }
     }
-}
-
-fn locate(axis: &[f32], x: f32) -> (usize, f32) {
-    if axis.len() < 2 || x <= axis[0] {
-        return (0, 0.0);
-    }
-    let last = axis.len() - 1;
-    if x >= axis[last] {
-        return (last - 1, 1.0);
-    }
-    let i = axis.partition_point(|&a| a <= x) - 1;
-    (i, (x - axis[i]) / (axis[i + 1] - axis[i]))
 }
 
 fn skin_model(albedo: Vec3) -> Arc<SkinModel> {

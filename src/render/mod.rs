@@ -39,7 +39,6 @@ use camera::Camera;
 use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
-use std::sync::Arc;
 pub use gpu::{
     AdapterReport, AdapterRequest, AdapterSummary, BackendChoice, GpuContext, GpuError,
     compiled_backends,
@@ -52,6 +51,7 @@ use resolve_pass::ResolvePass;
 use scalp_map::ScalpMap;
 use shade_pass::ShadePass;
 use shadow_pass::ShadowPass;
+use std::sync::Arc;
 use stubble_pass::StubblePass;
 use surface_charts::SurfaceCharts;
 use surface_pass::{SkinVertex, SurfacePass};

@@ -3,6 +3,7 @@
 
 pub mod color;
 pub mod compare;
+pub mod patch;
 pub mod sphere;
 
 use std::path::{Path, PathBuf};

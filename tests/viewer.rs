@@ -45,8 +45,13 @@ fn start_xvfb(fb_dir: &Path) -> (Killed, String) {
 /// [`start_xvfb`] with a screen `WxHxDEPTH`.
 fn start_xvfb_sized(fb_dir: &Path, screen: &str) -> (Killed, String) {
     for n in 90..140 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        // A lock whose server is gone (killed, not shut down) is stale: Xvfb takes the display
+        // over, so only a live server's display is skipped.
+        if let Ok(lock) = std::fs::read_to_string(format!("/tmp/.X{n}-lock"))
+            && lock
+                .trim()
+                .parse::<u32>()
+                .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
         {
             continue;
         }

@@ -254,9 +254,28 @@ pub(crate) fn fullscreen_pipeline(
         bind_group_layouts: layouts,
         immediate_size: 0,
     });
+    fullscreen_pipeline_with(
+        device,
+        label,
+        module,
+        &layout,
+        "fs_main",
+        &[Some(format.into())],
+    )
+}
+
+/// A full-screen triangle (`vs_fullscreen`) into `targets` with the fragment `entry`.
+pub(crate) fn fullscreen_pipeline_with(
+    device: &wgpu::Device,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    layout: &wgpu::PipelineLayout,
+    entry: &str,
+    targets: &[Option<wgpu::ColorTargetState>],
+) -> wgpu::RenderPipeline {
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
-        layout: Some(&layout),
+        layout: Some(layout),
         vertex: wgpu::VertexState {
             module,
             entry_point: Some("vs_fullscreen"),
@@ -268,9 +287,9 @@ pub(crate) fn fullscreen_pipeline(
         multisample: Default::default(),
         fragment: Some(wgpu::FragmentState {
             module,
-            entry_point: Some("fs_main"),
+            entry_point: Some(entry),
             compilation_options: Default::default(),
-            targets: &[Some(format.into())],
+            targets,
         }),
         multiview_mask: None,
         cache: None,

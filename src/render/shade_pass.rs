@@ -202,25 +202,12 @@ fn pair_pipeline(
     layout: &wgpu::PipelineLayout,
     entry: &str,
 ) -> wgpu::RenderPipeline {
-    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-        label: Some("shade pair"),
-        layout: Some(layout),
-        vertex: wgpu::VertexState {
-            module,
-            entry_point: Some("vs_fullscreen"),
-            compilation_options: Default::default(),
-            buffers: &[],
-        },
-        primitive: Default::default(),
-        depth_stencil: None,
-        multisample: Default::default(),
-        fragment: Some(wgpu::FragmentState {
-            module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            targets: &[Some(HDR_FORMAT.into()), Some(HDR_FORMAT.into())],
-        }),
-        multiview_mask: None,
-        cache: None,
-    })
+    super::fullscreen_pipeline_with(
+        device,
+        "shade pair",
+        module,
+        layout,
+        entry,
+        &[Some(HDR_FORMAT.into()), Some(HDR_FORMAT.into())],
+    )
 }

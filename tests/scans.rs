@@ -900,12 +900,17 @@ fn sphere_front_luminance(head: &Head, to_light: Vec3) -> f64 {
         single_dots: false,
     };
     let img = r.render(&gpu, &settings).expect("render");
+    let texel = head
+        .mesh
+        .normal_map
+        .as_ref()
+        .map(|m| m.image.get_pixel(0, 0).0);
     let _ = img.save(std::env::temp_dir().join(format!(
-        "stipple-normal-map-{}-{:.0}{:.0}.png",
-        head.mesh
-            .normal_map
-            .as_ref()
-            .map_or("none".to_string(), |m| format!("{:?}", m.image.get_pixel(0, 0).0)),
+        "stipple-normal-map-{}-light{:+.0}{:+.0}.png",
+        texel.map_or("none".to_string(), |t| format!(
+            "{}-{}-{}",
+            t[0], t[1], t[2]
+        )),
         to_light.x,
         to_light.y
     )));
@@ -979,4 +984,55 @@ fn normal_map_tilts_the_shading_the_way_it_says() {
         (flat_x - 1.0).abs() < 0.05,
         "without a normal map the sphere is lit alike from either side: {flat_x:.3}"
     );
+}
+
+/// OBJ: the MTL's `norm` is a normal map; `map_Bump` is one where its image holds normals
+/// (with `-bm` as its scale) and is left out where it holds heights (grey). A normal-mapped
+/// mesh gets a unit tangent per corner, across the surface.
+#[test]
+fn obj_reads_norm_and_map_bump_normal_maps() {
+    let dir = scratch_dir("obj-norm");
+    let normals = image::RgbaImage::from_pixel(2, 2, image::Rgba([150, 128, 240, 255]));
+    std::fs::write(dir.join("n.png"), png_bytes(&normals)).unwrap();
+    let heights = image::RgbaImage::from_pixel(2, 2, image::Rgba([128, 128, 128, 255]));
+    std::fs::write(dir.join("h.png"), png_bytes(&heights)).unwrap();
+    let mut obj = String::from("mtllib c.mtl\nusemtl m\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n");
+    for v in CUBE_V {
+        obj += &format!("v {} {} {}\n", v[0], v[1], v[2]);
+    }
+    for f in CUBE_F {
+        let i = f.map(|i| i + 1);
+        obj += &format!("f {}/1 {}/2 {}/3 {}/4\n", i[0], i[1], i[2], i[3]);
+    }
+    let path = dir.join("c.obj");
+    std::fs::write(&path, obj).unwrap();
+    for (line, scale) in [
+        ("norm n.png", Some(1.0)),
+        ("map_Bump -bm 0.5 n.png", Some(0.5)),
+        ("map_Bump h.png", None),
+    ] {
+        std::fs::write(dir.join("c.mtl"), format!("newmtl m\nKd 1 1 1\n{line}\n")).unwrap();
+        let head = load_head(&ObjImport::new(&path)).unwrap();
+        let mesh = &head.mesh;
+        assert_eq!(
+            mesh.normal_map.as_ref().map(|m| m.scale),
+            scale,
+            "MTL line `{line}`"
+        );
+        assert_eq!(mesh.has_normal_map(), scale.is_some(), "`{line}`");
+        if scale.is_none() {
+            assert!(mesh.corner_tangents.is_empty());
+            continue;
+        }
+        for (k, t) in mesh.corner_tangents.iter().enumerate() {
+            let n = mesh.normals[mesh.indices[k] as usize];
+            assert!(
+                (t.truncate().length() - 1.0).abs() < 1e-3
+                    && t.truncate().dot(n).abs() < 0.8
+                    && t.w.abs() == 1.0,
+                "corner {k}: tangent {t}, normal {n} (`{line}`)"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

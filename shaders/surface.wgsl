@@ -15,6 +15,9 @@
 // The scan's colour texture (sRGB, read as linear; one white texel for a head without one).
 @group(2) @binding(0) var albedo_map: texture_2d<f32>;
 @group(2) @binding(1) var albedo_sampler: sampler;
+// The scan's tangent-space normal map (linear; glTF's convention: +X along +u, +Y up the image,
+// +Z out of the skin; its scale already applied). One flat texel for a head without one.
+@group(2) @binding(2) var normal_map: texture_2d<f32>;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -22,6 +25,8 @@ struct VertexIn {
     @location(2) tint: vec3<f32>,
     @location(3) uv: vec2<f32>,
     @location(4) chart: u32,
+    // The normal map's tangent (xyz) and bitangent sign (w); zero without a normal map.
+    @location(5) tangent: vec4<f32>,
 };
 
 struct VertexOut {
@@ -36,6 +41,7 @@ struct VertexOut {
     @location(5) nn_off: vec3<f32>,
     @location(6) vn: vec3<f32>,
     @location(7) @interpolate(flat) chart: u32,
+    @location(8) tangent: vec4<f32>,
 };
 
 @vertex
@@ -51,6 +57,7 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.nn_off = vec3<f32>(n.x * n.y, n.x * n.z, n.y * n.z);
     out.vn = dot(v.position, n) * n;
     out.chart = v.chart;
+    out.tangent = v.tangent;
     return out;
 }
 
@@ -172,6 +179,7 @@ fn fs_main(in: VertexOut) -> GBuffer {
     // covers.
     let scalp = textureSample(scalp_map, pigment_sampler, rel);
     let scan_albedo = textureSample(albedo_map, albedo_sampler, in.uv).rgb;
+    let mapped_normal = textureSample(normal_map, albedo_sampler, in.uv).xyz * 2.0 - 1.0;
     let pixel_mm = max(length(dpx), length(dpy));
     // Curvature of the skin (1/mm): how fast the interpolated normal turns per mm.
     let curvature = max(length(dpdx(in.normal)) / max(length(dpx), 1e-6), length(dpdy(in.normal)) / max(length(dpy), 1e-6));
@@ -183,6 +191,14 @@ fn fs_main(in: VertexOut) -> GBuffer {
     let redness = frame.skin_detail.y * smoothstep(0.005, 0.04, treated);
 
     var n = normalize(in.normal);
+    // The scan's normal map, in the frame (tangent, bitangent, normal) of the glTF
+    // specification: the tangent made orthogonal to the interpolated normal, the bitangent
+    // cross(normal, tangent) * w. Skipped (the mesh normal as it is) without a normal map.
+    if dot(in.tangent.xyz, in.tangent.xyz) > 0.0 {
+        let t = normalize(in.tangent.xyz - dot(in.tangent.xyz, n) * n);
+        let b = cross(n, t) * select(-1.0, 1.0, in.tangent.w >= 0.0);
+        n = normalize(mat3x3<f32>(t, b, n) * mapped_normal);
+    }
     var tint = in.tint * scan_albedo * mix(vec3<f32>(1.0), ERYTHEMA_TINT, redness);
     var roughness_change = 0.0;
     var scar = 0.0;

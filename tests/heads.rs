@@ -359,16 +359,17 @@ fn write_obj_then_load_obj_round_trips() {
     }
     assert_eq!(loaded.landmarks, head.landmarks);
 
-    // Estimated from the geometry instead, they land near the exact ones.
+    // Estimated from the geometry instead (the scan estimator: open eyes, so the eye corners
+    // come from proportions), they land within 5 mm of the exact ones (issue 13).
     let estimated = load_obj(&ObjImport::new(&path)).unwrap().landmarks;
     let tolerance = [
         ("glabella", 3.0),
-        ("outer_eye_corner_left", 8.0),
-        ("outer_eye_corner_right", 8.0),
+        ("outer_eye_corner_left", 5.0),
+        ("outer_eye_corner_right", 5.0),
         ("top_of_head", 2.0),
         ("occiput", 3.0),
-        ("ear_left", 8.0),
-        ("ear_right", 8.0),
+        ("ear_left", 5.0),
+        ("ear_right", 5.0),
     ];
     for (((name, want), (_, got)), (_, tol)) in head
         .landmarks
@@ -377,6 +378,10 @@ fn write_obj_then_load_obj_round_trips() {
         .zip(estimated.named())
         .zip(tolerance)
     {
+        eprintln!(
+            "{name}: estimated {got}, exact {want}: {:.1} mm",
+            want.distance(got)
+        );
         assert!(
             want.distance(got) < tol,
             "{name}: estimated {got}, exact {want}"

@@ -659,3 +659,380 @@ fn wrong_up_axis_or_units_are_clear_errors() {
         "{err}"
     );
 }
+
+/// A glTF file from its JSON and binary buffer: a GLB, or (`embed`) a `.gltf` with the buffer
+/// and its images inline as base64 `data:` URIs (an image held in buffer view `image_view`
+/// moves into its own URI).
+fn gltf_file(mut json: serde_json::Value, bin: &[u8], embed: bool) -> Vec<u8> {
+    use base64::Engine as _;
+    if embed {
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        json["buffers"][0]["uri"] =
+            format!("data:application/octet-stream;base64,{}", b64(bin)).into();
+        let views = json["bufferViews"].clone();
+        if let Some(images) = json["images"].as_array_mut() {
+            for image in images {
+                let view = image["bufferView"].as_u64().unwrap() as usize;
+                let v = &views[view];
+                let off = v["byteOffset"].as_u64().unwrap() as usize;
+                let len = v["byteLength"].as_u64().unwrap() as usize;
+                *image = serde_json::json!({
+                    "uri": format!("data:image/png;base64,{}", b64(&bin[off..off + len]))
+                });
+            }
+        }
+        return serde_json::to_vec_pretty(&json).unwrap();
+    }
+    let mut json = serde_json::to_vec(&json).unwrap();
+    while !json.len().is_multiple_of(4) {
+        json.push(b' ');
+    }
+    let total = 12 + 8 + json.len() + 8 + bin.len();
+    let mut out = Vec::new();
+    out.extend_from_slice(b"glTF");
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(bin);
+    out
+}
+
+/// Appends `bytes` to a glTF binary buffer, 4-byte aligned; returns (offset, length).
+fn push_view(bin: &mut Vec<u8>, bytes: &[u8]) -> (usize, usize) {
+    while !bin.len().is_multiple_of(4) {
+        bin.push(0);
+    }
+    let off = bin.len();
+    bin.extend_from_slice(bytes);
+    (off, bytes.len())
+}
+
+fn png_bytes(img: &image::RgbaImage) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    bytes
+}
+
+/// A `.gltf` whose buffer and colour texture are embedded as base64 `data:` URIs (as some
+/// exporters and web tools write them) loads like the GLB with the same contents.
+#[test]
+fn gltf_with_data_uris_loads_its_buffer_and_texture() {
+    let dir = scratch_dir("data-uri");
+    let glb = glb_cube(true);
+    // The GLB's own JSON and binary chunk, re-wrapped as a .gltf with data: URIs.
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().unwrap()) as usize;
+    let json: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).unwrap();
+    let bin = &glb[20 + json_len + 8..];
+    let path = dir.join("cube.gltf");
+    std::fs::write(&path, gltf_file(json, bin, true)).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("data:image/png;base64,") && text.contains("octet-stream;base64,"));
+    let head = load_head(&ObjImport {
+        scale_to_mm: 1000.0,
+        ..ObjImport::new(&path)
+    })
+    .unwrap();
+    let mesh = &head.mesh;
+    assert_eq!(mesh.positions_mm.len(), 8);
+    assert_eq!(
+        mesh.bounds(),
+        (
+            Vec3::new(0.0, 1000.0, 0.0),
+            Vec3::new(2000.0, 3000.0, 2000.0)
+        )
+    );
+    let col = mesh.scan_colour_at(0, Vec3::splat(1.0 / 3.0)).unwrap();
+    assert!((col - Vec3::Y).length() < 1e-4, "the green texel: {col}");
+    // A data: URI that is not base64 is refused with what was expected.
+    let broken = text.replace(";base64,", ",");
+    std::fs::write(&path, broken).unwrap();
+    let err = load_head(&ObjImport::new(&path)).unwrap_err().to_string();
+    assert!(err.contains("cube.gltf") && err.contains("base64"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// How a sphere GLB's normal map tilts the skin's normal, in tangent space (+X toward +u, +Y up
+/// the image), or None for no normal map.
+#[derive(Clone, Copy, Debug)]
+struct NormalMapFixture {
+    tilt: Option<Vec3>,
+    /// Write the TANGENT attribute (else the loader computes MikkTSpace tangents).
+    tangents: bool,
+}
+
+const SPHERE_M: f32 = 0.09;
+
+/// A latitude-longitude sphere (radius 90 mm, in metres) as a GLB: u runs round it with the
+/// face (+Z) at u = 0.5 and +u toward +X there; v runs down from the top (the image's top is
+/// the north pole). Its material has a 4 x 4 normal texture of one tilted normal.
+fn sphere_glb(f: NormalMapFixture) -> Vec<u8> {
+    let (bands, sectors) = (24u32, 48u32);
+    let mut positions = Vec::new();
+    let mut uvs = Vec::new();
+    let mut tangents = Vec::new();
+    for i in 0..=bands {
+        let v = i as f32 / bands as f32;
+        let polar = v * std::f32::consts::PI;
+        for j in 0..=sectors {
+            let u = j as f32 / sectors as f32;
+            let az = (u - 0.5) * std::f32::consts::TAU;
+            positions.push(
+                (SPHERE_M * Vec3::new(polar.sin() * az.sin(), polar.cos(), polar.sin() * az.cos()))
+                    .to_array(),
+            );
+            uvs.push([u, v]);
+            tangents.push([az.cos(), 0.0, -az.sin(), 1.0]);
+        }
+    }
+    let row = sectors + 1;
+    let mut indices: Vec<u32> = Vec::new();
+    for i in 0..bands {
+        for j in 0..sectors {
+            let a = i * row + j;
+            let b = a + row;
+            indices.extend_from_slice(&[a, b, a + 1, a + 1, b, b + 1]);
+        }
+    }
+    let mut bin = Vec::new();
+    let le = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let idx = push_view(
+        &mut bin,
+        &indices
+            .iter()
+            .flat_map(|i| i.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    let pos = push_view(&mut bin, &le(positions.as_flattened()));
+    let uv = push_view(&mut bin, &le(uvs.as_flattened()));
+    let tan = push_view(&mut bin, &le(tangents.as_flattened()));
+    let texel = stipple::head::mesh::encode_normal(f.tilt.unwrap_or(Vec3::Z).normalize(), 255);
+    let img = push_view(
+        &mut bin,
+        &png_bytes(&image::RgbaImage::from_pixel(4, 4, image::Rgba(texel))),
+    );
+    let views: Vec<serde_json::Value> = [idx, pos, uv, tan, img]
+        .iter()
+        .map(|(o, l)| serde_json::json!({"buffer": 0, "byteOffset": o, "byteLength": l}))
+        .collect();
+    let mut attributes = serde_json::json!({"POSITION": 1, "TEXCOORD_0": 2});
+    if f.tangents {
+        attributes["TANGENT"] = 3.into();
+    }
+    let mut material =
+        serde_json::json!({"pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1]}});
+    if f.tilt.is_some() {
+        material["normalTexture"] = serde_json::json!({"index": 0});
+    }
+    let json = serde_json::json!({
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0}],
+        "meshes": [{"primitives": [{"attributes": attributes, "indices": 0, "material": 0}]}],
+        "materials": [material],
+        "images": [{"bufferView": 4, "mimeType": "image/png"}],
+        "textures": [{"source": 0}],
+        "buffers": [{"byteLength": bin.len()}],
+        "bufferViews": views,
+        "accessors": [
+            {"bufferView": 0, "componentType": 5125, "count": indices.len(), "type": "SCALAR"},
+            {"bufferView": 1, "componentType": 5126, "count": positions.len(), "type": "VEC3",
+             "min": [-SPHERE_M, -SPHERE_M, -SPHERE_M], "max": [SPHERE_M, SPHERE_M, SPHERE_M]},
+            {"bufferView": 2, "componentType": 5126, "count": uvs.len(), "type": "VEC2"},
+            {"bufferView": 3, "componentType": 5126, "count": tangents.len(), "type": "VEC4"}
+        ]
+    });
+    gltf_file(json, &bin, false)
+}
+
+/// The sphere GLB loaded as a head (landmarks those of `common::sphere`).
+fn sphere_glb_head(f: NormalMapFixture) -> Head {
+    let dir = scratch_dir(&format!(
+        "normal-{}-{}",
+        f.tilt.map_or("none".to_string(), |t| format!(
+            "{:.0}{:.0}",
+            t.x * 10.0,
+            t.y * 10.0
+        )),
+        f.tangents
+    ));
+    let path = dir.join("sphere.glb");
+    std::fs::write(&path, sphere_glb(f)).unwrap();
+    let loaded = load_head(&ObjImport {
+        scale_to_mm: 1000.0,
+        ..ObjImport::new(&path)
+    })
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    Head {
+        mesh: loaded.mesh,
+        landmarks: common::sphere::sphere_head(SPHERE_M * 1000.0, 12).landmarks,
+    }
+}
+
+/// Mean luminance (sRGB codes) of the middle of the sphere's front view, lit by one light
+/// from `to_light` (no fills, an even sky and ground).
+fn sphere_front_luminance(head: &Head, to_light: Vec3) -> f64 {
+    use stipple::render::camera::{Camera, ViewName};
+    let scene = stipple::scene::Scene::builtin();
+    let mut lighting = stipple::lighting::Lighting::preset("sun-low").expect("preset");
+    lighting.key.direction_to_light = to_light.normalize();
+    lighting.set_fills(&[]);
+    lighting.ground_lux = lighting.sky_lux;
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = r.prepare(head, &[], 64).expect("prepare");
+    let settings = stipple::render::FrameSettings {
+        camera: Camera::for_view(head, ViewName::Front, 85.0, 1.0, None, None),
+        lighting,
+        skin: scene.skin(),
+        width: 128,
+        height: 128,
+        supersample: 1,
+        show_dots: false,
+        single_dots: false,
+    };
+    let img = r.render(&gpu, &settings).expect("render");
+    let texel = head
+        .mesh
+        .normal_map
+        .as_ref()
+        .map(|m| m.image.get_pixel(0, 0).0);
+    let _ = img.save(std::env::temp_dir().join(format!(
+        "stipple-normal-map-{}-light{:+.0}{:+.0}.png",
+        texel.map_or("none".to_string(), |t| format!(
+            "{}-{}-{}",
+            t[0], t[1], t[2]
+        )),
+        to_light.x,
+        to_light.y
+    )));
+    common::mean_rgb(&img, |x, y| (48..80).contains(&x) && (48..80).contains(&y))
+        .iter()
+        .zip([0.2126, 0.7152, 0.0722])
+        .map(|(c, w)| c * w)
+        .sum()
+}
+
+/// A normal map feeds shading, the way its texels say: tilting every normal toward +u (+X on
+/// the face) brightens the face under a light from +X and darkens it under one from -X; toward
+/// +Y in tangent space (up the image, the north pole) likewise under lights from above and
+/// below. The same with the file's TANGENT attribute and with computed (MikkTSpace) tangents.
+/// A sphere without a normal map is left-right and (nearly) up-down balanced.
+#[test]
+fn normal_map_tilts_the_shading_the_way_it_says() {
+    let flat = sphere_glb_head(NormalMapFixture {
+        tilt: None,
+        tangents: false,
+    });
+    assert!(flat.mesh.normal_map.is_none() && flat.mesh.corner_tangents.is_empty());
+    // sin 25 degrees: a clear tilt, well inside what bakers write.
+    let s = 25f32.to_radians().sin();
+    let (right, left) = (Vec3::new(1.0, 0.0, 0.8), Vec3::new(-1.0, 0.0, 0.8));
+    let (above, below) = (Vec3::new(0.0, 1.0, 0.8), Vec3::new(0.0, -1.0, 0.8));
+    let ratio = |head: &Head, a: Vec3, b: Vec3| {
+        sphere_front_luminance(head, a) / sphere_front_luminance(head, b)
+    };
+    let flat_x = ratio(&flat, right, left);
+    let flat_y = ratio(&flat, above, below);
+    eprintln!("no normal map: +X/-X light {flat_x:.3}, above/below {flat_y:.3}");
+    for tangents in [false, true] {
+        let head = sphere_glb_head(NormalMapFixture {
+            tilt: Some(Vec3::new(s, 0.0, 1.0)),
+            tangents,
+        });
+        let mesh = &head.mesh;
+        assert!(mesh.has_normal_map(), "the normal map is loaded");
+        // On the face (+Z) the tangent runs along +X, right-handed.
+        let front = (0..mesh.indices.len())
+            .min_by(|&a, &b| {
+                let z = |c: usize| -mesh.positions_mm[mesh.indices[c] as usize].z;
+                z(a).total_cmp(&z(b))
+            })
+            .unwrap();
+        let t = mesh.corner_tangents[front];
+        assert!(
+            t.truncate().dot(Vec3::X) > 0.95 && t.w == 1.0,
+            "tangent on the face {t} (file's own: {tangents})"
+        );
+        let x = ratio(&head, right, left);
+        let up = sphere_glb_head(NormalMapFixture {
+            tilt: Some(Vec3::new(0.0, s, 1.0)),
+            tangents,
+        });
+        let y = ratio(&up, above, below);
+        eprintln!(
+            "tilted toward +u: +X/-X light {x:.3}; toward +Y: above/below {y:.3} (file's tangents: {tangents})"
+        );
+        assert!(
+            x > 1.15 * flat_x,
+            "a normal map tilted toward +u must light the face more from +X: {x:.3} vs {flat_x:.3} without"
+        );
+        assert!(
+            y > 1.15 * flat_y,
+            "a normal map tilted up the image must light the face more from above: {y:.3} vs {flat_y:.3} without"
+        );
+    }
+    assert!(
+        (flat_x - 1.0).abs() < 0.05,
+        "without a normal map the sphere is lit alike from either side: {flat_x:.3}"
+    );
+}
+
+/// OBJ: the MTL's `norm` is a normal map; `map_Bump` is one where its image holds normals
+/// (with `-bm` as its scale) and is left out where it holds heights (grey). A normal-mapped
+/// mesh gets a unit tangent per corner, across the surface.
+#[test]
+fn obj_reads_norm_and_map_bump_normal_maps() {
+    let dir = scratch_dir("obj-norm");
+    let normals = image::RgbaImage::from_pixel(2, 2, image::Rgba([150, 128, 240, 255]));
+    std::fs::write(dir.join("n.png"), png_bytes(&normals)).unwrap();
+    let heights = image::RgbaImage::from_pixel(2, 2, image::Rgba([128, 128, 128, 255]));
+    std::fs::write(dir.join("h.png"), png_bytes(&heights)).unwrap();
+    let mut obj = String::from("mtllib c.mtl\nusemtl m\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n");
+    for v in CUBE_V {
+        obj += &format!("v {} {} {}\n", v[0], v[1], v[2]);
+    }
+    for f in CUBE_F {
+        let i = f.map(|i| i + 1);
+        obj += &format!("f {}/1 {}/2 {}/3 {}/4\n", i[0], i[1], i[2], i[3]);
+    }
+    let path = dir.join("c.obj");
+    std::fs::write(&path, obj).unwrap();
+    for (line, scale) in [
+        ("norm n.png", Some(1.0)),
+        ("map_Bump -bm 0.5 n.png", Some(0.5)),
+        ("map_Bump h.png", None),
+    ] {
+        std::fs::write(dir.join("c.mtl"), format!("newmtl m\nKd 1 1 1\n{line}\n")).unwrap();
+        let head = load_head(&ObjImport::new(&path)).unwrap();
+        let mesh = &head.mesh;
+        assert_eq!(
+            mesh.normal_map.as_ref().map(|m| m.scale),
+            scale,
+            "MTL line `{line}`"
+        );
+        assert_eq!(mesh.has_normal_map(), scale.is_some(), "`{line}`");
+        if scale.is_none() {
+            assert!(mesh.corner_tangents.is_empty());
+            continue;
+        }
+        for (k, t) in mesh.corner_tangents.iter().enumerate() {
+            let n = mesh.normals[mesh.indices[k] as usize];
+            assert!(
+                (t.truncate().length() - 1.0).abs() < 1e-3
+                    && t.truncate().dot(n).abs() < 0.8
+                    && t.w.abs() == 1.0,
+                "corner {k}: tangent {t}, normal {n} (`{line}`)"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,8 +2,8 @@
 //! PLY (ASCII or binary, with vertex colours). Each reader returns a [`RawMesh`] in the file's
 //! own units and axes; `obj::load_head` turns it into a head (welding, cleaning, head space).
 
-use super::mesh::{AlbedoMap, srgb_to_linear};
-use glam::{Mat4, Vec2, Vec3};
+use super::mesh::{AlbedoMap, NormalMap, srgb_to_linear};
+use glam::{Mat3, Mat4, Vec2, Vec3, Vec4};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -55,6 +55,11 @@ pub struct RawMesh {
     /// Linear RGB, one per position, or empty.
     pub vertex_colors: Vec<Vec3>,
     pub albedo_map: Option<Arc<AlbedoMap>>,
+    /// The tangent-space normal map, sampled at `corner_uvs`.
+    pub normal_map: Option<Arc<NormalMap>>,
+    /// The file's own tangents, one per index (file axes; see
+    /// [`super::TriMesh::corner_tangents`]), or empty: computed after loading where needed.
+    pub corner_tangents: Vec<Vec4>,
     /// Things the reader could not use, for the log.
     pub notes: Vec<String>,
 }
@@ -68,6 +73,25 @@ fn decode_image(bytes: &[u8], what: &str) -> FormatResult<Arc<AlbedoMap>> {
     Ok(Arc::new(AlbedoMap {
         image: image.to_rgba8(),
     }))
+}
+
+fn decode_normal_map(bytes: &[u8], scale: f32, what: &str) -> FormatResult<Arc<NormalMap>> {
+    let image = image::load_from_memory(bytes)
+        .map_err(|e| format!("cannot decode the normal map {what}: {e}"))?;
+    Ok(Arc::new(NormalMap {
+        image: image.to_rgba8(),
+        scale,
+    }))
+}
+
+/// Whether an image holds tangent-space normals rather than heights: OBJ's `map_Bump` names
+/// either. Normals point mostly out of the skin (blue well above half, red and green about
+/// half); a height map is grey.
+fn looks_like_normal_map(image: &image::RgbaImage) -> bool {
+    let n = (image.width() as f64 * image.height() as f64).max(1.0);
+    let mean = |c: usize| image.pixels().map(|p| p[c] as f64).sum::<f64>() / n;
+    let (r, g, b) = (mean(0), mean(1), mean(2));
+    b > 160.0 && (r - 127.5).abs() < 40.0 && (g - 127.5).abs() < 40.0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,6 +140,47 @@ pub fn read_obj_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
             )),
         }
     }
+    // The normal map: MTL's `norm` (a normal map by definition) or `map_Bump`/`bump` where the
+    // image holds normals (exporters such as Blender's write normal maps there), with
+    // `-bm SCALE` as its scale.
+    let normal = models
+        .iter()
+        .filter_map(|m| m.mesh.material_id)
+        .find_map(|id| {
+            let mat = materials.get(id)?;
+            match mat.unknown_param.get("norm") {
+                Some(spec) => Some((spec.clone(), true)),
+                None => mat.normal_texture.clone().map(|spec| (spec, false)),
+            }
+        });
+    if let Some((spec, is_normal_map)) = normal {
+        let words: Vec<&str> = spec.split_whitespace().collect();
+        let scale = words
+            .iter()
+            .position(|w| *w == "-bm")
+            .and_then(|k| words.get(k + 1)?.parse::<f32>().ok())
+            .filter(|s| s.is_finite())
+            .unwrap_or(1.0);
+        let file = words.last().copied().unwrap_or_default();
+        let tex_path = dir.join(file.replace('\\', "/"));
+        match std::fs::read(&tex_path) {
+            Ok(bytes) => {
+                let map = decode_normal_map(&bytes, scale, &tex_path.display().to_string())?;
+                if is_normal_map || looks_like_normal_map(&map.image) {
+                    raw.normal_map = Some(map);
+                } else {
+                    raw.notes.push(format!(
+                        "its bump map {} holds heights, not normals: not used",
+                        tex_path.display()
+                    ));
+                }
+            }
+            Err(e) => raw.notes.push(format!(
+                "its normal map {} could not be read ({e}): not used",
+                tex_path.display()
+            )),
+        }
+    }
     let any_kd = models.iter().any(|m| {
         m.mesh
             .material_id
@@ -144,7 +209,7 @@ pub fn read_obj_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
                 .extend(std::iter::repeat_n(kd, m.positions.len() / 3));
         }
         raw.indices.extend(m.indices.iter().map(|&i| base + i));
-        if raw.albedo_map.is_some() {
+        if raw.albedo_map.is_some() || raw.normal_map.is_some() {
             let has_uv = m.texcoord_indices.len() == m.indices.len() && !m.texcoords.is_empty();
             for k in 0..m.indices.len() {
                 let uv = if has_uv {
@@ -190,6 +255,7 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
     }
     let mut raw = RawMesh::default();
     let mut texture: Option<usize> = None;
+    let mut normal_texture: Option<(usize, f32)> = None;
     let mut any_colour = false;
     let scene = doc
         .default_scene()
@@ -216,10 +282,19 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
             raw.positions
                 .extend(positions.map(|p| world.transform_point3(Vec3::from_array(p))));
             let count = raw.positions.len() as u32 - base;
-            let indices: Vec<u32> = match reader.read_indices() {
+            let mut indices: Vec<u32> = match reader.read_indices() {
                 Some(i) => i.into_u32().collect(),
                 None => (0..count).collect(),
             };
+            // A mirroring node turns the triangles inside out; glTF 2.0 ("Transformations")
+            // reverses their winding, which keeps each corner's tangent frame with its normal.
+            let linear = Mat3::from_mat4(world);
+            let mirrored = linear.determinant() < 0.0;
+            if mirrored {
+                for t in indices.chunks_exact_mut(3) {
+                    t.swap(1, 2);
+                }
+            }
             let material = prim.material();
             let pbr = material.pbr_metallic_roughness();
             let factor = Vec3::from_slice(&pbr.base_color_factor()[..3]);
@@ -242,16 +317,52 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
                 }
                 texture.get_or_insert(index);
             }
-            if material.normal_texture().is_some() {
-                raw.notes.push(
-                    "its normal map is not used (shading uses the mesh's normals)".to_string(),
-                );
+            let normal_tex = material.normal_texture();
+            if let Some(info) = &normal_tex {
+                let index = info.texture().source().index();
+                if normal_texture.is_some_and(|(t, _)| t != index) {
+                    raw.notes
+                        .push("several normal maps: only the first is used".to_string());
+                }
+                normal_texture.get_or_insert((index, info.scale()));
+                if tex
+                    .as_ref()
+                    .is_some_and(|t| t.tex_coord() != info.tex_coord())
+                {
+                    raw.notes.push(
+                        "its normal map uses other texture coordinates than its colour \
+                         texture: it is read with the colour texture's"
+                            .to_string(),
+                    );
+                }
             }
-            let uvs: Option<Vec<Vec2>> = tex.as_ref().and_then(|info| {
+            let set = tex
+                .as_ref()
+                .map(|t| t.tex_coord())
+                .or(normal_tex.as_ref().map(|t| t.tex_coord()));
+            let uvs: Option<Vec<Vec2>> = set.and_then(|set| {
                 reader
-                    .read_tex_coords(info.tex_coord())
+                    .read_tex_coords(set)
                     .map(|t| t.into_f32().map(Vec2::from_array).collect())
             });
+            // The file's tangents, into the world as directions (w follows a mirror).
+            let tangents: Option<Vec<Vec4>> = normal_tex.as_ref().and_then(|_| {
+                let sign = if mirrored { -1.0 } else { 1.0 };
+                reader.read_tangents().map(|t| {
+                    t.map(|t| {
+                        let xyz = (linear * Vec3::new(t[0], t[1], t[2])).normalize_or(Vec3::X);
+                        xyz.extend(if t[3] < 0.0 { -sign } else { sign })
+                    })
+                    .collect()
+                })
+            });
+            for &i in &indices {
+                let t = tangents
+                    .as_ref()
+                    .and_then(|t| t.get(i as usize).copied())
+                    .unwrap_or(Vec4::ZERO);
+                raw.corner_tangents.push(t);
+            }
             // Corner UVs for every primitive (zero where it has none); dropped below when no
             // primitive has a texture.
             for &i in &indices {
@@ -264,9 +375,9 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
             raw.indices.extend(indices.iter().map(|&i| base + i));
         }
     }
-    if let Some(index) = texture {
+    let image_bytes = |index: usize| -> FormatResult<Vec<u8>> {
         let image = doc.images().nth(index).ok_or("a texture names no image")?;
-        let bytes = match image.source() {
+        Ok(match image.source() {
             gltf::image::Source::View { view, .. } => {
                 let data = buffers
                     .get(view.buffer().index())
@@ -276,10 +387,24 @@ pub fn read_gltf_bytes(bytes: &[u8], dir: &Path) -> FormatResult<RawMesh> {
                     .to_vec()
             }
             gltf::image::Source::Uri { uri, .. } => read_uri(uri, dir)?,
-        };
-        raw.albedo_map = Some(decode_image(&bytes, "embedded in the glTF")?);
-    } else {
+        })
+    };
+    if let Some(index) = texture {
+        raw.albedo_map = Some(decode_image(&image_bytes(index)?, "embedded in the glTF")?);
+    }
+    if let Some((index, scale)) = normal_texture {
+        raw.normal_map = Some(decode_normal_map(
+            &image_bytes(index)?,
+            scale,
+            "embedded in the glTF",
+        )?);
+    }
+    if texture.is_none() && normal_texture.is_none() {
         raw.corner_uvs.clear();
+    }
+    // Tangents only where every corner has the file's own (else all are computed).
+    if raw.normal_map.is_none() || raw.corner_tangents.contains(&Vec4::ZERO) {
+        raw.corner_tangents.clear();
     }
     if !any_colour {
         raw.vertex_colors.clear();
@@ -323,11 +448,30 @@ fn check_accessor_references(bytes: &[u8]) -> FormatResult<()> {
 }
 
 fn read_uri(uri: &str, dir: &Path) -> FormatResult<Vec<u8>> {
-    if uri.starts_with("data:") {
-        return Err("data: URIs are not supported; export as .glb (binary glTF)".into());
+    if let Some(data) = uri.strip_prefix("data:") {
+        return read_data_uri(data);
     }
     let path: PathBuf = dir.join(uri.replace("%20", " "));
     std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// A buffer or image embedded in a `.gltf` (RFC 2397 `data:` URI, after the scheme); glTF
+/// 2.0 embeds them base64-encoded ("URIs").
+fn read_data_uri(data: &str) -> FormatResult<Vec<u8>> {
+    use base64::Engine as _;
+    let (media, payload) = data
+        .split_once(',')
+        .ok_or("a data: URI has no ',' before its data")?;
+    if !media.ends_with(";base64") {
+        return Err(format!(
+            "a data: URI ({}) is not base64-encoded, as glTF 2.0 requires (expected \
+             data:<type>;base64,<data>)",
+            if media.is_empty() { "no type" } else { media }
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(payload.trim())
+        .map_err(|e| format!("a data: URI's base64 is broken ({e})"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! Triangle meshes in head space: millimetres, +Y up, +Z forward (the face), +X the client's left.
 
-use glam::{Vec2, Vec3};
+use glam::{Vec2, Vec3, Vec4};
 use std::sync::Arc;
 
 /// A scan's colour texture: 8-bit sRGB RGBA rows, top row first (glTF's and the image file's
@@ -30,6 +30,43 @@ impl AlbedoMap {
             .lerp(texel(x0, y0 + 1.0).lerp(texel(x0 + 1.0, y0 + 1.0), fx), fy);
         srgb_to_linear(srgb)
     }
+}
+
+/// A scan's tangent-space normal map (glTF `normalTexture`, OBJ `norm` / `map_Bump`): linear
+/// RGB rows, top row first, each texel a unit normal in the frame (tangent, bitangent, normal)
+/// of [`TriMesh::corner_tangents`], +X toward +u, +Y up the image, +Z out of the skin (glTF
+/// 2.0, "normalTexture"). `scale` multiplies X and Y before normalising.
+#[derive(Clone, Debug)]
+pub struct NormalMap {
+    pub image: image::RgbaImage,
+    pub scale: f32,
+}
+
+impl NormalMap {
+    /// The map with its scale applied to every texel (what the renderer uploads): each texel
+    /// decoded, its X and Y scaled, normalised and encoded again.
+    pub fn scaled_image(&self) -> image::RgbaImage {
+        let mut out = self.image.clone();
+        if self.scale != 1.0 {
+            for px in out.pixels_mut() {
+                let n = (decode_normal(px.0) * Vec3::new(self.scale, self.scale, 1.0))
+                    .normalize_or(Vec3::Z);
+                px.0 = encode_normal(n, px.0[3]);
+            }
+        }
+        out
+    }
+}
+
+/// A normal-map texel (0-255 per channel) as the tangent-space vector it encodes, unnormalised.
+pub fn decode_normal(px: [u8; 4]) -> Vec3 {
+    Vec3::new(px[0] as f32, px[1] as f32, px[2] as f32) / 127.5 - Vec3::ONE
+}
+
+/// A tangent-space vector as a normal-map texel, `alpha` kept.
+pub fn encode_normal(n: Vec3, alpha: u8) -> [u8; 4] {
+    let c = ((n.clamp(Vec3::NEG_ONE, Vec3::ONE) + Vec3::ONE) * 127.5).round();
+    [c.x as u8, c.y as u8, c.z as u8, alpha]
 }
 
 /// The sRGB transfer function, inverted (IEC 61966-2-1).
@@ -64,6 +101,12 @@ pub struct TriMesh {
     /// Linear-RGB skin colour per vertex from the scan (PLY or glTF vertex colours, or a
     /// material's base colour factor), or empty.
     pub vertex_colors: Vec<Vec3>,
+    /// The scan's normal map, sampled at `corner_uvs` in the frame of `corner_tangents`.
+    pub normal_map: Option<Arc<NormalMap>>,
+    /// Tangent per triangle corner (parallel to `indices`) where there is a normal map, else
+    /// empty: xyz the direction of +u on the skin, w the bitangent's sign (+1 or -1); the
+    /// bitangent is cross(normal, tangent) * w (glTF 2.0, "TANGENT").
+    pub corner_tangents: Vec<Vec4>,
 }
 
 impl TriMesh {
@@ -179,12 +222,79 @@ impl TriMesh {
         }
     }
 
-    /// Reverses one triangle's winding, its corners' UVs with it.
+    /// Reverses one triangle's winding, its corners' UVs and tangents with it. The normal
+    /// turns to the other side, so a tangent's bitangent sign turns too: cross(n, t) * w keeps
+    /// pointing up the normal map.
     pub fn flip_triangle(&mut self, t: usize) {
         self.indices.swap(3 * t + 1, 3 * t + 2);
         if self.corner_uvs.len() == self.indices.len() {
             self.corner_uvs.swap(3 * t + 1, 3 * t + 2);
         }
+        if self.corner_tangents.len() == self.indices.len() {
+            self.corner_tangents.swap(3 * t + 1, 3 * t + 2);
+            for k in 0..3 {
+                self.corner_tangents[3 * t + k].w *= -1.0;
+            }
+        }
+    }
+
+    /// Whether the normal map feeds shading: a map, a UV and a tangent per corner.
+    pub fn has_normal_map(&self) -> bool {
+        self.normal_map.is_some()
+            && self.corner_uvs.len() == self.indices.len()
+            && self.corner_tangents.len() == self.indices.len()
+    }
+
+    /// MikkTSpace tangents for every corner (what the glTF specification asks for where a file
+    /// gives none, and what bakers use), from the positions, the smooth normals and the corner
+    /// UVs. MikkTSpace's v runs up the image (Blender's and OpenGL's convention, in which the
+    /// maps are baked), so it is given 1 - v: its bitangent then points up the image, the
+    /// normal map's +Y.
+    pub fn compute_tangents(&mut self) {
+        struct Geometry<'a> {
+            mesh: &'a TriMesh,
+            out: Vec<Vec4>,
+        }
+        impl bevy_mikktspace::Geometry for Geometry<'_> {
+            fn num_faces(&self) -> usize {
+                self.mesh.triangle_count()
+            }
+            fn num_vertices_of_face(&self, _face: usize) -> usize {
+                3
+            }
+            fn position(&self, face: usize, vert: usize) -> [f32; 3] {
+                self.mesh.positions_mm[self.mesh.indices[3 * face + vert] as usize].to_array()
+            }
+            fn normal(&self, face: usize, vert: usize) -> [f32; 3] {
+                self.mesh.normals[self.mesh.indices[3 * face + vert] as usize].to_array()
+            }
+            fn tex_coord(&self, face: usize, vert: usize) -> [f32; 2] {
+                let uv = self.mesh.corner_uvs[3 * face + vert];
+                [uv.x, 1.0 - uv.y]
+            }
+            fn set_tangent(
+                &mut self,
+                tangent_space: Option<bevy_mikktspace::TangentSpace>,
+                face: usize,
+                vert: usize,
+            ) {
+                self.out[3 * face + vert] =
+                    Vec4::from_array(tangent_space.unwrap_or_default().tangent_encoded());
+            }
+        }
+        if self.corner_uvs.len() != self.indices.len()
+            || self.normals.len() != self.positions_mm.len()
+        {
+            self.corner_tangents.clear();
+            return;
+        }
+        let mut geometry = Geometry {
+            mesh: self,
+            out: vec![Vec4::new(1.0, 0.0, 0.0, 1.0); self.indices.len()],
+        };
+        // The error type has no values: generation cannot fail.
+        let _ = bevy_mikktspace::generate_tangents(&mut geometry);
+        self.corner_tangents = geometry.out;
     }
 
     /// Whether the scan brings its own skin colour (a texture or vertex colours).

@@ -8,7 +8,7 @@
 
 use super::formats::{self, MeshFormat};
 use super::{Head, Landmarks, TriMesh};
-use glam::{Vec2, Vec3};
+use glam::{Vec2, Vec3, Vec4};
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -256,8 +256,15 @@ pub fn head_from_raw(raw: formats::RawMesh, import: &ObjImport) -> Result<Head, 
         corner_uvs,
         vertex_colors,
         albedo_map,
+        normal_map,
+        corner_tangents,
         ..
     } = raw;
+    // Tangents are directions: rotated into head space, never scaled.
+    let corner_tangents: Vec<Vec4> = corner_tangents
+        .into_iter()
+        .map(|t| import.up.to_head(t.truncate()).extend(t.w))
+        .collect();
     let positions: Vec<Vec3> = positions
         .into_iter()
         .map(|p| import.up.to_head(p * import.scale_to_mm))
@@ -274,14 +281,24 @@ pub fn head_from_raw(raw: formats::RawMesh, import: &ObjImport) -> Result<Head, 
         });
     }
 
-    let mut mesh = clean_mesh(positions, indices, corner_uvs, vertex_colors);
+    let mut mesh = clean_mesh(
+        positions,
+        indices,
+        corner_uvs,
+        corner_tangents,
+        vertex_colors,
+    );
     if mesh.indices.is_empty() {
         return Err(HeadError::NoTriangles { path: path.clone() });
     }
     if mesh.corner_uvs.len() == mesh.indices.len() {
         mesh.albedo_map = albedo_map;
+        mesh.normal_map = normal_map;
     } else {
         mesh.corner_uvs.clear();
+    }
+    if mesh.normal_map.is_none() {
+        mesh.corner_tangents.clear();
     }
     if let Some(dropped) = keep_largest_piece(&mut mesh) {
         log::warn!("head mesh {}: {dropped}", path.display());
@@ -292,6 +309,9 @@ pub fn head_from_raw(raw: formats::RawMesh, import: &ObjImport) -> Result<Head, 
     orient_outward(&mut mesh);
     mesh.recompute_normals();
     mesh.ensure_tints();
+    if mesh.normal_map.is_some() && mesh.corner_tangents.len() != mesh.indices.len() {
+        mesh.compute_tangents();
+    }
 
     let (lo, hi) = mesh.bounds();
     let size = hi - lo;
@@ -371,19 +391,22 @@ pub fn write_obj(head: &Head, path: &Path) -> std::io::Result<()> {
 // Cleaning.
 // ---------------------------------------------------------------------------------------------
 
-/// Welds coincident positions, drops degenerate triangles and unused vertices. Corner UVs
-/// (parallel to `indices`, or empty) stay with their corners; vertex colours (per position, or
-/// empty) are averaged over the vertices welded together.
+/// Welds coincident positions, drops degenerate triangles and unused vertices. Corner UVs and
+/// tangents (parallel to `indices`, or empty) stay with their corners; vertex colours (per
+/// position, or empty) are averaged over the vertices welded together.
 fn clean_mesh(
     positions: Vec<Vec3>,
     indices: Vec<u32>,
     corner_uvs: Vec<Vec2>,
+    corner_tangents: Vec<Vec4>,
     vertex_colors: Vec<Vec3>,
 ) -> TriMesh {
     let n = positions.len() as u32;
     let has_uvs = corner_uvs.len() == indices.len();
+    let has_tangents = corner_tangents.len() == indices.len();
     let has_colours = vertex_colors.len() == positions.len();
     let mut uvs_in = Vec::new();
+    let mut tangents_in = Vec::new();
     let indices: Vec<u32> = indices
         .chunks_exact(3)
         .enumerate()
@@ -391,6 +414,9 @@ fn clean_mesh(
         .flat_map(|(k, t)| {
             if has_uvs {
                 uvs_in.extend_from_slice(&corner_uvs[3 * k..3 * k + 3]);
+            }
+            if has_tangents {
+                tangents_in.extend_from_slice(&corner_tangents[3 * k..3 * k + 3]);
             }
             t.iter().copied()
         })
@@ -400,6 +426,7 @@ fn clean_mesh(
     // Degenerate: two corners welded together, or (numerically) no area.
     let mut kept = Vec::with_capacity(indices.len());
     let mut kept_uvs = Vec::new();
+    let mut kept_tangents = Vec::new();
     for (k, t) in indices.chunks_exact(3).enumerate() {
         let [a, b, c] = [t[0], t[1], t[2]].map(|i| remap[i as usize]);
         if a == b || b == c || a == c {
@@ -417,6 +444,9 @@ fn clean_mesh(
         kept.extend_from_slice(&[a, b, c]);
         if has_uvs {
             kept_uvs.extend_from_slice(&uvs_in[3 * k..3 * k + 3]);
+        }
+        if has_tangents {
+            kept_tangents.extend_from_slice(&tangents_in[3 * k..3 * k + 3]);
         }
     }
 
@@ -444,6 +474,7 @@ fn clean_mesh(
     }
     out.indices = kept.into_iter().map(|i| new_index[i as usize]).collect();
     out.corner_uvs = kept_uvs;
+    out.corner_tangents = kept_tangents;
     out
 }
 
@@ -518,12 +549,17 @@ fn keep_largest_piece(mesh: &mut TriMesh) -> Option<String> {
         .map(|t| find(&mut parent, mesh.indices[3 * t]) == keep)
         .collect();
     let has_uvs = mesh.corner_uvs.len() == mesh.indices.len();
+    let has_tangents = mesh.corner_tangents.len() == mesh.indices.len();
     let mut indices = Vec::new();
     let mut uvs = Vec::new();
+    let mut tangents = Vec::new();
     for (t, _) in keep_tri.iter().enumerate().filter(|(_, k)| **k) {
         indices.extend_from_slice(&mesh.indices[3 * t..3 * t + 3]);
         if has_uvs {
             uvs.extend_from_slice(&mesh.corner_uvs[3 * t..3 * t + 3]);
+        }
+        if has_tangents {
+            tangents.extend_from_slice(&mesh.corner_tangents[3 * t..3 * t + 3]);
         }
     }
     // Compact the vertices.
@@ -544,6 +580,7 @@ fn keep_largest_piece(mesh: &mut TriMesh) -> Option<String> {
     mesh.positions_mm = positions;
     mesh.vertex_colors = colours;
     mesh.corner_uvs = uvs;
+    mesh.corner_tangents = tangents;
     mesh.normals.clear();
     mesh.albedo_tint.clear();
     let (tris, area_mm2) = dropped

@@ -755,92 +755,10 @@ impl Renderer {
         texture.create_view(&Default::default())
     }
 
-    /// The surface pass's group 2: the scan's colour texture with its mips, or one white
-    /// texel for a head without one.
+    /// The surface pass's group 2: the scan's colour texture and normal map
+    /// ([`SurfacePass::scan_textures`]).
     fn upload_albedo(&self, mesh: &crate::head::TriMesh) -> wgpu::BindGroup {
-        let device = &self.gpu.device;
-        let max = self.gpu.limits().max_texture_dimension_2d;
-        let mut image = match (
-            &mesh.albedo_map,
-            mesh.corner_uvs.len() == mesh.indices.len(),
-        ) {
-            (Some(map), true) => map.image.clone(),
-            _ => image::RgbaImage::from_pixel(1, 1, image::Rgba([255; 4])),
-        };
-        if image.width() > max || image.height() > max {
-            image = image::imageops::resize(
-                &image,
-                image.width().min(max),
-                image.height().min(max),
-                image::imageops::FilterType::Triangle,
-            );
-        }
-        let mut levels = vec![image];
-        while let Some(last) = levels.last().filter(|l| l.width() > 1 || l.height() > 1) {
-            let (w, h) = ((last.width() / 2).max(1), (last.height() / 2).max(1));
-            let next = image::imageops::resize(last, w, h, image::imageops::FilterType::Triangle);
-            levels.push(next);
-        }
-        let (w, h) = levels[0].dimensions();
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("scan albedo"),
-            size: wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: levels.len() as u32,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8UnormSrgb,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        for (level, img) in levels.iter().enumerate() {
-            self.gpu.queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &texture,
-                    mip_level: level as u32,
-                    origin: wgpu::Origin3d::ZERO,
-                    aspect: wgpu::TextureAspect::All,
-                },
-                img.as_raw(),
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(img.width() * 4),
-                    rows_per_image: Some(img.height()),
-                },
-                wgpu::Extent3d {
-                    width: img.width(),
-                    height: img.height(),
-                    depth_or_array_layers: 1,
-                },
-            );
-        }
-        let view = texture.create_view(&Default::default());
-        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
-            label: Some("scan albedo"),
-            address_mode_u: wgpu::AddressMode::Repeat,
-            address_mode_v: wgpu::AddressMode::Repeat,
-            mag_filter: wgpu::FilterMode::Linear,
-            min_filter: wgpu::FilterMode::Linear,
-            mipmap_filter: wgpu::MipmapFilterMode::Linear,
-            ..Default::default()
-        });
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("scan albedo"),
-            layout: &self.passes.surface.albedo_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&sampler),
-                },
-            ],
-        })
+        self.passes.surface.scan_textures(&self.gpu, mesh)
     }
 
     /// The surface pass's group 1: the pigment map, the scalp map and the chart table.
@@ -1610,7 +1528,8 @@ fn skin_vertices(
 ) -> (Vec<SkinVertex>, Vec<u32>) {
     let coloured = mesh.vertex_colors.len() == mesh.positions_mm.len();
     let textured = mesh.albedo_map.is_some() && mesh.corner_uvs.len() == mesh.indices.len();
-    let vertex = |i: usize, uv: glam::Vec2, chart: u32| {
+    let normal_mapped = mesh.has_normal_map();
+    let vertex = |i: usize, uv: glam::Vec2, chart: u32, tangent: glam::Vec4| {
         let mut tint = mesh.albedo_tint.get(i).copied().unwrap_or(Vec3::ONE);
         if coloured || textured {
             tint *= scan_scale;
@@ -1624,11 +1543,13 @@ fn skin_vertices(
             tint: tint.to_array(),
             uv: uv.to_array(),
             chart,
+            tangent: tangent.to_array(),
         }
     };
-    // A vertex is split where its corners differ in UV (a texture seam) or in surface chart
-    // (each chart has its own place in the pigment map).
-    let mut split: std::collections::HashMap<(u32, [u32; 2], u32), u32> =
+    // A vertex is split where its corners differ in UV (a texture seam), in surface chart
+    // (each chart has its own place in the pigment map) or in normal-map tangent.
+    #[allow(clippy::type_complexity)]
+    let mut split: std::collections::HashMap<(u32, [u32; 2], u32, [u32; 4]), u32> =
         std::collections::HashMap::with_capacity(mesh.positions_mm.len() * 2);
     let mut vertices = Vec::with_capacity(mesh.positions_mm.len() * 2);
     let indices = mesh
@@ -1636,16 +1557,27 @@ fn skin_vertices(
         .iter()
         .enumerate()
         .map(|(corner, &i)| {
-            let uv = if textured {
+            let uv = if textured || normal_mapped {
                 mesh.corner_uvs[corner]
             } else {
                 glam::Vec2::ZERO
             };
+            // Zero where there is no normal map: the surface pass then keeps the mesh normal.
+            let tangent = if normal_mapped {
+                mesh.corner_tangents[corner]
+            } else {
+                glam::Vec4::ZERO
+            };
             let chart = triangle_chart.get(corner / 3).copied().unwrap_or(0);
             *split
-                .entry((i, [uv.x.to_bits(), uv.y.to_bits()], chart))
+                .entry((
+                    i,
+                    [uv.x.to_bits(), uv.y.to_bits()],
+                    chart,
+                    tangent.to_array().map(f32::to_bits),
+                ))
                 .or_insert_with(|| {
-                    vertices.push(vertex(i as usize, uv, chart));
+                    vertices.push(vertex(i as usize, uv, chart, tangent));
                     vertices.len() as u32 - 1
                 })
         })

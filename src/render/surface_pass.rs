@@ -1,18 +1,20 @@
 //! Pass 1 (`shaders/surface.wgsl`): the head mesh into the G-buffer, with far-field pigment.
 
 use super::targets::{FrameTargets, GBUFFER_FORMATS};
-use super::{DEPTH_FORMAT, shader_module};
+use super::{DEPTH_FORMAT, GpuContext, shader_module};
+use crate::head::TriMesh;
 
 pub struct SurfacePass {
     pipeline: wgpu::RenderPipeline,
     pub pigment_layout: wgpu::BindGroupLayout,
-    /// Group 2: the scan's colour texture and its sampler.
+    /// Group 2: the scan's colour texture, its sampler and its normal map.
     pub albedo_layout: wgpu::BindGroupLayout,
 }
 
 /// Vertex layout of the head mesh: position, normal, albedo tint (vec3<f32>), texture
 /// coordinates (vec2<f32>, origin top-left), surface chart (the pigment map's, see
-/// [`super::surface_charts`]).
+/// [`super::surface_charts`]), normal-map tangent (xyz, w the bitangent's sign; all zero for
+/// a head without a normal map).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct SkinVertex {
@@ -21,6 +23,7 @@ pub struct SkinVertex {
     pub tint: [f32; 3],
     pub uv: [f32; 2],
     pub chart: u32,
+    pub tangent: [f32; 4],
 }
 
 impl SurfacePass {
@@ -92,6 +95,17 @@ impl SurfacePass {
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
+                // The scan's normal map (linear), read with the colour texture's sampler.
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
             ],
         });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -103,7 +117,7 @@ impl SurfacePass {
             ],
             immediate_size: 0,
         });
-        let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 3 => Float32x2, 4 => Uint32];
+        let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 3 => Float32x2, 4 => Uint32, 5 => Float32x4];
         let targets: Vec<Option<wgpu::ColorTargetState>> =
             GBUFFER_FORMATS.iter().map(|f| Some((*f).into())).collect();
         let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -145,6 +159,60 @@ impl SurfacePass {
             pigment_layout,
             albedo_layout,
         }
+    }
+
+    /// Group 2 for a head: the scan's colour texture (sRGB) and normal map (linear, its scale
+    /// applied), each with its mips; one white texel, or one flat normal, where the head has
+    /// none.
+    pub fn scan_textures(&self, gpu: &GpuContext, mesh: &TriMesh) -> wgpu::BindGroup {
+        let uvs = mesh.corner_uvs.len() == mesh.indices.len();
+        let albedo = match (&mesh.albedo_map, uvs) {
+            (Some(map), true) => map.image.clone(),
+            _ => image::RgbaImage::from_pixel(1, 1, image::Rgba([255; 4])),
+        };
+        let normals = match &mesh.normal_map {
+            Some(map) if mesh.has_normal_map() => map.scaled_image(),
+            _ => image::RgbaImage::from_pixel(1, 1, image::Rgba([128, 128, 255, 255])),
+        };
+        let albedo = upload_with_mips(
+            gpu,
+            "scan albedo",
+            albedo,
+            wgpu::TextureFormat::Rgba8UnormSrgb,
+        );
+        let normals = upload_with_mips(
+            gpu,
+            "scan normal map",
+            normals,
+            wgpu::TextureFormat::Rgba8Unorm,
+        );
+        let sampler = gpu.device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("scan albedo"),
+            address_mode_u: wgpu::AddressMode::Repeat,
+            address_mode_v: wgpu::AddressMode::Repeat,
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            mipmap_filter: wgpu::MipmapFilterMode::Linear,
+            ..Default::default()
+        });
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("scan albedo"),
+            layout: &self.albedo_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&albedo),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&sampler),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(&normals),
+                },
+            ],
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -210,4 +278,66 @@ impl SurfacePass {
         pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
         pass.draw_indexed(0..index_count, 0, 0..1);
     }
+}
+
+/// An 8-bit RGBA image as a texture with its mip chain (box-filtered by the image crate), cut
+/// to the adapter's largest texture first.
+fn upload_with_mips(
+    gpu: &GpuContext,
+    label: &str,
+    mut image: image::RgbaImage,
+    format: wgpu::TextureFormat,
+) -> wgpu::TextureView {
+    let max = gpu.limits().max_texture_dimension_2d;
+    if image.width() > max || image.height() > max {
+        image = image::imageops::resize(
+            &image,
+            image.width().min(max),
+            image.height().min(max),
+            image::imageops::FilterType::Triangle,
+        );
+    }
+    let mut levels = vec![image];
+    while let Some(last) = levels.last().filter(|l| l.width() > 1 || l.height() > 1) {
+        let (w, h) = ((last.width() / 2).max(1), (last.height() / 2).max(1));
+        let next = image::imageops::resize(last, w, h, image::imageops::FilterType::Triangle);
+        levels.push(next);
+    }
+    let (w, h) = levels[0].dimensions();
+    let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: levels.len() as u32,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    });
+    for (level, img) in levels.iter().enumerate() {
+        gpu.queue.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &texture,
+                mip_level: level as u32,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            img.as_raw(),
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(img.width() * 4),
+                rows_per_image: Some(img.height()),
+            },
+            wgpu::Extent3d {
+                width: img.width(),
+                height: img.height(),
+                depth_or_array_layers: 1,
+            },
+        );
+    }
+    texture.create_view(&Default::default())
 }

@@ -85,6 +85,11 @@ const PORE_DARKENING: f32 = 0.35;
 const PORE_MEAN: f32 = 15.7496 * PORE_SIGMA_MM * PORE_SIGMA_MM * PORE_SIGMA_MM / (PORE_CELL_MM * PORE_CELL_MM * PORE_CELL_MM);
 // Roughness added where the pores are too small to draw (their slopes still scatter the sheen).
 const PORE_ROUGHNESS: f32 = 0.04;
+// Roughness added on a drawn pore (times its pit, 1 at the centre): a follicle opening holds
+// sebum and keratin and is not the smooth stratum corneum round it. Without it the pit's
+// slopes (up to 12 degrees) mirrored the studio key light into bright specks beside the dots
+// in macro views, most visible on dark skin (a stopgap by eye: no measured pore gloss found).
+const PORE_FLOOR_ROUGHNESS: f32 = 0.5;
 // Scar tissue: paler (less melanin, fewer vessels), smoother and shinier, no pores, no hair.
 const SCAR_TINT: vec3<f32> = vec3<f32>(1.16, 1.1, 1.1);
 const SCAR_ROUGHNESS: f32 = -0.18;
@@ -217,6 +222,7 @@ fn fs_main(in: VertexOut) -> GBuffer {
         tint *= 1.0 - PORE_DARKENING * detail * (pz.x - PORE_MEAN);
         let grad = -PORE_PIT_MM * pz.yzw * detail;
         n = normalize(n - (grad - dot(grad, n) * n));
+        roughness_change += PORE_FLOOR_ROUGHNESS * detail * min(pz.x, 1.0);
     }
     roughness_change += PORE_ROUGHNESS * (1.0 - detail) * (1.0 - scar);
 

@@ -452,12 +452,80 @@ fn the_matched_shade_renders_as_the_shaved_hair() {
         ciede2000(bare, shaved) > 2.0 + 1.0,
         "the test's shaved hair is too faint to tell a match from bare skin"
     );
-    // The issue asks for dE00 < 2; the match predicts under 0.5 here and the renderer agrees
-    // with the tables within about 0.2, so 1.0 leaves room for another rasteriser while a
-    // match whose patch model is off by a factor of 2 in density (dE00 1.38) fails.
-    assert!(s.de00 < 0.5, "{m:?}");
+    // The issue asks for dE00 < 2; the match predicts about 0.5 here (it takes the most
+    // diluted shade within 0.1 of the best, and with the sieve effect the shade axis is
+    // gentle) and the renderer agrees with the tables within about 0.2, so 1.0 leaves room for
+    // another rasteriser while a match whose patch model is off by a factor of 2 in density
+    // (dE00 1.3-1.4) fails.
+    assert!(s.de00 < 0.7, "{m:?}");
     assert!(
         de < 1.0,
         "the matched shade renders dE00 {de:.2} from the shaved hair"
     );
+}
+
+/// Physics against practice (README, "Physics and practice"): SMP imitates a shaved head's
+/// stubble, so a healed plan should read, from afar, as dark stubble does against bare skin.
+/// From the tables alone (no render): the default plan's treatment (100/cm², 0.12 mm dots
+/// whose needle reached 0.35 mm, shade 0.7) lies between freshly shaved dark hair (0 mm
+/// stubble: the hair under the skin only) and two days' growth (1 mm), on Fitzpatrick II, IV
+/// and VI; and shade matters: the lightest practical dilution (0.2) is at most two thirds of
+/// the way there in luminance darkening, so 0.2 and 0.7 do not look alike.
+#[test]
+fn the_default_plan_reads_as_the_stubble_it_imitates() {
+    // The default scene's hair, #2b2522.
+    let hair = Vec3::new(0x2b as f32, 0x25 as f32, 0x22 as f32).map(|c| srgb_to_linear(c / 255.0));
+    let lab = stipple::skin::linear_srgb_to_lab;
+    let lum = stipple::lighting::color::luminance;
+    for name in SKINS {
+        let albedo = stipple::skin::fitzpatrick_albedo(name).unwrap();
+        let class = SkinClass::from_linear_srgb(albedo);
+        let de = |d: Vec3| {
+            ciede2000(
+                lab(albedo).map(f64::from),
+                lab(albedo * (Vec3::ONE - d)).map(f64::from),
+            )
+        };
+        let stubble = |length_mm: f32| {
+            Stubble {
+                length_mm,
+                ..Stubble::default()
+            }
+            .darkening(albedo, hair)
+        };
+        let treated = |shade: f32| {
+            tables()
+                .dot(class, 0.35, 0.12, shade)
+                .on_skin(albedo)
+                .patch_darkening(100.0)
+        };
+        let (s0, s05, s1, s2) = (stubble(0.0), stubble(0.5), stubble(1.0), stubble(2.0));
+        let (t02, t07, t1) = (treated(0.2), treated(0.7), treated(1.0));
+        eprintln!(
+            "{name}: dE00 from bare skin: dark stubble 0 / 0.5 / 1 / 2 mm {:.2} / {:.2} / {:.2} / {:.2}; plan at 100/cm2 shade 0.2 / 0.7 / 1.0 {:.2} / {:.2} / {:.2} (luminance darkening {:.3} / {:.3} / {:.3})",
+            de(s0),
+            de(s05),
+            de(s1),
+            de(s2),
+            de(t02),
+            de(t07),
+            de(t1),
+            lum(t02 * albedo) / lum(albedo),
+            lum(t07 * albedo) / lum(albedo),
+            lum(t1 * albedo) / lum(albedo),
+        );
+        assert!(
+            de(t07) > de(s0) && de(t07) < de(s1),
+            "{name}: the plan is dE00 {:.2} from bare skin, stubble 0-1 mm is {:.2}-{:.2}",
+            de(t07),
+            de(s0),
+            de(s1)
+        );
+        assert!(
+            lum(t02 * albedo) < 0.67 * lum(t07 * albedo),
+            "{name}: shade 0.2 darkens {:.3}, shade 0.7 {:.3}: dilution barely matters",
+            lum(t02 * albedo) / lum(albedo),
+            lum(t07 * albedo) / lum(albedo)
+        );
+    }
 }

@@ -83,10 +83,12 @@ fn assert_same(a: &RgbaImage, b: &RgbaImage, what: &str) {
     );
 }
 
+/// Clearly not the same frame: past both of [`assert_same`]'s limits (a session more or less of
+/// healed dots is a faint stipple at this size, a few code values over several % of pixels).
 fn assert_differ(a: &RgbaImage, b: &RgbaImage, what: &str) {
     let (max, share) = difference(a, b);
     assert!(
-        max > 4 && share > 0.001,
+        max > 3 && share > 0.01,
         "{what}: the frames should differ, but differ by {max} code values in {:.3}% of pixels",
         share * 100.0
     );

@@ -404,7 +404,10 @@ mod browser {
             for x in x0..x1 {
                 let (p, q) = (a.get_pixel(x, y), b.get_pixel(x, y));
                 let d = (0..3).map(|c| p[c].abs_diff(q[c]) as u32).max().unwrap();
-                n += u32::from(d > 12);
+                // 6 codes: healed SMP is a faint stipple (the calibrated optics: about a
+                // stubble's dE00 2 from bare skin at 1 m), so before and after differ by less
+                // than 12 codes over most of the treated scalp; identical frames differ by 0.
+                n += u32::from(d > 6);
                 total += 1;
             }
         }

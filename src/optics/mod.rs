@@ -22,8 +22,13 @@ use transport::{Absorber, Beam, Exit, Launch, Layer, Stack};
 /// What a deposit is made of.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Material {
-    /// Carbon black at this strength (1 = undiluted; the plan's shade).
+    /// Carbon black in carbon-laden cells at this strength (1 = undiluted; the plan's shade):
+    /// a healed deposit, absorbing through its cells' cross-section
+    /// ([`spectra::mua_carbon`], the sieve effect).
     Carbon,
+    /// Carbon black dispersed as single particles at [`spectra::CARBON_G_PER_CM3`] (the
+    /// domain brief's disc, the independent Monte Carlo).
+    DispersedCarbon,
     /// A hair shaft whose cortex holds this volume fraction of eumelanin.
     Hair { melanin: f64 },
 }
@@ -37,13 +42,13 @@ pub struct Deposit {
 }
 
 impl Deposit {
-    /// A disc of carbon `diameter_mm` wide and `thickness_mm` thick centred `depth_mm` under
-    /// the surface (the configuration).
+    /// A disc of dispersed carbon `diameter_mm` wide and `thickness_mm` thick centred
+    /// `depth_mm` under the surface (the configuration).
     pub fn disc(diameter_mm: f64, thickness_mm: f64, depth_mm: f64) -> Deposit {
         let (r, t, z) = (diameter_mm / 20.0, thickness_mm / 10.0, depth_mm / 10.0);
         Deposit {
             name: format!("disc {diameter_mm} mm x {thickness_mm} mm at {depth_mm} mm"),
-            material: Material::Carbon,
+            material: Material::DispersedCarbon,
             parts: vec![Absorber::column(0.0, 0.0, r, z - 0.5 * t, z + 0.5 * t)],
         }
     }
@@ -84,6 +89,9 @@ impl Deposit {
     fn mua(&self, i: usize, strength: f64) -> f64 {
         match self.material {
             Material::Carbon => strength * spectra::mua_carbon(i),
+            Material::DispersedCarbon => {
+                strength * spectra::carbon_mass_absorption_cm2_per_g(i) * spectra::CARBON_G_PER_CM3
+            }
             Material::Hair { melanin } => strength * spectra::mua_hair(i, melanin),
         }
     }
@@ -184,7 +192,7 @@ struct Tally {
 /// hair needs along and across its lean (averaged, a radial approximation of its streak).
 fn offsets(d: &Deposit) -> &'static [[f64; 2]] {
     match d.material {
-        Material::Carbon => &[[1.0, 0.0]],
+        Material::Carbon | Material::DispersedCarbon => &[[1.0, 0.0]],
         Material::Hair { .. } => &[[1.0, 0.0], [0.0, 1.0]],
     }
 }

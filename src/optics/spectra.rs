@@ -85,18 +85,67 @@ pub fn mua_dermis(i: usize) -> f64 {
     DERMIS_BLOOD * mua_blood(i, DERMIS_SATURATION) + (1.0 - DERMIS_BLOOD) * mua_baseline(i)
 }
 
-/// Absorption of carbon black in a pigment deposit at full strength (1/cm): black carbon's
-/// mass absorption cross-section 7.5 m²/g at 550 nm with an absorption Ångström exponent of 1
-/// (Bond & Bergstrom 2006, Aerosol Sci. Technol. 40:27), times the deposit's carbon
-/// concentration [`CARBON_G_PER_CM3`].
-pub fn mua_carbon(i: usize) -> f64 {
-    75_000.0 * (wavelength_nm(i) / 550.0).powi(-1) * CARBON_G_PER_CM3
+/// Mass absorption cross-section of carbon black dispersed as single particles (cm²/g at
+/// wavelength index `i`): 7.5 m²/g at 550 nm with an absorption Ångström exponent of 1 (Bond &
+/// Bergstrom 2006, "Light absorption by carbonaceous particles", Aerosol Sci. Technol. 40:27).
+pub fn carbon_mass_absorption_cm2_per_g(i: usize) -> f64 {
+    75_000.0 * (wavelength_nm(i) / 550.0).powi(-1)
 }
 
-/// Carbon in a deposit at full strength (g/cm³): tattooed skin holds 0.6-9.4 mg of pigment per
-/// cm² of skin, mean 2.5 (Engel et al. 2008, Contact Dermatitis 58:228, on azo pigment), spread
-/// through about 0.5 mm of dermis: 2.5 mg/cm² / 0.05 cm = 0.05 g/cm³.
+/// Absorption of a healed carbon deposit at full strength (1/cm), with the sieve effect.
+///
+/// After healing, carbon is not dispersed: it sits in dermal cells, fibroblasts (Lea &
+/// Pawlowski 1987, Int J Dermatol 26:453) and macrophages that capture, release and recapture
+/// it (Baranska et al. 2018, J Exp Med 215:1115), as particle aggregates inside their vesicles
+/// (Grant et al. 2015, Beilstein J Nanotechnol 6:1183). A deposit is then a random suspension
+/// of small, nearly opaque packets in clear tissue, and light passing through it is absorbed
+/// by the packets' cross-section, not by the carbon mass (the sieve or package effect: Duysens
+/// 1956, Biochim Biophys Acta 19:1). For spheres of diameter d filling a volume fraction f,
+/// each of internal absorption µi, the deposit's absorption is
+/// µa = 1.5 f / d · Q(µi d), with Q(ρ) = 1 + 2 e^-ρ / ρ + 2 (e^-ρ - 1) / ρ² the absorption
+/// efficiency of an absorbing sphere (Duysens 1956; Morel & Bricaud 1981, Deep-Sea Res
+/// 28A:1375). With Q → 2ρ/3 for small ρ this is the dispersed value f µi again; for packets of
+/// [`CARBON_IN_CLUSTER_G_PER_CM3`] 15 µm across, Q ≈ 1 at every visible wavelength: absorption
+/// is set by how many packets there are (coverage), and is spectrally flat. Diluting the ink
+/// ([`super::Material::Carbon`]'s strength) lowers f, the number of laden cells, and leaves
+/// each cell's load alone.
+pub fn mua_carbon(i: usize) -> f64 {
+    let f = CARBON_G_PER_CM3 / CARBON_IN_CLUSTER_G_PER_CM3;
+    let d = CLUSTER_DIAMETER_CM;
+    let rho = CARBON_IN_CLUSTER_G_PER_CM3 * carbon_mass_absorption_cm2_per_g(i) * d;
+    1.5 * f / d * sphere_absorption_efficiency(rho)
+}
+
+/// Absorption efficiency of a homogeneous absorbing sphere whose diameter is `rho` absorption
+/// lengths (Duysens 1956; Morel & Bricaud 1981, eq. 6 without refraction).
+pub fn sphere_absorption_efficiency(rho: f64) -> f64 {
+    if rho < 1e-4 {
+        return 2.0 * rho / 3.0;
+    }
+    let e = (-rho).exp();
+    1.0 + 2.0 * e / rho + 2.0 * (e - 1.0) / (rho * rho)
+}
+
+/// Mean carbon in a deposit at full strength (g/cm³): tattooed skin holds 0.6-9.4 mg of
+/// pigment per cm² of skin, mean 2.5 (Engel et al. 2008, Contact Dermatitis 58:228), about a
+/// third of which leaves the skin within weeks (animal experiments, as summarised by Bäumler
+/// 2015, "Absorption, distribution, metabolism and excretion of tattoo colorants", Curr Probl
+/// Dermatol 48, Karger); the rest spread through about 0.35 mm
+/// of papillary and upper reticular dermis (the brief's 0.25-0.5 mm reach less the 0.1 mm
+/// epidermis): 1.7 mg/cm² / 0.035 cm ≈ 0.05 g/cm³.
 pub const CARBON_G_PER_CM3: f64 = 0.05;
+
+/// Diameter of a carbon-laden cell, the deposit's packet (cm): dermal fibroblasts and
+/// macrophages, 10-20 µm (Lea & Pawlowski 1987 and Baranska et al. 2018 show whole cells
+/// filled with pigment); 15 µm.
+pub const CLUSTER_DIAMETER_CM: f64 = 15e-4;
+
+/// Carbon inside a laden cell (g/cm³). No measurement found (a stopgap, named): pigment-filled
+/// vesicles taking about a third of the cell, holding aggregates packed at about a third of
+/// carbon black's 1.8 g/cm³, give 0.2. Any value above about 0.03 makes a 15 µm cell opaque
+/// (µi d > 3 at 700 nm), so the deposit's absorption then depends on this only through the
+/// number of cells, f = [`CARBON_G_PER_CM3`] / this.
+pub const CARBON_IN_CLUSTER_G_PER_CM3: f64 = 0.2;
 
 /// Absorption of a hair shaft (1/cm): eumelanin as in [`mua_melanin`] at the volume fraction
 /// `melanin` of the shaft's cortex (dark hair about 0.1: a stopgap, no measurement found).

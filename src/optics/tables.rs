@@ -369,6 +369,9 @@ impl Tables {
         s += &format!("\"fitzpatrick\": {},\n", j(&self.fitzpatrick));
         s += &format!("\"radii_mm\": {},\n", j(&self.radii_mm));
         s += &format!("\"bare_linear_srgb\": {},\n", j(&self.bare_linear_srgb));
+        // Every field the format has: a field left out here silently went missing from a bake
+        // (bare_spectrum, which `stipple match`'s lighting check needs).
+        s += &format!("\"bare_spectrum\": {},\n", j(&self.bare_spectrum));
         let entries = |es: &[Entry]| es.iter().map(j).collect::<Vec<_>>().join(",\n");
         let d = &self.dots;
         s += &format!(
@@ -481,9 +484,10 @@ pub const BAKE_DEPTH_MM: [f32; 8] = [0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0]
 /// Track widths (mm): the plans' dot diameters (0.08-0.17 mm, the brief's 90-170 µm seen
 /// from the surface) up to the 0.25-0.35 mm of a 3-point needle's cluster.
 pub const BAKE_DIAMETER_MM: [f32; 5] = [0.08, 0.12, 0.17, 0.25, 0.35];
-/// Strengths (1 = undiluted carbon black at [`super::spectra::CARBON_G_PER_CM3`]): dense at
-/// the dilute end, where a column stops being opaque.
-pub const BAKE_STRENGTH: [f32; 6] = [0.0, 0.02, 0.05, 0.12, 0.3, 1.0];
+/// Strengths (1 = undiluted carbon black at [`super::spectra::CARBON_G_PER_CM3`] in laden
+/// cells): with the sieve effect a 0.12 mm column is not opaque until about full strength, so
+/// the grid spans the practitioners' whole range of dilutions.
+pub const BAKE_STRENGTH: [f32; 8] = [0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0];
 /// Eumelanin volume fractions of a hair's cortex: 0 (white) up to twice the dark hair of
 /// [`super::spectra::mua_hair`].
 pub const BAKE_HAIR_MELANIN: [f32; 6] = [0.0, 0.0125, 0.025, 0.05, 0.1, 0.2];
@@ -616,7 +620,7 @@ pub fn bake(photons: u64, seed: u64, threads: usize, command: String) -> Tables 
         },
         notes: vec![
             "Made by `stipple optics bake` (src/optics/tables.rs): the Monte Carlo of src/optics over Fitzpatrick I-VI, 400-700 nm, D65, CIE 1931 2 deg, linear sRGB.".into(),
-            "dots: carbon columns (healed needle tracks) from the dermo-epidermal junction (0.1 mm) down to depth_mm, diameter_mm wide, at strength (1 = undiluted carbon black, 0.05 g/cm3); entries [fitzpatrick][depth][diameter][strength].".into(),
+            "dots: carbon columns (healed needle tracks) from the dermo-epidermal junction (0.1 mm) down to depth_mm, diameter_mm wide, at strength (1 = undiluted carbon black, 0.05 g/cm3 in carbon-laden cells 15 um across: the sieve effect, src/optics/spectra.rs mua_carbon); entries [fitzpatrick][depth][diameter][strength].".into(),
             "hair: a shaft diameter_mm wide from the surface at angle_deg from the normal for length_mm, cortex eumelanin fraction `strength`; entries [fitzpatrick][melanin]; profile averaged along and across its lean.".into(),
             "darkening_rgb: 1 - dot / bare skin per linear-sRGB channel at each of radii_mm; equivalent_area_mm2_rgb: the darkening integrated over the plane (a patch of n per mm2 darkens by n x area).".into(),
         ],
@@ -639,5 +643,18 @@ pub fn bake(photons: u64, seed: u64, threads: usize, command: String) -> Tables 
             melanin: BAKE_HAIR_MELANIN.to_vec(),
             entries: hairs,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer keeps every field: what the bake writes parses back to the same tables.
+    #[test]
+    fn the_committed_tables_survive_a_round_trip() {
+        let t = tables();
+        assert_eq!(t.bare_spectrum.len(), t.fitzpatrick.len());
+        assert_eq!(&Tables::parse(&t.to_json()).unwrap(), t);
     }
 }

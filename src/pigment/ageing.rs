@@ -156,10 +156,12 @@ mod tests {
                 old.diameter_mm,
             ),
         );
-        // The look of both follows the optics tables: less carbon and a deeper reach. (At the
-        // tables' carbon concentration a column is opaque from strength 0.1 on, so fading
-        // from 0.6 barely shows; the reach's extra depth adds a little halo.)
-        assert!(a5.core_darkening.x <= a0.core_darkening.x + 1e-3);
+        // The look of both follows the optics tables: less carbon (the shade scales the number
+        // of laden cells, so fading shows) and a deeper reach (a little more halo).
+        assert!(
+            a5.core_darkening.x < 0.9 * a0.core_darkening.x,
+            "{a0:?} {a5:?}"
+        );
         assert!(a5 != a0);
         assert_eq!(old.diameter_mm, 0.12);
         assert!(m.age(&dot(1.0), 5.0).diameter_mm > 0.25);

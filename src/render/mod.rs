@@ -1038,9 +1038,10 @@ impl Renderer {
         // draws face by face).
         let chunks = DotChunks::build(dots, origin);
         let sorted = started.elapsed();
+        let looks = pigment::Appearances::on(scene.dot_skin);
         let gpu_dots: Vec<GpuDot> = pigment_map::parallel_map(&chunks.order, |&i| {
             let d = &dots[i as usize];
-            let look = pigment::appearance(scene.dot_skin, d.shade, d.depth_mm, d.diameter_mm);
+            let look = looks.at(d.shade, d.depth_mm, d.diameter_mm);
             GpuDot {
                 center_mm: d.position_mm.to_array(),
                 radius_mm: look.radius_mm,

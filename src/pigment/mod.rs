@@ -240,7 +240,8 @@ fn fit(look: &Look) -> DotAppearance {
 struct SkinModel {
     albedo: Vec3,
     class: SkinClass,
-    looks: Vec<OnceLock<DotAppearance>>,
+    /// Per grid point, what [`SkinModel::at`] interpolates (see [`interpolated`]).
+    looks: Vec<OnceLock<[f32; 12]>>,
 }
 
 impl SkinModel {
@@ -255,7 +256,7 @@ impl SkinModel {
     }
 
     /// The fitted look at grid point `index` ([depth][diameter][strength], row-major).
-    fn look(&self, index: usize) -> &DotAppearance {
+    fn look(&self, index: usize) -> &[f32; 12] {
         self.looks[index].get_or_init(|| {
             let t = tables::tables();
             let d = &t.dots;
@@ -265,7 +266,7 @@ impl SkinModel {
                 d.diameter_mm[index / nk % nw],
                 d.strength[index % nk],
             );
-            fit(&t.dot(self.class, z, w, k).on_skin(self.albedo))
+            interpolated(&fit(&t.dot(self.class, z, w, k).on_skin(self.albedo)))
         })
     }
 
@@ -286,22 +287,7 @@ impl SkinModel {
                 w *= if up { f } else { 1.0 - f };
             }
             if w > 0.0 {
-                let l = self.look(index);
-                let v = [
-                    l.darkening.x,
-                    l.darkening.y,
-                    l.darkening.z,
-                    l.core_darkening.x,
-                    l.core_darkening.y,
-                    l.core_darkening.z,
-                    l.radius_mm,
-                    l.edge_mm,
-                    l.halo_sigma_mm,
-                    // The area, so the interpolated dot keeps the interpolated area.
-                    l.equivalent_area_mm2().x,
-                    l.equivalent_area_mm2().y,
-                    l.equivalent_area_mm2().z,
-                ];
+                let v = self.look(index);
                 for (a, x) in acc.iter_mut().zip(v) {
                     *a += w * x;
                 }
@@ -316,6 +302,26 @@ impl SkinModel {
             halo_sigma_mm: sigma,
         }
     }
+}
+
+/// What [`SkinModel::at`] interpolates of a look: darkening, core darkening, radius, edge,
+/// sigma, and the area, so the interpolated dot keeps the interpolated area.
+fn interpolated(l: &DotAppearance) -> [f32; 12] {
+    let area = l.equivalent_area_mm2();
+    [
+        l.darkening.x,
+        l.darkening.y,
+        l.darkening.z,
+        l.core_darkening.x,
+        l.core_darkening.y,
+        l.core_darkening.z,
+        l.radius_mm,
+        l.edge_mm,
+        l.halo_sigma_mm,
+        area.x,
+        area.y,
+        area.z,
+    ]
 }
 
 fn skin_model(albedo: Vec3) -> Arc<SkinModel> {

@@ -350,8 +350,12 @@ pub struct Passes {
     pub splat: PigmentSplatPass,
 }
 
-/// A head and its plan's dots on the GPU: built once per plan, drawn every frame.
+/// A head and its plan's dots on the GPU: built once per plan, drawn every frame. A clone
+/// shares the GPU resources (wgpu handles are reference-counted).
+#[derive(Clone)]
 pub struct GpuScene {
+    /// The device its resources live on ([`Renderer::prepare_dots_like`] checks it).
+    device: wgpu::Device,
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
     index_count: u32,
@@ -901,6 +905,23 @@ impl Renderer {
         Ok(scene)
     }
 
+    /// Another state of the plan `base` was prepared for (a session, an ageing year), on the
+    /// same head for the same client: only the dots are uploaded and splatted; the head's
+    /// buffers, the scalp map, the stubble and the charts are `base`'s, and so is a kept shadow
+    /// map (it shows the head, not the dots). None when `base` was prepared on another device.
+    pub fn prepare_dots_like(
+        &self,
+        base: &GpuScene,
+        dots: &[Dot],
+    ) -> Result<Option<GpuScene>, RenderError> {
+        if base.device != self.gpu.device {
+            return Ok(None);
+        }
+        let mut scene = base.clone();
+        self.prepare_dots(&mut scene, dots)?;
+        Ok(Some(scene))
+    }
+
     fn check_dot_count(&self, dots: &[Dot]) -> Result<(), RenderError> {
         let limits = self.gpu.limits();
         let dot_bytes = (dots.len() * std::mem::size_of::<GpuDot>()) as u64;
@@ -989,6 +1010,7 @@ impl Renderer {
         );
         self.check_device()?;
         Ok(GpuScene {
+            device: device.clone(),
             vertices,
             indices,
             index_count: skin_indices.len() as u32,

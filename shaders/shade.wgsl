@@ -138,6 +138,12 @@ fn shade_pigment(lit: Lit, pigment: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + lit.specular)), 1.0);
 }
 
+// The samples the head does not cover (see fs_pair_background).
+@fragment
+fn fs_background(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    return background(pos);
+}
+
 @fragment
 fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let px = vec2<i32>(pos.xy);
@@ -174,6 +180,18 @@ fn fs_pair(@builtin(position) pos: vec4<f32>) -> Pair {
     let lit = light_pixel(pos, px, depth, before.a);
     out.before = shade_pigment(lit, before);
     out.after = shade_pigment(lit, textureLoad(pigment_after_tex, px, 0));
+    return out;
+}
+
+// The samples of a pair the head does not cover (the depth test passes only those): the
+// backdrop in both. Drawn apart from fs_pair because a software rasteriser (llvmpipe) runs every
+// branch of a shader for a block of samples, so the backdrop paid for the whole light; its
+// depth test drops whole blocks before the shader runs.
+@fragment
+fn fs_pair_background(@builtin(position) pos: vec4<f32>) -> Pair {
+    var out: Pair;
+    out.before = background(pos);
+    out.after = out.before;
     return out;
 }
 

@@ -261,10 +261,13 @@ pub(crate) fn fullscreen_pipeline(
         &layout,
         "fs_main",
         &[Some(format.into())],
+        None,
     )
 }
 
-/// A full-screen triangle (`vs_fullscreen`) into `targets` with the fragment `entry`.
+/// A full-screen triangle (`vs_fullscreen`) into `targets` with the fragment `entry`. With
+/// `depth_compare`, the triangle lies on the far plane (`vs_fullscreen_far`) and is tested
+/// against the pass's depth buffer ([`targets::DEPTH_FORMAT`]) without writing it.
 pub(crate) fn fullscreen_pipeline_with(
     device: &wgpu::Device,
     label: &str,
@@ -272,18 +275,29 @@ pub(crate) fn fullscreen_pipeline_with(
     layout: &wgpu::PipelineLayout,
     entry: &str,
     targets: &[Option<wgpu::ColorTargetState>],
+    depth_compare: Option<wgpu::CompareFunction>,
 ) -> wgpu::RenderPipeline {
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
         layout: Some(layout),
         vertex: wgpu::VertexState {
             module,
-            entry_point: Some("vs_fullscreen"),
+            entry_point: Some(if depth_compare.is_some() {
+                "vs_fullscreen_far"
+            } else {
+                "vs_fullscreen"
+            }),
             compilation_options: Default::default(),
             buffers: &[],
         },
         primitive: Default::default(),
-        depth_stencil: None,
+        depth_stencil: depth_compare.map(|compare| wgpu::DepthStencilState {
+            format: targets::DEPTH_FORMAT,
+            depth_write_enabled: Some(false),
+            depth_compare: Some(compare),
+            stencil: Default::default(),
+            bias: Default::default(),
+        }),
         multisample: Default::default(),
         fragment: Some(wgpu::FragmentState {
             module,

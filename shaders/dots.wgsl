@@ -36,6 +36,15 @@ struct DotOut {
     @location(4) @interpolate(flat) footprint: vec4<f32>,
     // The halo's peak darkening: the equivalent area the core disc leaves.
     @location(5) @interpolate(flat) halo_peak: vec3<f32>,
+    // What the needle's footprint needs of the dot alone, found once per dot here rather than
+    // per fragment: the tangent frame (t1, t2) its angles are measured in, the cosines and the
+    // sines of its harmonics' random phases (2nd, 3rd, 5th, 7th), and the factor from the
+    // wobble to the radius (size jitter over the area normalisation).
+    @location(6) @interpolate(flat) t1: vec3<f32>,
+    @location(7) @interpolate(flat) t2: vec3<f32>,
+    @location(8) @interpolate(flat) phase_cos: vec4<f32>,
+    @location(9) @interpolate(flat) phase_sin: vec4<f32>,
+    @location(10) @interpolate(flat) radius_scale: f32,
 };
 
 const CORNERS = array<vec2<f32>, 6>(
@@ -77,7 +86,24 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     let h2 = 2.0 * halo * halo;
     out.halo_peak = max((d.darkening.rgb * (r2 + h2) - d.core.rgb * r2) / max(h2, 1e-12), vec3<f32>(0.0));
     out.footprint = d.footprint;
+    // The needle's footprint: the radius varies round the dot by a few harmonics whose phases
+    // are random per dot (hashed from its position), normalised to keep the planned area.
+    out.t1 = t1;
+    out.t2 = t2;
+    let seed = hash_u32(bitcast<u32>(c.x) ^ hash_u32(bitcast<u32>(c.y) ^ hash_u32(bitcast<u32>(c.z))));
+    let ph = vec4<f32>(unit_float(seed), unit_float(hash_u32(seed)), unit_float(hash_u32(seed + 1u)), unit_float(hash_u32(seed + 2u))) * 6.2831853;
+    out.phase_cos = cos(ph);
+    out.phase_sin = sin(ph);
+    let jitter = unit_float(hash_u32(seed + 3u)) * 2.0 - 1.0;
+    let a = d.footprint;
+    let area_norm = sqrt(1.0 + 0.5 * (a.x * a.x + a.y * a.y + 0.52 * a.z * a.z)) * sqrt(1.0 + a.w * a.w / 3.0);
+    out.radius_scale = (1.0 + a.w * jitter) / area_norm;
     return out;
+}
+
+// (a b) x (c d) as complex numbers.
+fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
 @fragment
@@ -96,20 +122,18 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     }
     let t = d - h * in.normal;
     let s = length(t);
-    // The needle's footprint: the radius varies round the dot by a few harmonics whose phases
-    // are random per dot (hashed from its position), normalised to keep the planned area.
-    let n = in.normal;
-    let t1 = normalize(select(cross(n, vec3<f32>(0.0, 1.0, 0.0)), cross(n, vec3<f32>(1.0, 0.0, 0.0)), abs(n.y) > 0.9));
-    let t2 = cross(n, t1);
-    let phi = atan2(dot(t, t2), dot(t, t1));
-    let seed = hash_u32(bitcast<u32>(in.center.x) ^ hash_u32(bitcast<u32>(in.center.y) ^ hash_u32(bitcast<u32>(in.center.z))));
-    let ph = vec4<f32>(unit_float(seed), unit_float(hash_u32(seed)), unit_float(hash_u32(seed + 1u)), unit_float(hash_u32(seed + 2u))) * 6.2831853;
-    let jitter = unit_float(hash_u32(seed + 3u)) * 2.0 - 1.0;
+    // The needle's footprint (see vs_main): with z = e^(i phi), phi the angle round the dot,
+    // cos(k phi + ph) = Re(z^k e^(i ph)), so powers of z by complex products stand in for an
+    // arctangent and four cosines per fragment (at the centre, where phi is undefined, 0).
+    let z = select(vec2<f32>(1.0, 0.0), vec2<f32>(dot(t, in.t1), dot(t, in.t2)) / s, s > 0.0);
+    let z2 = cmul(z, z);
+    let z3 = cmul(z2, z);
+    let z5 = cmul(z3, z2);
+    let z7 = cmul(z5, z2);
+    let harmonic = vec4<f32>(z2.x, z3.x, z5.x, z7.x) * in.phase_cos - vec4<f32>(z2.y, z3.y, z5.y, z7.y) * in.phase_sin;
     let a = in.footprint;
-    let wobble = 1.0 + a.x * cos(2.0 * phi + ph.x) + a.y * cos(3.0 * phi + ph.y)
-        + a.z * (0.6 * cos(5.0 * phi + ph.z) + 0.4 * cos(7.0 * phi + ph.w));
-    let area_norm = sqrt(1.0 + 0.5 * (a.x * a.x + a.y * a.y + 0.52 * a.z * a.z)) * sqrt(1.0 + a.w * a.w / 3.0);
-    let r = in.shape.x * wobble * (1.0 + a.w * jitter) / area_norm;
+    let wobble = 1.0 + a.x * harmonic.x + a.y * harmonic.y + a.z * (0.6 * harmonic.z + 0.4 * harmonic.w);
+    let r = in.shape.x * wobble * in.radius_scale;
     let sigma = in.shape.z;
     // Crisp disc with a soft edge for close views ...
     let e = max(in.shape.y, sigma);

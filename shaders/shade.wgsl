@@ -50,19 +50,36 @@ fn pbr_neutral(color_in: vec3<f32>) -> vec3<f32> {
     return mix(color, vec3<f32>(new_peak), g);
 }
 
-fn ggx_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, roughness: f32) -> f32 {
+// The angles a GGX lobe needs, shared by the two lobes of skin_specular: half vector, n.h,
+// n.v, n.l, and the Fresnel term (Schlick).
+struct GgxGeometry {
+    nh: f32,
+    nv: f32,
+    nl: f32,
+    fresnel: f32,
+};
+
+fn ggx_geometry(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>) -> GgxGeometry {
     let h = normalize(v + l);
-    let nh = max(dot(n, h), 0.0);
-    let nv = max(dot(n, v), 1e-4);
-    let nl = max(dot(n, l), 0.0);
+    var g: GgxGeometry;
+    g.nh = max(dot(n, h), 0.0);
+    g.nv = max(dot(n, v), 1e-4);
+    g.nl = max(dot(n, l), 0.0);
+    // (1 - v.h)^5 by multiplication: pow() is an exp2 and a log2, slow on a software rasteriser.
+    let m = 1.0 - max(dot(v, h), 0.0);
+    let m2 = m * m;
+    g.fresnel = SKIN_F0 + (1.0 - SKIN_F0) * (m2 * m2 * m);
+    return g;
+}
+
+fn ggx_specular(g: GgxGeometry, roughness: f32) -> f32 {
     let a = roughness * roughness;
     let a2 = a * a;
-    let dd = nh * nh * (a2 - 1.0) + 1.0;
+    let dd = g.nh * g.nh * (a2 - 1.0) + 1.0;
     let D = a2 / (PI * dd * dd);
     let k = a * 0.5;
-    let G = (nv / (nv * (1.0 - k) + k)) * (nl / (nl * (1.0 - k) + k));
-    let F = SKIN_F0 + (1.0 - SKIN_F0) * pow(1.0 - max(dot(v, h), 0.0), 5.0);
-    return D * G * F / (4.0 * nv * max(nl, 1e-4)) * nl;
+    let G = (g.nv / (g.nv * (1.0 - k) + k)) * (g.nl / (g.nl * (1.0 - k) + k));
+    return D * G * g.fresnel / (4.0 * g.nv * max(g.nl, 1e-4)) * g.nl;
 }
 
 // What lights a pixel, all but its albedo: the same for a before and an after, whose
@@ -121,6 +138,12 @@ fn shade_pigment(lit: Lit, pigment: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + lit.specular)), 1.0);
 }
 
+// The samples the head does not cover (see fs_pair_background).
+@fragment
+fn fs_background(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    return background(pos);
+}
+
 @fragment
 fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let px = vec2<i32>(pos.xy);
@@ -157,6 +180,18 @@ fn fs_pair(@builtin(position) pos: vec4<f32>) -> Pair {
     let lit = light_pixel(pos, px, depth, before.a);
     out.before = shade_pigment(lit, before);
     out.after = shade_pigment(lit, textureLoad(pigment_after_tex, px, 0));
+    return out;
+}
+
+// The samples of a pair the head does not cover (the depth test passes only those): the
+// backdrop in both. Drawn apart from fs_pair because a software rasteriser (llvmpipe) runs every
+// branch of a shader for a block of samples, so the backdrop paid for the whole light; its
+// depth test drops whole blocks before the shader runs.
+@fragment
+fn fs_pair_background(@builtin(position) pos: vec4<f32>) -> Pair {
+    var out: Pair;
+    out.before = background(pos);
+    out.after = out.before;
     return out;
 }
 

@@ -80,14 +80,25 @@ fn tap_bias(r_mm: f32) -> f32 {
 // specular is better fitted by two lobes than one. The sharp lobe is what a hard light, the sun
 // or a downlight, turns into a hot spot on the scalp.
 fn skin_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, roughness: f32) -> f32 {
-    return 0.85 * ggx_specular(n, v, l, 0.75 * roughness) + 0.15 * ggx_specular(n, v, l, min(1.3 * roughness, 1.0));
+    let g = ggx_geometry(n, v, l);
+    return 0.85 * ggx_specular(g, 0.75 * roughness) + 0.15 * ggx_specular(g, min(1.3 * roughness, 1.0));
 }
 
-// Points on a Vogel (golden-angle) disc of unit radius, rotated by `phi`.
-fn vogel_disc(i: i32, n: i32, phi: f32) -> vec2<f32> {
-    let r = sqrt((f32(i) + 0.5) / f32(n));
-    let theta = f32(i) * 2.39996323 + phi;
-    return r * vec2<f32>(cos(theta), sin(theta));
+// The golden angle (2.39996323 rad) as a rotation: cos and sin.
+const GOLDEN_COS: f32 = -0.73736882;
+const GOLDEN_SIN: f32 = 0.67549036;
+
+// The direction of the next point of a Vogel (golden-angle) disc: `dir` turned by the golden
+// angle. Point i of n lies at sqrt((i + 0.5) / n) along the i-th direction from the first, which
+// each pixel rotates by its own angle; so a tap costs a 2x2 rotation, not a sine and a cosine
+// (on a software rasteriser those were much of the filter's arithmetic).
+fn golden_step(dir: vec2<f32>) -> vec2<f32> {
+    return vec2<f32>(dir.x * GOLDEN_COS - dir.y * GOLDEN_SIN, dir.x * GOLDEN_SIN + dir.y * GOLDEN_COS);
+}
+
+// Distance from the centre of point `i` of `n` on a Vogel disc of unit radius.
+fn vogel_radius(i: i32, n: i32) -> f32 {
+    return sqrt((f32(i) + 0.5) / f32(n));
 }
 
 // Interleaved gradient noise (Jimenez 2014): a per-pixel rotation for the filter discs. Fixed
@@ -165,9 +176,11 @@ fn key_visibility(p: vec3<f32>, n: vec3<f32>, l: vec3<f32>, pixel: vec2<f32>) ->
     let phi = interleaved_gradient_noise(pixel) * 6.2831853;
     var blockers = 0.0;
     var blocker_sum = 0.0;
+    var dir = vec2<f32>(cos(phi), sin(phi));
     for (var i = 0; i < BLOCKER_TAPS; i++) {
-        let disc = vogel_disc(i, BLOCKER_TAPS, phi);
-        let b = tap_occluder(c0, grad, disc * (search_mm / mm_per_uv), length(disc) * search_mm, range_mm);
+        let r = vogel_radius(i, BLOCKER_TAPS);
+        let b = tap_occluder(c0, grad, r * dir * (search_mm / mm_per_uv), r * search_mm, range_mm);
+        dir = golden_step(dir);
         blockers += b.x;
         blocker_sum += b.x * b.y;
     }
@@ -183,9 +196,11 @@ fn key_visibility(p: vec3<f32>, n: vec3<f32>, l: vec3<f32>, pixel: vec2<f32>) ->
     // A hard edge a couple of texels wide needs fewer taps than a wide penumbra.
     let taps = select(PCF_TAPS, PCF_TAPS / 2, radius_mm < 3.0 * texel_mm);
     var shadowed = 0.0;
+    dir = vec2<f32>(cos(phi + 1.0), sin(phi + 1.0));
     for (var i = 0; i < taps; i++) {
-        let disc = vogel_disc(i, taps, phi + 1.0);
-        shadowed += tap_occluder(c0, grad, disc * (radius_mm / mm_per_uv), length(disc) * radius_mm, range_mm).x;
+        let r = vogel_radius(i, taps);
+        shadowed += tap_occluder(c0, grad, r * dir * (radius_mm / mm_per_uv), r * radius_mm, range_mm).x;
+        dir = golden_step(dir);
     }
     // A penumbra wider than the filter means a source so large (an overcast sky, a softbox
     // close by) that a nose or a brow hides only part of it: fade the shadow by that part.

@@ -232,26 +232,42 @@ fn fit(look: &Look) -> DotAppearance {
 }
 
 /// Fitted looks over the tables' grid for one skin colour: interpolated per dot, which is fast
-/// (a plan has tens of thousands of dots, each with its own diameter and shade).
+/// (a plan has tens of thousands of dots, each with its own diameter and shade). A grid point
+/// is fitted when a dot first needs it: a plan touches a dozen of the grid's 240 points (one
+/// depth, a few diameters and shades), and each fit is a ~1 ms search, so fitting them all
+/// up front cost ~0.4 s per skin. The fit of a point does not depend on when it is made, so
+/// the looks are the same either way.
 struct SkinModel {
     albedo: Vec3,
-    looks: Vec<DotAppearance>,
+    class: SkinClass,
+    /// Per grid point, what [`SkinModel::at`] interpolates (see [`interpolated`]).
+    looks: Vec<OnceLock<[f32; 12]>>,
 }
 
 impl SkinModel {
     fn new(albedo: Vec3) -> SkinModel {
-        let t = tables::tables();
-        let class = SkinClass::from_linear_srgb(albedo);
-        let d = &t.dots;
-        let mut looks = Vec::new();
-        for &z in &d.depth_mm {
-            for &w in &d.diameter_mm {
-                for &k in &d.strength {
-                    looks.push(fit(&t.dot(class, z, w, k).on_skin(albedo)));
-                }
-            }
+        let d = &tables::tables().dots;
+        let n = d.depth_mm.len() * d.diameter_mm.len() * d.strength.len();
+        SkinModel {
+            albedo,
+            class: SkinClass::from_linear_srgb(albedo),
+            looks: (0..n).map(|_| OnceLock::new()).collect(),
         }
-        SkinModel { albedo, looks }
+    }
+
+    /// The fitted look at grid point `index` ([depth][diameter][strength], row-major).
+    fn look(&self, index: usize) -> &[f32; 12] {
+        self.looks[index].get_or_init(|| {
+            let t = tables::tables();
+            let d = &t.dots;
+            let (nw, nk) = (d.diameter_mm.len(), d.strength.len());
+            let (z, w, k) = (
+                d.depth_mm[index / (nw * nk)],
+                d.diameter_mm[index / nk % nw],
+                d.strength[index % nk],
+            );
+            interpolated(&fit(&t.dot(self.class, z, w, k).on_skin(self.albedo)))
+        })
     }
 
     fn at(&self, depth_mm: f32, diameter_mm: f32, shade: f32) -> DotAppearance {
@@ -271,22 +287,7 @@ impl SkinModel {
                 w *= if up { f } else { 1.0 - f };
             }
             if w > 0.0 {
-                let l = &self.looks[index];
-                let v = [
-                    l.darkening.x,
-                    l.darkening.y,
-                    l.darkening.z,
-                    l.core_darkening.x,
-                    l.core_darkening.y,
-                    l.core_darkening.z,
-                    l.radius_mm,
-                    l.edge_mm,
-                    l.halo_sigma_mm,
-                    // The area, so the interpolated dot keeps the interpolated area.
-                    l.equivalent_area_mm2().x,
-                    l.equivalent_area_mm2().y,
-                    l.equivalent_area_mm2().z,
-                ];
+                let v = self.look(index);
                 for (a, x) in acc.iter_mut().zip(v) {
                     *a += w * x;
                 }
@@ -303,20 +304,37 @@ impl SkinModel {
     }
 }
 
+/// What [`SkinModel::at`] interpolates of a look: darkening, core darkening, radius, edge,
+/// sigma, and the area, so the interpolated dot keeps the interpolated area.
+fn interpolated(l: &DotAppearance) -> [f32; 12] {
+    let area = l.equivalent_area_mm2();
+    [
+        l.darkening.x,
+        l.darkening.y,
+        l.darkening.z,
+        l.core_darkening.x,
+        l.core_darkening.y,
+        l.core_darkening.z,
+        l.radius_mm,
+        l.edge_mm,
+        l.halo_sigma_mm,
+        area.x,
+        area.y,
+        area.z,
+    ]
+}
+
 fn skin_model(albedo: Vec3) -> Arc<SkinModel> {
     // A few skins at a time (a batch of scenes, the viewer's presets); each fit takes a moment.
     static CACHE: OnceLock<Mutex<Vec<Arc<SkinModel>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-    if let Some(m) = cache
-        .lock()
-        .expect("no panics holding the cache")
-        .iter()
-        .find(|m| m.albedo == albedo)
-    {
+    // Made under the lock (it is cheap: its looks are fitted on demand), so threads asking
+    // for one skin at once share one model and fit each grid point once.
+    let mut c = cache.lock().expect("no panics holding the cache");
+    if let Some(m) = c.iter().find(|m| m.albedo == albedo) {
         return m.clone();
     }
     let m = Arc::new(SkinModel::new(albedo));
-    let mut c = cache.lock().expect("no panics holding the cache");
     if c.len() >= 8 {
         c.remove(0);
     }
@@ -334,16 +352,33 @@ pub fn default_skin() -> Vec3 {
 /// `depth_mm`, the planned dot is `diameter_mm` wide, the pigment at `shade` (0-1, the
 /// strength of carbon black: 1 undiluted), interpolated from the simulation's tables.
 pub fn appearance(skin: Vec3, shade: f32, depth_mm: f32, diameter_mm: f32) -> DotAppearance {
-    if shade <= 0.0 {
-        return DotAppearance {
-            darkening: Vec3::ZERO,
-            core_darkening: Vec3::ZERO,
-            radius_mm: 0.5 * diameter_mm,
-            edge_mm: 0.0,
-            halo_sigma_mm: 0.5 * diameter_mm,
-        };
+    Appearances::on(skin).at(shade, depth_mm, diameter_mm)
+}
+
+/// [`appearance`] for many dots on one skin: looks the skin's fitted model up once, not per
+/// dot (a plan has hundreds of thousands of dots).
+#[derive(Clone)]
+pub struct Appearances(Arc<SkinModel>);
+
+impl Appearances {
+    /// The looks of dots on skin of albedo `skin` (linear sRGB).
+    pub fn on(skin: Vec3) -> Appearances {
+        Appearances(skin_model(skin))
     }
-    skin_model(skin).at(depth_mm, diameter_mm, shade.min(1.0))
+
+    /// [`appearance`] of a dot on this skin.
+    pub fn at(&self, shade: f32, depth_mm: f32, diameter_mm: f32) -> DotAppearance {
+        if shade <= 0.0 {
+            return DotAppearance {
+                darkening: Vec3::ZERO,
+                core_darkening: Vec3::ZERO,
+                radius_mm: 0.5 * diameter_mm,
+                edge_mm: 0.0,
+                halo_sigma_mm: 0.5 * diameter_mm,
+            };
+        }
+        self.0.at(depth_mm, diameter_mm, shade.min(1.0))
+    }
 }
 
 #[cfg(test)]

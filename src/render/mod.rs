@@ -261,10 +261,13 @@ pub(crate) fn fullscreen_pipeline(
         &layout,
         "fs_main",
         &[Some(format.into())],
+        None,
     )
 }
 
-/// A full-screen triangle (`vs_fullscreen`) into `targets` with the fragment `entry`.
+/// A full-screen triangle (`vs_fullscreen`) into `targets` with the fragment `entry`. With
+/// `depth_compare`, the triangle lies on the far plane (`vs_fullscreen_far`) and is tested
+/// against the pass's depth buffer ([`targets::DEPTH_FORMAT`]) without writing it.
 pub(crate) fn fullscreen_pipeline_with(
     device: &wgpu::Device,
     label: &str,
@@ -272,18 +275,29 @@ pub(crate) fn fullscreen_pipeline_with(
     layout: &wgpu::PipelineLayout,
     entry: &str,
     targets: &[Option<wgpu::ColorTargetState>],
+    depth_compare: Option<wgpu::CompareFunction>,
 ) -> wgpu::RenderPipeline {
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
         layout: Some(layout),
         vertex: wgpu::VertexState {
             module,
-            entry_point: Some("vs_fullscreen"),
+            entry_point: Some(if depth_compare.is_some() {
+                "vs_fullscreen_far"
+            } else {
+                "vs_fullscreen"
+            }),
             compilation_options: Default::default(),
             buffers: &[],
         },
         primitive: Default::default(),
-        depth_stencil: None,
+        depth_stencil: depth_compare.map(|compare| wgpu::DepthStencilState {
+            format: targets::DEPTH_FORMAT,
+            depth_write_enabled: Some(false),
+            depth_compare: Some(compare),
+            stencil: Default::default(),
+            bias: Default::default(),
+        }),
         multisample: Default::default(),
         fragment: Some(wgpu::FragmentState {
             module,
@@ -350,8 +364,12 @@ pub struct Passes {
     pub splat: PigmentSplatPass,
 }
 
-/// A head and its plan's dots on the GPU: built once per plan, drawn every frame.
+/// A head and its plan's dots on the GPU: built once per plan, drawn every frame. A clone
+/// shares the GPU resources (wgpu handles are reference-counted).
+#[derive(Clone)]
 pub struct GpuScene {
+    /// The device its resources live on ([`Renderer::prepare_dots_like`] checks it).
+    device: wgpu::Device,
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
     index_count: u32,
@@ -819,6 +837,23 @@ impl Renderer {
         Ok(scene)
     }
 
+    /// Another state of the plan `base` was prepared for (a session, an ageing year), on the
+    /// same head for the same client: only the dots are uploaded and splatted; the head's
+    /// buffers, the scalp map, the stubble and the charts are `base`'s, and so is a kept shadow
+    /// map (it shows the head, not the dots). None when `base` was prepared on another device.
+    pub fn prepare_dots_like(
+        &self,
+        base: &GpuScene,
+        dots: &[Dot],
+    ) -> Result<Option<GpuScene>, RenderError> {
+        if base.device != self.gpu.device {
+            return Ok(None);
+        }
+        let mut scene = base.clone();
+        self.prepare_dots(&mut scene, dots)?;
+        Ok(Some(scene))
+    }
+
     fn check_dot_count(&self, dots: &[Dot]) -> Result<(), RenderError> {
         let limits = self.gpu.limits();
         let dot_bytes = (dots.len() * std::mem::size_of::<GpuDot>()) as u64;
@@ -907,6 +942,7 @@ impl Renderer {
         );
         self.check_device()?;
         Ok(GpuScene {
+            device: device.clone(),
             vertices,
             indices,
             index_count: skin_indices.len() as u32,
@@ -956,9 +992,10 @@ impl Renderer {
         // draws face by face).
         let chunks = DotChunks::build(dots, origin);
         let sorted = started.elapsed();
+        let looks = pigment::Appearances::on(scene.dot_skin);
         let gpu_dots: Vec<GpuDot> = pigment_map::parallel_map(&chunks.order, |&i| {
             let d = &dots[i as usize];
-            let look = pigment::appearance(scene.dot_skin, d.shade, d.depth_mm, d.diameter_mm);
+            let look = looks.at(d.shade, d.depth_mm, d.diameter_mm);
             GpuDot {
                 center_mm: d.position_mm.to_array(),
                 radius_mm: look.radius_mm,

@@ -4,12 +4,19 @@ use super::shader_module;
 use super::targets::{FrameTargets, HDR_FORMAT};
 
 pub struct ShadePass {
+    /// `fs_main` where the head was drawn, `fs_background` elsewhere (see
+    /// `background_pair_pipeline`).
     pipeline: wgpu::RenderPipeline,
+    background_pipeline: wgpu::RenderPipeline,
     /// `fs_pair`: a before and an after of one view, the light found once. Made on first use
     /// (a software adapter compiles each pipeline on the CPU).
     pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
     /// `fs_pair_bare`: the same when the before has no pigment target of its own.
     bare_pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
+    /// `fs_pair_background`: the backdrop where the head is not. The pair's samples are split
+    /// by the surface's depth buffer, the head's to `fs_pair`, the rest to this: on a software
+    /// rasteriser the light's shader, run for the backdrop, cost it as much as the head.
+    background_pair_pipeline: std::sync::OnceLock<wgpu::RenderPipeline>,
     pair_pipeline_layout: wgpu::PipelineLayout,
     module: wgpu::ShaderModule,
     pub gbuffer_layout: wgpu::BindGroupLayout,
@@ -87,17 +94,29 @@ impl ShadePass {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        let pipeline = super::fullscreen_pipeline(
-            device,
-            "shade",
-            &module,
-            &[
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("shade"),
+            bind_group_layouts: &[
                 Some(frame_layout),
                 Some(&gbuffer_layout),
                 Some(light_layout),
             ],
-            HDR_FORMAT,
-        );
+            immediate_size: 0,
+        });
+        // The samples split by the surface's depth buffer, as in `record_pair`.
+        let single = |entry, compare| {
+            super::fullscreen_pipeline_with(
+                device,
+                "shade",
+                &module,
+                &layout,
+                entry,
+                &[Some(HDR_FORMAT.into())],
+                Some(compare),
+            )
+        };
+        let pipeline = single("fs_main", wgpu::CompareFunction::Greater);
+        let background_pipeline = single("fs_background", wgpu::CompareFunction::LessEqual);
         let pair_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("shade pair: after's pigment"),
             entries: &[super::texture_entry(0, unfiltered)],
@@ -114,8 +133,10 @@ impl ShadePass {
         });
         Self {
             pipeline,
+            background_pipeline,
             pair_pipeline: Default::default(),
             bare_pair_pipeline: Default::default(),
+            background_pair_pipeline: Default::default(),
             pair_pipeline_layout,
             module,
             gbuffer_layout,
@@ -132,13 +153,32 @@ impl ShadePass {
         frame: &wgpu::BindGroup,
         lights: &wgpu::BindGroup,
     ) {
-        super::fullscreen_draw(
-            encoder,
-            "shade",
-            &self.pipeline,
-            &targets.hdr_view,
-            &[frame, &targets.shade_bind_group, lights],
-        );
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("shade"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &targets.hdr_view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: Some(depth_read(&targets.depth_view)),
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        for (i, g) in [frame, &targets.shade_bind_group, lights]
+            .into_iter()
+            .enumerate()
+        {
+            pass.set_bind_group(i as u32, g, &[]);
+        }
+        pass.set_pipeline(&self.background_pipeline);
+        pass.draw(0..3, 0..1);
+        pass.set_pipeline(&self.pipeline);
+        pass.draw(0..3, 0..1);
     }
 }
 
@@ -173,26 +213,59 @@ impl ShadePass {
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("shade pair"),
             color_attachments: &[attachment(&before.hdr_view), attachment(&after.hdr_view)],
-            depth_stencil_attachment: None,
+            // The surface pass's depth (shared by the pair), read to split the samples.
+            depth_stencil_attachment: Some(depth_read(&before.depth_view)),
             timestamp_writes: None,
             occlusion_query_set: None,
             multiview_mask: None,
         });
-        let (pipeline, entry) = if bare {
-            (&self.bare_pair_pipeline, "fs_pair_bare")
-        } else {
-            (&self.pair_pipeline, "fs_pair")
-        };
-        pass.set_pipeline(pipeline.get_or_init(|| {
-            pair_pipeline(device, &self.module, &self.pair_pipeline_layout, entry)
-        }));
         for (i, g) in [frame, &before.shade_bind_group, lights, after_pigment]
             .into_iter()
             .enumerate()
         {
             pass.set_bind_group(i as u32, g, &[]);
         }
+        // The far-plane triangle passes `LessEqual` where the depth is still its clear value
+        // (1: no surface there) and `Greater` where the head was drawn. What each sample gets
+        // is what fs_pair gives it alone (its own test of the G-buffer's depth stays).
+        let background = self.background_pair_pipeline.get_or_init(|| {
+            pair_pipeline(
+                device,
+                &self.module,
+                &self.pair_pipeline_layout,
+                "fs_pair_background",
+                wgpu::CompareFunction::LessEqual,
+            )
+        });
+        pass.set_pipeline(background);
         pass.draw(0..3, 0..1);
+        let (pipeline, entry) = if bare {
+            (&self.bare_pair_pipeline, "fs_pair_bare")
+        } else {
+            (&self.pair_pipeline, "fs_pair")
+        };
+        pass.set_pipeline(pipeline.get_or_init(|| {
+            pair_pipeline(
+                device,
+                &self.module,
+                &self.pair_pipeline_layout,
+                entry,
+                wgpu::CompareFunction::Greater,
+            )
+        }));
+        pass.draw(0..3, 0..1);
+    }
+}
+
+/// The surface pass's depth buffer, kept as it is: the shade pass only tests against it.
+fn depth_read(view: &wgpu::TextureView) -> wgpu::RenderPassDepthStencilAttachment<'_> {
+    wgpu::RenderPassDepthStencilAttachment {
+        view,
+        depth_ops: Some(wgpu::Operations {
+            load: wgpu::LoadOp::Load,
+            store: wgpu::StoreOp::Store,
+        }),
+        stencil_ops: None,
     }
 }
 
@@ -201,6 +274,7 @@ fn pair_pipeline(
     module: &wgpu::ShaderModule,
     layout: &wgpu::PipelineLayout,
     entry: &str,
+    depth_compare: wgpu::CompareFunction,
 ) -> wgpu::RenderPipeline {
     super::fullscreen_pipeline_with(
         device,
@@ -209,5 +283,6 @@ fn pair_pipeline(
         layout,
         entry,
         &[Some(HDR_FORMAT.into()), Some(HDR_FORMAT.into())],
+        Some(depth_compare),
     )
 }

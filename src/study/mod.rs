@@ -304,12 +304,21 @@ impl Study {
             self.prepared.push(entry);
         } else {
             let dots = self.dots(state);
-            let gpu = renderer.prepare_with(
-                &self.head,
-                &dots,
-                self.scene.spec.render.pigment_map_size,
-                &surface_options(&self.scene, &*self.condition),
-            )?;
+            // Every state shares the head and the client: from another prepared state only
+            // the dots change (a session or ageing key re-prepares just them).
+            let like = match self.prepared.last() {
+                Some((_, base)) => renderer.prepare_dots_like(base, &dots)?,
+                None => None,
+            };
+            let gpu = match like {
+                Some(gpu) => gpu,
+                None => renderer.prepare_with(
+                    &self.head,
+                    &dots,
+                    self.scene.spec.render.pigment_map_size,
+                    &surface_options(&self.scene, &*self.condition),
+                )?,
+            };
             if self.prepared.len() >= MAX_PREPARED {
                 self.prepared.remove(0);
             }

@@ -10,7 +10,9 @@
 // it spreads into a fainter, wider spot with the same integral, so it neither shimmers nor
 // changes the average colour.
 
-@group(1) @binding(0) var depth_tex: texture_2d<u32>;
+// The rasterised depth of the flat triangles (what the layout placed on), not the G-buffer's
+// terminator-offset depth.
+@group(1) @binding(0) var depth_tex: texture_depth_2d;
 @group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
 
 struct DotIn {
@@ -109,7 +111,7 @@ fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
 @fragment
 fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     let px = vec2<i32>(in.clip.xy);
-    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).r);
+    let depth = textureLoad(depth_tex, px, 0);
     if depth >= 1.0 {
         discard;
     }

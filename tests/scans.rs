@@ -631,6 +631,77 @@ fn coarse_mesh_terminator_has_no_staircase() {
     );
 }
 
+/// On a coarse mesh the G-buffer's skin is moved out to the smooth surface for the shadow
+/// terminator (up to millimetres mid-triangle), but the layout puts dots on the flat triangles.
+/// The dot pass must test a dot against the flat surface: tested against the moved one, every
+/// dot near a triangle's centre counted as hidden, and close-ups of the shipped scan showed
+/// bare discs in the treated skin.
+#[test]
+fn dots_mid_triangle_on_a_coarse_mesh_are_drawn() {
+    use stipple::layout::Dot;
+    use stipple::plan::Needle;
+    use stipple::render::camera::Camera;
+    let head = common::sphere::sphere_head(90.0, 12);
+    let m = &head.mesh;
+    // Front-facing triangles (the sphere's +Z), at their centroids, where the smooth surface
+    // stands furthest off the flat one.
+    let mut spots = Vec::new();
+    for t in m.indices.chunks(3) {
+        let [a, b, c] = [0, 1, 2].map(|i| m.positions_mm[t[i] as usize]);
+        let centre = (a + b + c) / 3.0;
+        let n = (b - a).cross(c - a).normalize();
+        // Outward, whatever the winding.
+        let n = if n.dot(centre) < 0.0 { -n } else { n };
+        if n.z > 0.9 && spots.len() < 3 {
+            // A sphere's smooth surface: how far the centroid lies inside it.
+            let sagitta_mm = 90.0 - centre.length();
+            assert!(
+                sagitta_mm > 0.5,
+                "the mesh is not coarse here ({sagitta_mm:.2} mm)"
+            );
+            spots.push((centre, n));
+        }
+    }
+    assert_eq!(spots.len(), 3, "no front-facing triangles");
+    let scene = stipple::scene::Scene::builtin();
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    for (centre, n) in spots {
+        let dot = Dot {
+            position_mm: centre,
+            normal: n,
+            diameter_mm: 0.15,
+            depth_mm: 0.35,
+            shade: 1.0,
+            session: 1,
+            needle: Needle::default(),
+        };
+        let settings = stipple::render::FrameSettings {
+            camera: Camera::macro_view(centre, n, 1.5, 1.0),
+            lighting: common::patch::uniform_light(),
+            skin: scene.skin(),
+            width: 64,
+            height: 64,
+            supersample: 1,
+            show_dots: true,
+            single_dots: true,
+        };
+        let mut centre_luma = |dots: &[Dot]| {
+            let gpu = r.prepare(&head, dots, 64).expect("prepare");
+            let img = r.render(&gpu, &settings).expect("render");
+            let rgb = common::mean_rgb(&img, |x, y| (29..35).contains(&x) && (29..35).contains(&y));
+            rgb.iter().sum::<f64>()
+        };
+        let (bare, dotted) = (centre_luma(&[]), centre_luma(&[dot]));
+        let ratio = dotted / bare;
+        eprintln!("dot at {centre:?}: centre at {ratio:.3} of the bare skin");
+        // The core of an undiluted 0.15 mm dot darkens the skin by about half (the tables).
+        assert!(
+            ratio < 0.8,
+            "the dot mid-triangle at {centre:?} is not drawn: centre at {ratio:.3} of bare skin"
+        );
+    }
+}
+
 /// A scan the wrong way up or in the wrong units is refused with the key to change.
 #[test]
 fn wrong_up_axis_or_units_are_clear_errors() {

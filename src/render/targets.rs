@@ -197,7 +197,11 @@ impl FrameTargets {
         let dots_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("dots gbuffer"),
             layout: &passes.dots.gbuffer_layout,
-            entries: &[tex(0, &surface_depth_view), tex(1, &normal_view)],
+            // The depth buffer of the flat triangles the dots and hair roots were laid out on, not
+            // the G-buffer's depth, which the shadow-terminator offset moves out to the smooth
+            // surface (up to a millimetre mid-triangle on a coarse scan): tested against that,
+            // the dots and shafts there counted as hidden, leaving bare discs in close-ups.
+            entries: &[tex(0, &depth_view), tex(1, &normal_view)],
         });
         let shade_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("shade gbuffer"),

@@ -242,6 +242,16 @@ pub(crate) fn texture_entry(
     }
 }
 
+/// A filtering sampler read by the fragment stage (beside `texture_entry`'s textures).
+pub(crate) fn sampler_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+        count: None,
+    }
+}
+
 pub(crate) fn fullscreen_pipeline(
     device: &wgpu::Device,
     label: &str,

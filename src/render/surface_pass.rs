@@ -1,7 +1,7 @@
 //! Pass 1 (`shaders/surface.wgsl`): the head mesh into the G-buffer, with far-field pigment.
 
 use super::targets::{FrameTargets, GBUFFER_FORMATS};
-use super::{DEPTH_FORMAT, GpuContext, shader_module};
+use super::{DEPTH_FORMAT, GpuContext, sampler_entry, shader_module, texture_entry};
 use crate::head::TriMesh;
 
 pub struct SurfacePass {
@@ -36,22 +36,8 @@ impl SurfacePass {
         let pigment_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("pigment map"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
+                texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }),
+                sampler_entry(1),
                 // The scalp map (hair fraction, scar tissue), sampled like the pigment map.
                 wgpu::BindGroupLayoutEntry {
                     binding: 2,
@@ -64,48 +50,16 @@ impl SurfacePass {
                     count: None,
                 },
                 // The chart table: where each surface chart lies in the pigment map.
-                wgpu::BindGroupLayoutEntry {
-                    binding: 3,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
+                texture_entry(3, wgpu::TextureSampleType::Float { filterable: false }),
             ],
         });
         let albedo_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("scan albedo"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
+                texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }),
+                sampler_entry(1),
                 // The scan's normal map (linear), read with the colour texture's sampler.
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
+                texture_entry(2, wgpu::TextureSampleType::Float { filterable: true }),
             ],
         });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

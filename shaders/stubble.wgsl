@@ -9,9 +9,10 @@
 // (1 - hair / skin, less the under-skin tint it hides) to the pigment target, weighted by
 // (1 - stubble_far_weight), the share the surface pass's far-field tint leaves to drawn shafts.
 
-// The rasterised depth of the flat triangles (what the layout placed on), not the G-buffer's
-// terminator-offset depth.
-@group(1) @binding(0) var depth_tex: texture_depth_2d;
+// The G-buffer's depths; this pass reads g, the flat triangles' (what the layout placed on),
+// not r, which the shadow-terminator offset moves out by up to a millimetre mid-triangle on a
+// coarse scan: tested against that, every dot there counted as hidden.
+@group(1) @binding(0) var depth_tex: texture_2d<u32>;
 @group(1) @binding(1) var normal_far_tex: texture_2d<f32>;
 
 struct HairIn {
@@ -85,7 +86,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, h: HairIn) -> HairOut {
 @fragment
 fn fs_main(in: HairOut) -> @location(0) vec4<f32> {
     let pxl = vec2<i32>(in.clip.xy);
-    let depth = textureLoad(depth_tex, pxl, 0);
+    let depth = bitcast<f32>(textureLoad(depth_tex, pxl, 0).g);
     if depth >= 1.0 {
         discard;
     }

@@ -69,8 +69,9 @@ struct GBuffer {
     // rgb: darkening accumulated so far (pigment, hair; the near dot pass adds to it);
     // a: curvature of the skin (1/mm), for the pre-integrated scattering.
     @location(2) pigment: vec4<f32>,
-    // The fragment's depth, for passes that reconstruct the skin point.
-    @location(3) depth_bits: u32,
+    // The fragment's depth, for passes that reconstruct the skin point: (terminator-offset,
+    // flat triangle); see SURFACE_DEPTH_FORMAT in src/render/targets.rs.
+    @location(3) depth_bits: vec2<u32>,
 };
 
 // Pores: follicle openings as shallow pits, one per cell of a jittered 3D grid (the skin is a 2D
@@ -240,6 +241,6 @@ fn fs_main(in: VertexOut) -> GBuffer {
     // under it, so a covered pixel is the shaft's colour, never more than black).
     let drawn = (1.0 - stubble_far_weight(pixel_mm)) * frame.hair.w * stubble_shaft_excess(frame.stubble.rgb);
     g.pigment = vec4<f32>(far_pigment.rgb * far + (frame.hair.rgb - drawn) * hair, curvature);
-    g.depth_bits = bitcast<u32>(terminator_depth(in));
+    g.depth_bits = vec2<u32>(bitcast<u32>(terminator_depth(in)), bitcast<u32>(in.clip.z));
     return g;
 }

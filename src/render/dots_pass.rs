@@ -115,8 +115,7 @@ impl DotsPass {
         let gbuffer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("dots gbuffer"),
             entries: &[
-                // The rasterised (flat-triangle) depth, not the G-buffer's: see `dots_bind_group`.
-                super::texture_entry(0, wgpu::TextureSampleType::Depth),
+                super::texture_entry(0, wgpu::TextureSampleType::Uint),
                 super::texture_entry(1, wgpu::TextureSampleType::Float { filterable: false }),
             ],
         });

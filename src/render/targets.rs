@@ -9,7 +9,10 @@ pub const TINT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 pub const PIGMENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 /// The surface's depth again, as the bits of an f32 in a colour target: later passes read it,
 /// OpenGL cannot `textureLoad` a depth texture, and R32Float is not renderable everywhere.
-pub const SURFACE_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
+/// Twice: r is the point the shadow-terminator offset moves out to the smooth surface (the
+/// shade pass lights it), g the flat triangle's, which the dots and hair roots were laid out on
+/// (the dot and stubble passes test against it).
+pub const SURFACE_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rg32Uint;
 pub const GBUFFER_FORMATS: [wgpu::TextureFormat; 4] = [
     NORMAL_FORMAT,
     TINT_FORMAT,
@@ -197,11 +200,7 @@ impl FrameTargets {
         let dots_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("dots gbuffer"),
             layout: &passes.dots.gbuffer_layout,
-            // The depth buffer of the flat triangles the dots and hair roots were laid out on, not
-            // the G-buffer's depth, which the shadow-terminator offset moves out to the smooth
-            // surface (up to a millimetre mid-triangle on a coarse scan): tested against that,
-            // the dots and shafts there counted as hidden, leaving bare discs in close-ups.
-            entries: &[tex(0, &depth_view), tex(1, &normal_view)],
+            entries: &[tex(0, &surface_depth_view), tex(1, &normal_view)],
         });
         let shade_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("shade gbuffer"),

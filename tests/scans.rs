@@ -304,22 +304,7 @@ fn glb_cube(textured: bool) -> Vec<u8> {
         json["images"] = serde_json::json!([{"bufferView": 3, "mimeType": "image/png"}]);
         json["textures"] = serde_json::json!([{"source": 0}]);
     }
-    let mut json = serde_json::to_vec(&json).unwrap();
-    while !json.len().is_multiple_of(4) {
-        json.push(b' ');
-    }
-    let total = 12 + 8 + json.len() + 8 + bin.len();
-    let mut out = Vec::new();
-    out.extend_from_slice(b"glTF");
-    out.extend_from_slice(&2u32.to_le_bytes());
-    out.extend_from_slice(&(total as u32).to_le_bytes());
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"JSON");
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"BIN\0");
-    out.extend_from_slice(&bin);
-    out
+    gltf_file(json, &bin, false)
 }
 
 #[test]

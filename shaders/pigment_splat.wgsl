@@ -1,5 +1,5 @@
 // The pigment map splat (src/render/pigment_splat.rs): each placed splat (a dot's darkening on
-// one surface chart, `Splat` in src/render/pigment_map.rs) drawn as a Gaussian of its
+// one surface chart, `Splat` in src/bake/pigment_map.rs) drawn as a Gaussian of its
 // scattering halo into the atlas, added into a float target. The GPU twin of the CPU reference
 // `PigmentMap::sum`: same weights, normalised over the whole window, written only inside the
 // chart's rectangle.

@@ -2,11 +2,11 @@
 // client's condition from the scalp map (hair under and above the skin, scars), the redness of
 // fresh work and the skin's fine detail (pores, fine bumps).
 
-// The pigment map: an atlas of surface charts (src/render/surface_charts.rs), so a texel holds
+// The pigment map: an atlas of surface charts (src/bake/surface_charts.rs), so a texel holds
 // one piece of skin; rgb: darkening, a: coverage.
 @group(1) @binding(0) var pigment_map: texture_2d<f32>;
 @group(1) @binding(1) var pigment_sampler: sampler;
-// r: native hair fraction (0 bald - 1 full), g: scar tissue (0-1). src/render/scalp_map.rs.
+// r: native hair fraction (0 bald - 1 full), g: scar tissue (0-1). src/bake/scalp_map.rs.
 @group(1) @binding(2) var scalp_map: texture_cube<f32>;
 // Two texels per chart (`AtlasPlacement::table`): xy: the offset from projection-plane texels
 // to atlas texels, z: axis (0-5: +X, -X, +Y, -Y, +Z, -Z), w: 1 where the chart is in the atlas;
@@ -152,7 +152,7 @@ fn terminator_depth(in: VertexOut) -> f32 {
 }
 
 // The projection plane's coordinates of `p` along a chart's axis (`plane_coords` in
-// src/render/surface_charts.rs).
+// src/bake/surface_charts.rs).
 fn plane_coords(axis: u32, p: vec3<f32>) -> vec2<f32> {
     switch axis / 2u {
         case 0u: { return p.zy; }

@@ -6,7 +6,7 @@
 //! Pass times come from submitting each pass on its own and waiting for the GPU
 //! ([`Renderer::set_pass_timing`]), so they add up to a little more than a normal frame.
 
-use crate::render::camera::ViewName;
+use crate::camera::ViewName;
 use crate::render::{FrameSettings, Renderer};
 use crate::scene::Scene;
 use crate::study::{Age, State, Study};

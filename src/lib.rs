@@ -7,8 +7,10 @@
 //! `viewer` know about the GPU. Commands enter through one front door, [`study`]: a scene laid
 //! out once, its states, their frame settings and their prepared GPU scenes.
 
+pub mod bake;
 pub mod batch;
 pub mod bench;
+pub mod camera;
 pub mod head;
 pub mod input;
 pub mod layout;

@@ -9,9 +9,9 @@ mod common;
 use common::color::{ciede2000, srgb8_to_lab};
 
 use glam::Vec3;
+use stipple::camera::{Camera, ViewName};
 use stipple::head::{Head, Landmarks, TriMesh};
 use stipple::lighting::{Exposure, Lighting, LightingOptions, WhiteBalance, presets};
-use stipple::render::camera::{Camera, ViewName};
 use stipple::render::{FrameSettings, SkinLook};
 use stipple::scene::{Scene, srgb_to_linear};
 

@@ -6,10 +6,10 @@ mod common;
 use common::{stipple, temp_dir};
 
 use std::path::PathBuf;
+use stipple::camera::{Camera, ViewName};
 use stipple::head::Head;
 use stipple::layout::DotLayout;
 use stipple::output::png::{PngMeta, keys, read_png, write_png};
-use stipple::render::camera::{Camera, ViewName};
 use stipple::render::tiles::TileGrid;
 use stipple::render::{BitDepth, FrameImage, FrameSettings, GpuScene, Renderer};
 use stipple::scene::Scene;

@@ -9,10 +9,10 @@ use common::color::{ciede2000, linear_to_lab};
 use common::patch::{camera_at, disc_mask, uniform_light};
 
 use glam::Vec3;
+use stipple::camera::{Camera, ViewName};
 use stipple::layout::Dot;
 use stipple::lighting::Lighting;
 use stipple::pigment::ageing::{AgeingModel, aged_dots};
-use stipple::render::camera::{Camera, ViewName};
 use stipple::render::{FrameSettings, GpuScene, SkinLook, SplatOn};
 use stipple::scene::srgb_to_linear;
 
@@ -768,11 +768,11 @@ fn gpu_splat_matches_the_cpu_reference_texel_by_texel() {
         })
         .collect();
     let size = 256;
-    let charts = stipple::render::surface_charts::SurfaceCharts::build(
+    let charts = stipple::bake::surface_charts::SurfaceCharts::build(
         &head.mesh,
-        stipple::render::surface_charts::texel_mm_for_size(size),
+        stipple::bake::surface_charts::texel_mm_for_size(size),
     );
-    let reference = stipple::render::pigment_map::PigmentMap::build(&charts, &dots);
+    let reference = stipple::bake::pigment_map::PigmentMap::build(&charts, &dots);
     let scene = prepare_on(SplatOn::Gpu, &dots, size);
     let renderer = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let gpu = renderer

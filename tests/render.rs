@@ -4,9 +4,9 @@
 mod common;
 
 use glam::Vec3;
+use stipple::camera::{Camera, ViewName};
 use stipple::head::Head;
 use stipple::layout::Dot;
-use stipple::render::camera::{Camera, ViewName};
 use stipple::render::{FrameSettings, GpuScene, Renderer};
 use stipple::scene::Scene;
 

@@ -443,7 +443,7 @@ fn streamed_stills_match_the_composed_frame() {
             write_output(
                 &path,
                 kind,
-                stipple::render::camera::ViewName::Front,
+                stipple::camera::ViewName::Front,
                 Some(&before),
                 Some(&after),
                 true,

@@ -409,7 +409,7 @@ fn patch_lab(img: &image::RgbaImage, x: (f32, f32), y: (f32, f32)) -> [f64; 3] {
 }
 
 fn render_front(head: &Head, skin: stipple::render::SkinLook, size: u32) -> image::RgbaImage {
-    use stipple::render::camera::{Camera, ViewName};
+    use stipple::camera::{Camera, ViewName};
     let scene = stipple::scene::Scene::builtin();
     let r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
     let gpu = r.prepare(head, &[], 64).expect("prepare");
@@ -567,7 +567,7 @@ fn terminator_columns(img: &image::RgbaImage) -> Vec<Option<f32>> {
 /// rows (a staircase makes spikes; a smooth curve, under a pixel).
 #[test]
 fn coarse_mesh_terminator_has_no_staircase() {
-    use stipple::render::camera::{Camera, ViewName};
+    use stipple::camera::{Camera, ViewName};
     let head = common::sphere::sphere_head(90.0, 12);
     let scene = stipple::scene::Scene::builtin();
     let mut lighting = stipple::lighting::Lighting::preset("sun-low").expect("preset");
@@ -623,9 +623,9 @@ fn coarse_mesh_terminator_has_no_staircase() {
 /// bare discs in the treated skin.
 #[test]
 fn dots_mid_triangle_on_a_coarse_mesh_are_drawn() {
+    use stipple::camera::Camera;
     use stipple::layout::Dot;
     use stipple::plan::Needle;
-    use stipple::render::camera::Camera;
     let head = common::sphere::sphere_head(90.0, 12);
     let m = &head.mesh;
     // Front-facing triangles (the sphere's +Z), at their centroids, where the smooth surface
@@ -937,7 +937,7 @@ fn sphere_glb_head(f: NormalMapFixture) -> Head {
 /// Mean luminance (sRGB codes) of the middle of the sphere's front view, lit by one light
 /// from `to_light` (no fills, an even sky and ground).
 fn sphere_front_luminance(head: &Head, to_light: Vec3) -> f64 {
-    use stipple::render::camera::{Camera, ViewName};
+    use stipple::camera::{Camera, ViewName};
     let scene = stipple::scene::Scene::builtin();
     let mut lighting = stipple::lighting::Lighting::preset("sun-low").expect("preset");
     lighting.key.direction_to_light = to_light.normalize();

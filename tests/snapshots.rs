@@ -3,8 +3,8 @@
 
 mod common;
 
+use stipple::camera::{Camera, ViewName};
 use stipple::render::FrameSettings;
-use stipple::render::camera::{Camera, ViewName};
 use stipple::scene::Scene;
 
 const SIZE: u32 = 320;

@@ -5,8 +5,8 @@
 //! `[client.head.landmarks]`.
 
 use super::text;
+use crate::camera::Camera;
 use crate::head::Head;
-use crate::render::camera::Camera;
 use crate::render::{FrameImage, RenderError, Renderer};
 use crate::scene::ViewName;
 use crate::study::Study;

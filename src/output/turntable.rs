@@ -4,7 +4,7 @@
 use super::OutputError;
 use super::composite::compose;
 use super::png::{ApngWriter, PngMeta, keys, write_image};
-use crate::render::camera::Camera;
+use crate::camera::Camera;
 use crate::render::{FrameSettings, RenderError, Renderer};
 use crate::scene::{OutputKind, ViewName};
 use crate::study::{Study, needs};
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_FRAMES: u32 = super::png::MAX_ANIMATION_FRAMES;
 
 /// Camera elevation above the eye line: the three-quarter views' slight look down, their
-/// direction [`crate::render::camera::FRONT_LEFT_DIR`] (0.7, 0.15, 0.7) (about 8.6°).
+/// direction [`crate::camera::FRONT_LEFT_DIR`] (0.7, 0.15, 0.7) (about 8.6°).
 pub fn elevation_rad() -> f32 {
     0.15f32.atan2(0.7 * std::f32::consts::SQRT_2)
 }

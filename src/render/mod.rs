@@ -11,32 +11,30 @@
 //! 3. [`shade_pass`]: skin lighting (with the key's soft shadows), white balance and tonemapping;
 //! 4. [`resolve_pass`]: supersample resolve into the sRGB output.
 
-pub mod camera;
-pub mod dot_chunks;
 pub mod dots_pass;
 pub mod gpu;
-pub mod pigment_map;
 pub mod pigment_splat;
 pub mod present;
 pub mod readback;
 pub mod resolve_pass;
-pub mod scalp_map;
 pub mod shade_pass;
 pub mod shadow_pass;
 pub mod stubble_pass;
-pub mod surface_charts;
 pub mod surface_pass;
 pub mod targets;
 pub mod tiles;
 
+use crate::bake::dot_chunks::DotChunks;
+use crate::bake::pigment_map::{self, AtlasPlacement, PigmentMap, TexelRect};
+use crate::bake::scalp_map::{self, ScalpMap};
+use crate::bake::surface_charts::{self, SurfaceCharts};
+use crate::camera::Camera;
 use crate::head::Head;
 use crate::layout::Dot;
 use crate::lighting::Lighting;
 use crate::pigment;
 use crate::plan::condition::{BaldScalp, ScalpState};
 use crate::skin::Stubble;
-use camera::Camera;
-use dot_chunks::DotChunks;
 use dots_pass::{DotsPass, GpuDot};
 use glam::{Mat4, Vec3};
 pub use gpu::{
@@ -44,16 +42,13 @@ pub use gpu::{
     compiled_backends,
 };
 use half::slice::HalfFloatSliceExt;
-use pigment_map::{AtlasPlacement, PigmentMap, TexelRect};
 use pigment_splat::PigmentSplatPass;
 pub use readback::{BitDepth, FrameImage, PassTimer, Rgba16Image};
 use resolve_pass::ResolvePass;
-use scalp_map::ScalpMap;
 use shade_pass::ShadePass;
 use shadow_pass::ShadowPass;
 use std::sync::Arc;
 use stubble_pass::StubblePass;
-use surface_charts::SurfaceCharts;
 use surface_pass::{SkinVertex, SurfacePass};
 pub use targets::DEPTH_FORMAT;
 use targets::FrameTargets;
@@ -929,8 +924,13 @@ impl Renderer {
         };
         let scalp_view = self.upload_cube("scalp map", scalp.size, &scalp.levels);
         let hairs = if has_condition {
-            stubble_pass::lay_out_hairs(mesh, options.scalp, &options.stubble, options.hair_linear)
-                .map_err(RenderError::HairRoots)?
+            crate::bake::hairs::lay_out_hairs(
+                mesh,
+                options.scalp,
+                &options.stubble,
+                options.hair_linear,
+            )
+            .map_err(RenderError::HairRoots)?
         } else {
             Vec::new()
         };

@@ -2,19 +2,19 @@
 //! splatted by the GPU, once per plan (or per session / ageing change, see
 //! [`super::Renderer::prepare_dots`]).
 //!
-//! The placed splats ([`super::pigment_map::AtlasPlacement`]: each dot on its surface chart and
+//! The placed splats ([`crate::bake::pigment_map::AtlasPlacement`]: each dot on its surface chart and
 //! the charts whose margin it lies in, plain data shared with the CPU sum) are drawn as
 //! instanced quads over the texels each halo reaches inside its chart, Gaussian weights
 //! normalised over the window, added into a float target: the same sums as the CPU reference
-//! [`super::pigment_map::PigmentMap::sum`], which the tests compare it with. A fullscreen pass
+//! [`crate::bake::pigment_map::PigmentMap::sum`], which the tests compare it with. A fullscreen pass
 //! then copies the atlas into the RGBA16F map and box-filters its mips.
 //!
 //! The sum is kept in 32-bit floats where the adapter can blend them (`FLOAT32_BLENDABLE`; Mesa's
 //! llvmpipe and lavapipe can), otherwise in 16-bit floats (a little rounding in dense areas).
 
 use super::fullscreen_module;
-use super::pigment_map::{AtlasPlacement, BILINEAR_SIGMA_TEXELS, MAX_SPLAT_TEXELS, Splat};
-use super::surface_charts::ATLAS_MIP_LEVELS;
+use crate::bake::pigment_map::{AtlasPlacement, BILINEAR_SIGMA_TEXELS, MAX_SPLAT_TEXELS, Splat};
+use crate::bake::surface_charts::ATLAS_MIP_LEVELS;
 
 /// The pigment map's format: filterable everywhere, enough for a darkening fraction.
 pub const PIGMENT_MAP_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;

@@ -2,9 +2,9 @@
 //! the off-centre sub-frustum that covers its pixels ([`SubFrame`]), and stitched on the CPU.
 //! Pixel centres land where an untiled render puts them, so the stitched frame matches one.
 
-use super::camera::{Camera, SubFrame};
 use super::readback::{BitDepth, FrameImage};
 use super::{FrameSettings, FrameUniforms, GpuScene, RenderError, Renderer};
+use crate::camera::{Camera, SubFrame};
 
 /// Largest render-target side (supersampled pixels) one tile uses, even where the adapter
 /// allows more: it keeps a tile's G-buffer and HDR targets near 2 GiB.

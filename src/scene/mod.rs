@@ -955,7 +955,7 @@ impl Scene {
             return Ok(());
         }
         let r = &self.spec.render;
-        let camera = crate::render::camera::Camera::for_view(
+        let camera = crate::camera::Camera::for_view(
             head,
             view,
             r.focal_length_mm,

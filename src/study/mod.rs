@@ -15,12 +15,12 @@
 //! pigment fresh (darker) and the skin red, and later years fade, cool and spread
 //! ([`crate::pigment::ageing`]).
 
+use crate::camera::Camera;
 use crate::head::Head;
 use crate::layout::{Dot, DotLayout};
 use crate::lighting::Lighting;
 use crate::pigment::ageing::AgeingModel;
 use crate::plan::{ScalpCondition, ScalpState};
-use crate::render::camera::Camera;
 use crate::render::{
     BitDepth, FrameImage, FrameSettings, GpuScene, RenderError, Renderer, SkinLook,
 };

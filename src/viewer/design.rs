@@ -13,10 +13,10 @@
 //! (the frontotemporal angle lies on that line, the temporal point about 1 cm outside it).
 
 use super::overlay::Shape;
+use crate::camera::Camera;
 use crate::head::Head;
 use crate::plan::hairline::{HairlinePointKind, MAX_HAIRLINE_HEIGHT_MM, MIN_HAIRLINE_HEIGHT_MM};
 use crate::plan::{DesignGuides, Hairline, PinnedPoint, PinnedPoints, TreatedRegion};
-use crate::render::camera::Camera;
 use crate::scene::edit::{HairlineDesign, rounded_height_cm, rounded_point};
 use glam::{Vec3, Vec4};
 

@@ -2,7 +2,7 @@
 //! (`--exec`) both arrive here by key name, so a script exercises the same bindings a
 //! practitioner uses.
 
-use crate::render::camera::ViewName;
+use crate::camera::ViewName;
 
 /// A step the viewer takes in response to input.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -16,8 +16,8 @@ pub mod overlay;
 pub mod script;
 pub mod states;
 
+use crate::camera::{Camera, ViewName};
 use crate::lighting::{Lighting, presets};
-use crate::render::camera::{Camera, ViewName};
 use crate::render::present::{Composite, FrameTexture, Presenter, WindowSurface};
 use crate::render::{AdapterRequest, FrameSettings, GpuContext, Renderer};
 use crate::scene::Scene;

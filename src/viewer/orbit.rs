@@ -1,8 +1,8 @@
 //! The viewer's camera: an orbit around the head, as a practitioner turns a client's head in
 //! their hands. Plain data; it makes the same [`Camera`] the headless views use.
 
+use crate::camera::{Camera, ViewName};
 use crate::head::Head;
-use crate::render::camera::{Camera, ViewName};
 use glam::Vec3;
 
 /// Steepest the camera may look up or down (degrees): beyond it the orbit's up vector flips.

@@ -1,8 +1,8 @@
 //! A patch of skin seen head-on from a distance: the camera and which pixels show the patch.
 
 use glam::Vec3;
+use stipple::camera::Camera;
 use stipple::lighting::{LightSpec, Lighting, LightingOptions, SkySpec};
-use stipple::render::camera::Camera;
 
 /// A perspective camera `distance_mm` from `focus` along the skin's `normal`, framing
 /// `width_mm` of skin across the frame (a long lens far away, a short one close up).

@@ -8,7 +8,7 @@
 //! are exact averages; charts are aligned to the last mip's block, so no level mixes two.
 //!
 //! Placement (which chart, where in the atlas, how wide) is plain data code shared by both
-//! splats: a hardware GPU sums the placed splats itself ([`super::pigment_splat`]); this module
+//! splats: a hardware GPU sums the placed splats itself ([`crate::render::pigment_splat`]); this module
 //! sums them on the CPU, used on software adapters, where it is the faster of the two, and as
 //! the reference the GPU splat is tested against. It also holds the cube map conventions of
 //! the scalp map and the dot chunks.

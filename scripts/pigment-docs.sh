@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-renders docs/pigment/*.png from the calibrated model (README, "Skin, pigment and ageing").
-# Usage: scripts/pigment-docs.sh [STIPPLE_BINARY]   (tiles with scripts/tile_png.py, python3)
+# Usage: scripts/pigment-docs.sh [STIPPLE_BINARY]   (tiles with examples/tile_png.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/stipple}
@@ -17,7 +17,7 @@ render() { # NAME then scene args
   scene "$@" > "$work/$name.toml"
   "$bin" render "$work/$name.toml" --out "$work/$name" >/dev/null
 }
-tile() { python3 scripts/tile_png.py "$@"; }
+tile() { cargo run --release --quiet --example tile_png -- "$@"; }
 
 # The default scene at 1 m, front-left, after; and 8 mm of its treated crown.
 render fl default 480 '["front-left"]' '["after"]'

@@ -2,7 +2,7 @@
 # Re-renders the README's demo picture (docs/demo.png) and the example scenes' pictures
 # (docs/planning/NAME.png: per view a row, before | after, 400 px). docs/optics and docs/pigment
 # have their own scripts (optics-docs.sh, pigment-docs.sh).
-# Usage: scripts/readme-docs.sh [STIPPLE_BINARY]   (tiles with scripts/tile_png.py, python3)
+# Usage: scripts/readme-docs.sh [STIPPLE_BINARY]   (tiles with examples/tile_png.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/stipple}
@@ -33,5 +33,5 @@ for name in "${!views[@]}"; do
   "$bin" render "$work/$name.toml" --out "$work/$name" >/dev/null
   rows=()
   for v in ${views[$name]}; do rows+=(--row "$work/$name/$v-before.png" "$work/$name/$v-after.png"); done
-  python3 scripts/tile_png.py "docs/planning/$name.png" "${rows[@]}"
+  cargo run --release --quiet --example tile_png -- "docs/planning/$name.png" "${rows[@]}"
 done

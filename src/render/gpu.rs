@@ -422,4 +422,10 @@ impl GpuContext {
     pub fn limits(&self) -> wgpu::Limits {
         self.device.limits()
     }
+
+    /// Blocks until the GPU has finished all submitted work (the viewer times a frame to its
+    /// end this way).
+    pub fn wait_idle(&self) {
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+    }
 }

@@ -555,11 +555,7 @@ impl App {
             &g.after,
             &composite,
         );
-        let _ = g
-            .renderer
-            .gpu
-            .device
-            .poll(wgpu::PollType::wait_indefinitely());
+        g.renderer.gpu.wait_idle();
         let ms = t.elapsed().as_secs_f64() * 1e3;
         if shown {
             if !self.ready && self.shown_quality == Quality::Full {

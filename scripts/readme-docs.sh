@@ -35,3 +35,14 @@ for name in "${!views[@]}"; do
   for v in ${views[$name]}; do rows+=(--row "$work/$name/$v-before.png" "$work/$name/$v-after.png"); done
   cargo run --release --quiet --example tile_png -- "docs/planning/$name.png" "${rows[@]}"
 done
+
+# The viewer (docs/viewer): screenshots of a window, so this needs a display; on a headless
+# Linux machine run the script under Xvfb (`xvfb-run -s "-screen 0 1600x1000x24"
+# scripts/readme-docs.sh`). Skipped without one.
+if [[ -n "${DISPLAY:-}" ]]; then
+  "$bin" view assets/scenes/norwood3-soft-hairline.toml --size 960x600 --exec \
+    "key 6; screenshot docs/viewer/split-studio.png; key d; screenshot docs/viewer/design.png; quit" \
+    >/dev/null
+else
+  echo "no display: docs/viewer not re-taken" >&2
+fi

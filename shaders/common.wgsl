@@ -76,13 +76,29 @@ fn stubble_far_weight(pixel_mm: f32) -> f32 {
     return smoothstep(0.06, 0.2, pixel_mm);
 }
 
-// Darkening where a drawn shaft covers the skin, over and above the hair under the skin that it
-// hides: (1 - hair / skin) less the under-skin tint, recovered from the far-field total
-// (coverage x shaft + (1 - coverage) x under).
-fn stubble_shaft_excess(shaft: vec3<f32>) -> vec3<f32> {
+// The pigment target holds optical depth, not darkening: every absorber in a pixel (dots'
+// pigment, hair under and above the skin) is a layer the light passes in turn, so their
+// transmittances multiply (Beer-Lambert), T = prod (1 - d_i) = exp(-sum -ln(1 - d_i)), and the
+// shade pass applies exp(-sum). A sum of darkenings clamped per channel ran out of red first
+// where dots overlapped (each takes red most) and read cyan. Exact for one absorber; d is kept
+// below 1 (a fully opaque one would be infinite).
+const MAX_DARKENING: f32 = 0.999;
+
+fn optical_depth(darkening: vec3<f32>) -> vec3<f32> {
+    return -log(vec3<f32>(1.0) - min(darkening, vec3<f32>(MAX_DARKENING)));
+}
+
+// The darkening of the hair under the skin alone (between the shafts), recovered from the
+// far-field total (coverage x shaft + (1 - coverage) x under).
+fn stubble_under() -> vec3<f32> {
     let cov = frame.hair.w;
-    let under = (frame.hair.rgb - cov * frame.stubble.rgb) / max(1.0 - cov, 1e-3);
-    return shaft - under;
+    return (frame.hair.rgb - cov * frame.stubble.rgb) / max(1.0 - cov, 1e-3);
+}
+
+// Darkening where a drawn shaft covers the skin, over and above the hair under the skin that it
+// hides: (1 - hair / skin) less the under-skin tint.
+fn stubble_shaft_excess(shaft: vec3<f32>) -> vec3<f32> {
+    return shaft - stubble_under();
 }
 
 fn world_from_depth(pixel: vec2<f32>, depth: f32) -> vec3<f32> {

@@ -162,5 +162,7 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     let halo_d = in.halo_peak * halo / (vec3<f32>(1.0) - in.core * f);
     let dot_darkening = vec3<f32>(1.0) - (vec3<f32>(1.0) - core_d) * (vec3<f32>(1.0) - halo_d);
     let near = 1.0 - textureLoad(normal_far_tex, px, 0).w;
-    return vec4<f32>(dot_darkening * near, 0.0);
+    // Added as optical depth (common.wgsl): where dots overlap their transmittances multiply
+    // (Beer-Lambert), so the stack darkens every channel in proportion and keeps its hue.
+    return vec4<f32>(optical_depth(dot_darkening) * near, 0.0);
 }

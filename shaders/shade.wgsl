@@ -129,10 +129,13 @@ fn light_pixel(pos: vec4<f32>, px: vec2<i32>, depth: f32, curvature: f32) -> Lit
     return lit;
 }
 
-// The pixel's colour under `lit` with the pigment and hair `pigment` (rgb: darkening).
+// The pixel's colour under `lit` with the pigment and hair `pigment` (rgb: optical depth,
+// common.wgsl `optical_depth`): the absorbers' transmittances multiplied, exp(-sum)
+// (Beer-Lambert), so a stack of dots darkens towards black keeping its hue. (Never below 0:
+// at most the skin's own colour, as the clamp of the darkening's sum gave.)
 fn shade_pigment(lit: Lit, pigment: vec4<f32>) -> vec4<f32> {
-    let darkening = clamp(pigment.rgb, vec3<f32>(0.0), vec3<f32>(1.0));
-    let albedo = frame.skin.rgb * lit.tint * (1.0 - darkening);
+    let transmittance = exp(-max(pigment.rgb, vec3<f32>(0.0)));
+    let albedo = frame.skin.rgb * lit.tint * transmittance;
     // Lambert: radiance = albedo / pi x irradiance.
     let diffuse = albedo / PI * lit.irradiance;
     return vec4<f32>(pbr_neutral(lights.white_balance * (diffuse + lit.specular)), 1.0);

@@ -5,9 +5,12 @@
 // the tip by pi r / 2 so that a shaft seen end-on still covers its cross-section (pi r^2). A
 // shaft thinner than a pixel is drawn a pixel wide and proportionally fainter, so its coverage,
 // and the frame's mean colour, stay the same; fragments behind the skin (the depth buffer's
-// surface is nearer the camera) are dropped. The shaft adds its darkening where it covers
-// (1 - hair / skin, less the under-skin tint it hides) to the pigment target, weighted by
-// (1 - stubble_far_weight), the share the surface pass's far-field tint leaves to drawn shafts.
+// surface is nearer the camera) are dropped. The shaft adds its optical depth where it covers
+// to the pigment target (common.wgsl `optical_depth`: absorbers multiply): the transmittance
+// that takes the under-skin tint it hides to the shaft's colour, (1 - shaft) / (1 - under),
+// mixed with 1 by the share of the pixel it covers (a linear mean within the pixel, as a
+// camera's is), weighted by (1 - stubble_far_weight), the share the surface pass's far-field
+// tint leaves to drawn shafts (the near and far paths blend in optical depth, as the dots' do).
 
 // The G-buffer's depths; this pass reads g, the flat triangles' (what the layout placed on),
 // not r, which the shadow-terminator offset moves out by up to a millimetre mid-triangle on a
@@ -26,8 +29,11 @@ struct HairOut {
     @location(0) world: vec3<f32>,
     // x: across the ribbon (mm from its axis), y: along it (mm from the root).
     @location(1) ribbon: vec2<f32>,
-    // x: half width drawn (mm), y: length drawn (mm), z: pixel size (mm), w: unused.
+    // x: half width drawn (mm), y: length drawn (mm), z: pixel size (mm), w: the drawn share
+    // (1 - stubble_far_weight).
     @location(2) @interpolate(flat) shape: vec4<f32>,
+    // The shaft's darkening relative to the under-skin tint, times its width's share of the
+    // ribbon drawn.
     @location(3) @interpolate(flat) darkening: vec3<f32>,
 };
 
@@ -77,9 +83,12 @@ fn vs_main(@builtin(vertex_index) vi: u32, h: HairIn) -> HairOut {
     out.clip = frame.view_proj * vec4<f32>(p, 1.0);
     out.world = p;
     out.ribbon = vec2<f32>(across, along);
-    out.shape = vec4<f32>(half_width, drawn, px, 0.0);
+    out.shape = vec4<f32>(half_width, drawn, px, 1.0 - far);
     let contrast = max(vec3<f32>(1.0) - h.color.rgb / max(frame.skin.rgb, vec3<f32>(1e-4)), vec3<f32>(0.0));
-    out.darkening = stubble_shaft_excess(contrast) * (r / half_width) * (1.0 - far);
+    // 1 - (1 - contrast) / (1 - under): negative (lighter) where the shaft is paler than the
+    // hair under the skin it hides.
+    let relative = stubble_shaft_excess(contrast) / max(vec3<f32>(1.0) - stubble_under(), vec3<f32>(1e-3));
+    out.darkening = relative * (r / half_width);
     return out;
 }
 
@@ -99,5 +108,5 @@ fn fs_main(in: HairOut) -> @location(0) vec4<f32> {
     // Box profile across and along, each box-filtered by the pixel: integrals 2w and drawn.
     let across = clamp((in.shape.x - abs(in.ribbon.x)) / px + 0.5, 0.0, 1.0);
     let along = clamp(in.ribbon.y / px + 0.5, 0.0, 1.0) * clamp((in.shape.y - in.ribbon.y) / px + 0.5, 0.0, 1.0);
-    return vec4<f32>(in.darkening * across * along, 0.0);
+    return vec4<f32>(optical_depth(in.darkening * across * along) * in.shape.w, 0.0);
 }

@@ -66,7 +66,8 @@ struct GBuffer {
     @location(0) normal_far: vec4<f32>,
     // rgb: albedo tint (1 = plain skin; scars above 1, paler); a: roughness change.
     @location(1) tint: vec4<f32>,
-    // rgb: darkening accumulated so far (pigment, hair; the near dot pass adds to it);
+    // rgb: optical depth accumulated so far (pigment, hair; the near dot pass adds to it;
+    // common.wgsl `optical_depth`);
     // a: curvature of the skin (1/mm), for the pre-integrated scattering.
     @location(2) pigment: vec4<f32>,
     // The fragment's depth, for passes that reconstruct the skin point: (terminator-offset,
@@ -236,11 +237,22 @@ fn fs_main(in: VertexOut) -> GBuffer {
     var g: GBuffer;
     g.normal_far = vec4<f32>(n, far);
     g.tint = vec4<f32>(tint, roughness_change);
+    // The pigment target is optical depth (common.wgsl `optical_depth`). Far-field pigment:
+    // the map holds the mean darkening lambda x integral of d, and for dots at random (a
+    // Poisson field) the mean transmittance is E[prod (1 - d_i)] = exp(-lambda x integral of
+    // d) (the probability generating functional; Stoyan, Kendall & Mecke, Stochastic
+    // Geometry, Boolean models), so that mean is already the optical depth, the same average
+    // the near dots' product has.
     // Hair: under the skin always from the tint; the shafts above it from the tint only as
-    // far as the stubble pass does not draw them (it draws each shaft's excess over the tint
-    // under it, so a covered pixel is the shaft's colour, never more than black).
-    let drawn = (1.0 - stubble_far_weight(pixel_mm)) * frame.hair.w * stubble_shaft_excess(frame.stubble.rgb);
-    g.pigment = vec4<f32>(far_pigment.rgb * far + (frame.hair.rgb - drawn) * hair, curvature);
+    // far as the stubble pass does not draw them (it draws each shaft over the tint under it,
+    // so a covered pixel is the shaft's colour). Each tint (Stubble::darkening, full density:
+    // shafts and hair under the skin; or the hair under the skin alone) is already this
+    // pixel's averaged darkening (it composes its own overlap), so it becomes the optical depth
+    // that gives it back exactly, -ln(1 - hair x tint): a before renders as it did, and
+    // pigment over hair multiplies with it as another absorber. The two are blended in optical
+    // depth, as the dots' near and far paths are.
+    let hair_depth = mix(optical_depth(hair * stubble_under()), optical_depth(hair * frame.hair.rgb), stubble_far_weight(pixel_mm));
+    g.pigment = vec4<f32>(far_pigment.rgb * far + hair_depth, curvature);
     g.depth_bits = vec2<u32>(bitcast<u32>(terminator_depth(in)), bitcast<u32>(in.clip.z));
     return g;
 }

@@ -205,7 +205,8 @@ fn crown_patch() -> (Vec3, Vec3) {
 /// The 1 m check: the default plan's dots (their own reach, width and shade, at the
 /// plan's density) on Fitzpatrick II, IV and VI, seen from 1 m: a patch 20 mm across is the
 /// bare render darkened by the table's patch average (each dot's equivalent area on this
-/// skin, summed, over the patch's area) within deltaE2000 2.
+/// skin, summed, over the patch's area, as a Poisson field's mean: 1 - exp(-sum)) within
+/// deltaE2000 2.
 #[test]
 fn treated_patch_at_one_metre_matches_the_simulated_average() {
     let (_, layout) = common::default_head_and_layout();
@@ -240,7 +241,9 @@ fn treated_patch_at_one_metre_matches_the_simulated_average() {
             }
         }
         let patch_mm2 = std::f32::consts::PI * radius * radius;
-        let pred = area / patch_mm2;
+        // The dots' transmittances multiply where they overlap: for dots at random the patch's
+        // mean is exp(-summed area / patch area) (Poisson; Campbell's theorem), as drawn.
+        let pred = stipple::optics::poisson_darkening(area / patch_mm2);
         let bare = mean_linear(&render(&scene, camera, albedo, size, false), inside);
         let measured = mean_linear(&render(&scene, camera, albedo, size, true), inside);
         let predicted = darken(bare, pred);
@@ -528,4 +531,146 @@ fn the_default_plan_reads_as_the_stubble_it_imitates() {
             lum(t07 * albedo) / lum(albedo)
         );
     }
+}
+
+/// Absorbers multiply (Beer-Lambert): the pigment target holds optical depth, so dots stacked
+/// on one spot pass light in turn, T(n dots) = T(one)^n per channel, and a crowd of them darkens
+/// towards black keeping its hue. Two and three copies of one dot (0.12 mm, shade 0.6, reach
+/// 0.35 mm) on Fitzpatrick II seen 1 mm across: the core's transmittance (treated / bare, per
+/// linear channel) is the single dot's to the power n within 15% (+ 0.01). A sum of
+/// darkenings clamped per channel fails it: one dot takes red most (0.57 here), so two ran red
+/// out to 0 while blue kept 0.14, the cyan speckle of a dense plan.
+#[test]
+fn stacked_dots_multiply_their_transmittances() {
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-II").unwrap();
+    let spot = Dot {
+        depth_mm: 0.35,
+        diameter_mm: 0.12,
+        shade: 0.6,
+        ..crown_spots(1, 4.0)[0]
+    };
+    let options = SurfaceOptions {
+        needle: steady_hand(),
+        skin_albedo: Some(albedo),
+        ..Default::default()
+    };
+    let (size, width_mm) = (128u32, 1.0f32);
+    let camera = Camera::macro_view(spot.position_mm, spot.normal, width_mm, 1.0);
+    let c = 0.5 * size as f32;
+    let core = |x: u32, y: u32| {
+        (x as f32 + 0.5 - c).hypot(y as f32 + 0.5 - c) * width_mm / (size as f32) < 0.02
+    };
+    let bare = mean_linear(
+        &render(&prepare(&[spot], 64, &options), camera, albedo, size, false),
+        core,
+    );
+    // The core's transmittance per channel under a stack of `n` identical dots (identical
+    // positions give identical footprints, so every pixel holds exactly n times one's depth).
+    let transmittance = |n: usize| {
+        let m = mean_linear(
+            &render(
+                &prepare(&vec![spot; n], 64, &options),
+                camera,
+                albedo,
+                size,
+                true,
+            ),
+            core,
+        );
+        Vec3::new(
+            (m[0] / bare[0]) as f32,
+            (m[1] / bare[1]) as f32,
+            (m[2] / bare[2]) as f32,
+        )
+    };
+    let one = transmittance(1);
+    eprintln!("one dot: core transmittance {one:.3}");
+    assert!(
+        one.max_element() < 0.7 && one.x < one.z,
+        "the test's dot must be dark and take red most: {one:.3}"
+    );
+    for n in [2, 3] {
+        let got = transmittance(n);
+        let want = one.powf(n as f32);
+        eprintln!(
+            "{n} dots: core transmittance {got:.3}, Beer-Lambert {want:.3}; blue / red {:.2} (one dot's^{n} {:.2})",
+            got.z / got.x.max(1e-6),
+            want.z / want.x
+        );
+        for (k, channel) in ["red", "green", "blue"].into_iter().enumerate() {
+            assert!(
+                (got[k] - want[k]).abs() < 0.15 * want[k] + 0.01,
+                "{n} stacked dots: {channel} transmittance {:.3}, Beer-Lambert says {:.3} (one dot {one:.3}, all {got:.3}): overlapping dots must multiply, not add and clamp",
+                got[k],
+                want[k]
+            );
+        }
+        assert!(
+            got.cmplt(one).all(),
+            "{n} dots must be darker than one in every channel: {got:.3} vs {one:.3}"
+        );
+    }
+}
+
+/// The far field's share of the same: the default plan's crown dots each laid eight times
+/// (800/cm², a crowded plan), seen from 1 m on Fitzpatrick II, read as the Poisson field's
+/// mean, 1 - exp(-summed area / patch area) per channel, within deltaE2000 2 and with the
+/// luminance darkening within 10%; a clamped sum (red darkening 0.77, blue 0.54) is dE00 15
+/// away and bluer.
+#[test]
+fn crowded_patch_at_one_metre_darkens_as_a_poisson_field() {
+    let (_, layout) = common::default_head_and_layout();
+    let (focus, normal) = crown_patch();
+    let radius = 10.0f32;
+    let size = 128u32;
+    let camera = camera_at(focus, normal, 1000.0, 300.0);
+    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
+    let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-II").unwrap();
+    let class = SkinClass::from_linear_srgb(albedo);
+    let copies = 8;
+    // The dots round the patch (beyond it they are out of the mask), each `copies` times.
+    let crowd: Vec<Dot> = layout
+        .dots
+        .iter()
+        .filter(|d| (d.position_mm - focus).length() < 2.0 * radius)
+        .flat_map(|d| std::iter::repeat_n(*d, copies))
+        .collect();
+    let mut area = Vec3::ZERO;
+    for d in &crowd {
+        let rel = d.position_mm - focus;
+        if (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0 {
+            area += tables()
+                .dot(class, d.depth_mm, d.diameter_mm, d.shade)
+                .on_skin(albedo)
+                .equivalent_area_mm2;
+        }
+    }
+    let sum = area / (std::f32::consts::PI * radius * radius);
+    let pred = stipple::optics::poisson_darkening(sum);
+    let options = SurfaceOptions {
+        skin_albedo: Some(albedo),
+        ..Default::default()
+    };
+    let scene = prepare(&crowd, stipple::render::DEFAULT_PIGMENT_MAP_SIZE, &options);
+    let bare = mean_linear(&render(&scene, camera, albedo, size, false), inside);
+    let measured = mean_linear(&render(&scene, camera, albedo, size, true), inside);
+    let predicted = darken(bare, pred);
+    let clamped = darken(bare, sum.min(Vec3::ONE));
+    let (lm, lp) = (linear_to_lab(measured), linear_to_lab(predicted));
+    let de = ciede2000(lm, lp);
+    eprintln!(
+        "{copies} x the crown's dots: summed darkening {sum:.3}, Poisson {pred:.3}; treated Lab {lm:.1?} predicted {lp:.1?} (a clamped sum {:.1?}): dE00 {de:.2}",
+        linear_to_lab(clamped)
+    );
+    assert!(
+        de < 2.0,
+        "a crowded patch is dE00 {de:.2} from the Poisson field's mean"
+    );
+    let y = |c: [f64; 3]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    let (got, want) = (1.0 - y(measured) / y(bare), 1.0 - y(predicted) / y(bare));
+    assert!(
+        (got - want).abs() < 0.1 * want,
+        "crowded patch: luminance darkening {got:.3} vs the Poisson field's {want:.3}"
+    );
 }

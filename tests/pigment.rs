@@ -179,7 +179,9 @@ fn bare_skin_matches_its_albedo() {
 }
 
 /// Mean darkening per channel the model predicts over a macro window: each dot's footprint x
-/// darkening, summed over the dots whose centres lie in the window, over the window's area.
+/// darkening, summed over the dots whose centres lie in the window, over the window's area,
+/// their transmittances multiplied where they overlap (for dots at random the mean is
+/// exp(-sum): Poisson, Campbell's theorem; `stipple::optics::poisson_darkening`).
 fn predicted_darkening(dots: &[Dot], camera: &Camera, width_mm: f32) -> Vec3 {
     let view = camera.view();
     let half = 0.5 * width_mm;
@@ -196,7 +198,7 @@ fn predicted_darkening(dots: &[Dot], camera: &Camera, width_mm: f32) -> Vec3 {
             acc += a.darkening * a.footprint_mm2(d.diameter_mm);
         }
     }
-    acc / (width_mm * width_mm)
+    stipple::optics::poisson_darkening(acc / (width_mm * width_mm))
 }
 
 /// Five years on (sun exposure 0.5, no touch-up) the treated area changes as the ageing model

@@ -346,7 +346,8 @@ impl SpectralClient {
         let look = tables::tables().dot(self.class, cand.depth_mm, z.diameter_mm, cand.shade);
         let area = spectrum_31(&look.equivalent_area_mm2_spectrum);
         let n = z.density_per_cm2 as f64 / 100.0;
-        std::array::from_fn(|i| self.skin[i] * (1.0 - n * area[i]).max(0.0))
+        // Poisson overlap, as `Look::patch_darkening` (super::poisson_darkening).
+        std::array::from_fn(|i| self.skin[i] * (-n * area[i]).exp())
     }
 
     fn under_presets(&self, z: &ZoneDots, cand: &Candidate) -> Vec<UnderLight> {

@@ -19,6 +19,17 @@ use glam::Vec3;
 use spectra::WAVELENGTHS;
 use transport::{Absorber, Beam, Exit, Launch, Layer, Stack};
 
+/// The mean darkening of a patch of absorbers placed at random (a Poisson field), given their
+/// mean summed darkening `mean` (density x each one's equivalent area): the mean transmittance
+/// is E[prod (1 - d_i)] = exp(-lambda x integral of d) (the Poisson process's probability
+/// generating functional, as for a Boolean model: Stoyan, Kendall & Mecke, Stochastic Geometry
+/// and its Applications), so 1 - exp(-mean). Equal to `mean` to first order; where dots crowd
+/// it darkens towards black with the hue kept instead of running out of red first. What the
+/// renderer draws (its pigment target holds optical depth, `shaders/common.wgsl`).
+pub fn poisson_darkening(mean: Vec3) -> Vec3 {
+    Vec3::ONE - (-mean).exp()
+}
+
 /// What a deposit is made of.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Material {
@@ -325,12 +336,13 @@ impl SkinResult {
         spectra::reflectance_linear_srgb(&r)
     }
 
-    /// Mean colour of a patch of these deposits at `per_mm2` (first order in the density: dots
-    /// a millimetre apart barely share light).
+    /// Mean colour of a patch of these deposits at `per_mm2`, placed at random: the dots'
+    /// transmittances multiply where they overlap, exp(-density x area) ([`poisson_darkening`];
+    /// dots a millimetre apart barely share light, so first order in the density).
     pub fn patch_rgb(&self, fi: usize, di: usize, ki: usize, per_mm2: f64) -> Vec3 {
         let a = &self.area_mm2[fi][di][ki];
         let r: [f64; WAVELENGTHS] =
-            std::array::from_fn(|i| self.bare[fi][i] * (1.0 - per_mm2 * a[i]).max(0.0));
+            std::array::from_fn(|i| self.bare[fi][i] * (-per_mm2 * a[i]).exp());
         spectra::reflectance_linear_srgb(&r)
     }
 

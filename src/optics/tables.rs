@@ -8,8 +8,8 @@
 //! deposit and strength: the darkening (1 - dot / bare skin, per linear-sRGB channel under D65)
 //! at each of [`Tables::radii_mm`] from the deposit's axis, the core colour on the simulated
 //! skin, the half-darkening radius and the equivalent black area (per channel, mm²: a patch of
-//! n dots per mm² darkens by n x area, to first order in the density, as
-//! [`super::SkinResult::patch_rgb`] has it).
+//! n dots per mm² at random darkens by 1 - exp(-n x area), n x area to first order in the
+//! density, as [`super::SkinResult::patch_rgb`] has it: [`super::poisson_darkening`]).
 //!
 //! Queries interpolate multilinearly between the baked grid points and clamp outside them.
 //! The skin class comes from a skin colour through the Individual Typology Angle
@@ -203,10 +203,12 @@ impl Look {
         self.darkening[0]
     }
 
-    /// The mean darkening of a patch of these at `density_per_cm2` (first order in the
-    /// density, as the simulation's patch figure; at most 1).
+    /// The mean darkening of a patch of these at random at `density_per_cm2`: the dots'
+    /// transmittances multiply where they overlap ([`super::poisson_darkening`]), as the
+    /// simulation's patch figure and the renderer have it; the equivalent area x density to
+    /// first order.
     pub fn patch_darkening(&self, density_per_cm2: f32) -> Vec3 {
-        (self.equivalent_area_mm2 * (density_per_cm2 / 100.0)).min(Vec3::ONE)
+        super::poisson_darkening(self.equivalent_area_mm2 * (density_per_cm2 / 100.0))
     }
 
     /// The luminance darkening at each radius.

@@ -40,7 +40,7 @@ impl StubblePass {
             immediate_size: 0,
         });
         let attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4];
-        // Shafts add their darkening to the pigment target, as dots do; the shade pass clamps.
+        // Shafts add their optical depth to the pigment target, as dots do (shaders/common.wgsl).
         let pipeline = super::dots_pass::additive_instanced_pipeline(
             device,
             "stubble",

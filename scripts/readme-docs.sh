@@ -40,7 +40,8 @@ done
 # Linux machine run the script under Xvfb (`xvfb-run -s "-screen 0 1600x1000x24"
 # scripts/readme-docs.sh`). Skipped without one.
 if [[ -n "${DISPLAY:-}" ]]; then
-  "$bin" view assets/scenes/norwood3-soft-hairline.toml --size 960x600 --exec \
+  # The demo's scene (above): its whole top treated, so the split shows a difference.
+  "$bin" view "$work/scene.toml" --size 960x600 --exec \
     "key 6; screenshot docs/viewer/split-studio.png; key d; screenshot docs/viewer/design.png; quit" \
     >/dev/null
 else

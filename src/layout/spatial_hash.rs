@@ -1,5 +1,5 @@
-//! Spatial hash for the dart throwing: accepted dots bucketed by 3-D cell, with intrusive
-//! linked lists in flat Vecs (no HashMap and no allocation in the hot loop).
+//! Spatial hash for the dart throwing: accepted dots bucketed by 3-D cell (no HashMap and no
+//! allocation in the hot loop).
 //!
 //! What shapes it:
 //! - Variable exclusion radii (r0 in the full-weight zone, up to r_max near the hairline).
@@ -15,6 +15,10 @@
 //!   tiles of a colour can be worked on at once, each writing only itself and reading only
 //!   tiles of other colours, which nobody writes meanwhile. That is plain borrowing: the
 //!   colour being worked on is borrowed mutably, the others shared.
+//! - The distance tests are most of the layout's time. A bucket keeps its dots side by side
+//!   in chunks of four, by coordinate ([`Chunk`]): testing a bucket is a few vector
+//!   instructions on one cache line, and the buckets of a query do not wait on each other's
+//!   loads. (A linked list of dots made each test wait for the load before it.)
 
 use glam::Vec3;
 use std::collections::HashMap;
@@ -172,12 +176,11 @@ impl GridBuilder {
             );
             colors[color].push(Tile {
                 coords: key,
-                fine_shift: 64 - fine_n.trailing_zeros(),
-                coarse_shift: 64 - coarse_n.trailing_zeros(),
-                fine: vec![NONE; fine_n],
-                coarse: vec![NONE; coarse_n],
+                // Most buckets are empty or hold a few dots: about one chunk per three dots.
+                fine: Level::new(fine_n, dots / 3),
+                coarse: Level::new(coarse_n, 0),
                 coarse_dots: 0,
-                dots: Vec::with_capacity(dots),
+                positions: Vec::with_capacity(dots),
                 meta: Vec::with_capacity(dots),
             });
         }
@@ -239,27 +242,136 @@ impl TileMap {
     }
 }
 
-/// A dot as the queries read it: position, exclusion radius and the next dot in its
-/// bucket, together so that following a bucket's list is one load per dot.
+/// Dots per chunk: one 128-bit vector per coordinate (SSE, NEON).
+const LANES: usize = 4;
+
+/// Up to four dots of one bucket, stored by coordinate, with their exclusion radii (read at
+/// the coarse level only: every fine dot's is r0). Unused lanes hold x = +inf, which passes
+/// no distance test, so a chunk is always tested whole, without looking at its length.
 #[derive(Clone, Copy)]
-struct Rec {
-    p: [f32; 3],
-    r: f32,
+#[repr(C, align(16))]
+struct Chunk {
+    x: [f32; LANES],
+    y: [f32; LANES],
+    z: [f32; LANES],
+    r: [f32; LANES],
+    len: u32,
+    /// The bucket's next chunk (older, full); [`EMPTY_CHUNK`] ends the bucket.
     next: u32,
 }
 
-/// One tile: its buckets (heads of per-cell lists of local dot ids) and its dots.
+/// Chunk 0 of every level: the empty bucket's chunk, so that a query tests empty and
+/// occupied buckets alike (a branch on emptiness would be mispredicted often: most
+/// buckets are empty). It is never written, and never any bucket's next.
+const EMPTY_CHUNK: u32 = 0;
+
+impl Chunk {
+    const EMPTY: Chunk = Chunk {
+        x: [f32::INFINITY; LANES],
+        y: [0.0; LANES],
+        z: [0.0; LANES],
+        r: [0.0; LANES],
+        len: 0,
+        next: EMPTY_CHUNK,
+    };
+
+    /// Whether any dot of the chunk is closer to `p` than `lim2` (squared), or with
+    /// `VARIABLE`, than (r + rⱼ)/2. The same f32 operations, in the same order, as one dot
+    /// at a time would be: lanes compute exactly what scalar code does.
+    #[inline(always)]
+    fn any_within<const VARIABLE: bool>(&self, p: Vec3, r: f32, lim2: f32) -> bool {
+        let mut hit = [false; LANES];
+        for l in 0..LANES {
+            let (dx, dy, dz) = (self.x[l] - p.x, self.y[l] - p.y, self.z[l] - p.z);
+            let lim2 = if VARIABLE {
+                (0.5 * (r + self.r[l])).powi(2)
+            } else {
+                lim2
+            };
+            hit[l] = dx * dx + dy * dy + dz * dz < lim2;
+        }
+        hit.iter().any(|&h| h)
+    }
+}
+
+/// One level of a tile's hash: a bucket per hashed cell, holding the index of its newest
+/// chunk; the chunks of all buckets in one pool.
+struct Level {
+    /// 64 - log2(bucket count).
+    shift: u32,
+    heads: Vec<u32>,
+    chunks: Vec<Chunk>,
+}
+
+impl Level {
+    fn new(buckets: usize, chunks: usize) -> Level {
+        debug_assert!(buckets.is_power_of_two());
+        let mut pool = Vec::with_capacity(chunks + 1);
+        pool.push(Chunk::EMPTY);
+        Level {
+            shift: 64 - buckets.trailing_zeros(),
+            heads: vec![EMPTY_CHUNK; buckets],
+            chunks: pool,
+        }
+    }
+
+    #[inline(always)]
+    fn bucket(&self, key: u64) -> usize {
+        (key.wrapping_mul(GOLDEN) >> self.shift) as usize
+    }
+
+    /// Whether a dot of the bucket of `key` is within reach (see [`Chunk::any_within`]).
+    #[inline(always)]
+    fn any_within<const VARIABLE: bool>(&self, key: u64, p: Vec3, r: f32, lim2: f32) -> bool {
+        let mut c = self.heads[self.bucket(key)];
+        loop {
+            let chunk = &self.chunks[c as usize];
+            if chunk.any_within::<VARIABLE>(p, r, lim2) {
+                return true;
+            }
+            if chunk.next == EMPTY_CHUNK {
+                return false;
+            }
+            c = chunk.next;
+        }
+    }
+
+    fn insert(&mut self, key: u64, p: Vec3, r: f32) {
+        let b = self.bucket(key);
+        let mut head = self.heads[b];
+        // Only the newest chunk can have room: older ones are full.
+        if head == EMPTY_CHUNK || self.chunks[head as usize].len as usize == LANES {
+            self.chunks.push(Chunk {
+                next: head,
+                ..Chunk::EMPTY
+            });
+            head = (self.chunks.len() - 1) as u32;
+            self.heads[b] = head;
+        }
+        let chunk = &mut self.chunks[head as usize];
+        let l = chunk.len as usize;
+        (chunk.x[l], chunk.y[l], chunk.z[l], chunk.r[l]) = (p.x, p.y, p.z, r);
+        chunk.len += 1;
+    }
+
+    /// Reads the level front to back (see [`Tile::warm`]).
+    fn warm(&self, acc: u32) -> u32 {
+        let acc = self.heads.iter().step_by(16).fold(acc, |a, &x| a ^ x);
+        // Chunks are larger than half a cache line: each one starts a new line.
+        self.chunks.iter().fold(acc, |a, c| a ^ c.len)
+    }
+}
+
+/// One tile: its two levels of buckets and its dots.
 pub(crate) struct Tile {
     coords: [i32; 3],
-    /// 64 - log2(bucket count), per level.
-    fine_shift: u32,
-    coarse_shift: u32,
-    fine: Vec<u32>,
-    coarse: Vec<u32>,
+    fine: Level,
+    coarse: Level,
     /// Dots at the coarse level: most tiles have none, and then a query that stays in
     /// the tile can skip that level.
     coarse_dots: u32,
-    dots: Vec<Rec>,
+    /// Every dot of the tile in insertion order (its local id), for the output.
+    positions: Vec<Vec3>,
     meta: Vec<DotMeta>,
 }
 
@@ -294,10 +406,7 @@ impl DotGrid {
     /// A dot's position and what the layout kept with it.
     pub(crate) fn dot(&self, t: TileRef, local: u32) -> (Vec3, DotMeta) {
         let tile = &self.colors[t.color as usize][t.index as usize];
-        (
-            Vec3::from(tile.dots[local as usize].p),
-            tile.meta[local as usize],
-        )
+        (tile.positions[local as usize], tile.meta[local as usize])
     }
 
     /// The tiles of one colour, to be written, and a view of all the others, to be read.
@@ -364,12 +473,8 @@ impl Tile {
     /// memory bandwidth instead (the whole grid outgrows the caches, so every batch
     /// re-reads each tile). Call before working on the tile.
     pub(crate) fn warm(&self) {
-        let mut acc = 0u32;
-        for b in [&self.fine, &self.coarse] {
-            acc = b.iter().step_by(16).fold(acc, |a, &x| a ^ x);
-        }
-        acc = self.dots.iter().step_by(3).fold(acc, |a, d| a ^ d.next);
-        std::hint::black_box(acc);
+        let acc = self.fine.warm(0);
+        std::hint::black_box(self.coarse.warm(acc));
     }
 
     /// Whether a dot of radius `r` at `p` (which lies in this tile) comes closer than
@@ -421,25 +526,11 @@ impl Tile {
         let local = (1 << shift) - 1;
         let scan = |t: &Tile, i: i32, j: i32, k: i32| -> bool {
             let key = ((i & local) | (j & local) << shift | (k & local) << (2 * shift)) as u64;
-            let mut id = if COARSE {
-                t.coarse[(key.wrapping_mul(GOLDEN) >> t.coarse_shift) as usize]
+            if COARSE {
+                t.coarse.any_within::<true>(key, p, r, 0.0)
             } else {
-                t.fine[(key.wrapping_mul(GOLDEN) >> t.fine_shift) as usize]
-            };
-            while id != NONE {
-                let q = &t.dots[id as usize];
-                let (dx, dy, dz) = (q.p[0] - p.x, q.p[1] - p.y, q.p[2] - p.z);
-                let lim2 = if COARSE {
-                    (0.5 * (r + q.r)).powi(2)
-                } else {
-                    fine_lim2
-                };
-                if dx * dx + dy * dy + dz * dz < lim2 {
-                    return true;
-                }
-                id = q.next;
+                t.fine.any_within::<false>(key, p, r, fine_lim2)
             }
-            false
         };
         let tile_lo = lo.map(|x| x >> shift);
         let tile_hi = hi.map(|x| x >> shift);
@@ -485,15 +576,15 @@ impl Tile {
     /// the coarse level. Returns its local id.
     #[inline]
     pub(crate) fn insert(&mut self, view: &View, p: Vec3, r: f32, meta: DotMeta) -> u32 {
-        let id = self.dots.len() as u32;
+        let id = self.positions.len() as u32;
         let cell = cell_of(p, view.geom.inv_fine);
         debug_assert_eq!(cell.map(|x| x >> FINE_TILE_SHIFT), self.coords);
-        let head = if r <= view.geom.r0 {
+        if r <= view.geom.r0 {
             let l = (1 << FINE_TILE_SHIFT) - 1;
             let key = ((cell[0] & l)
                 | (cell[1] & l) << FINE_TILE_SHIFT
                 | (cell[2] & l) << (2 * FINE_TILE_SHIFT)) as u64;
-            &mut self.fine[(key.wrapping_mul(GOLDEN) >> self.fine_shift) as usize]
+            self.fine.insert(key, p, r);
         } else {
             debug_assert!(r <= view.geom.r_max * 1.0001);
             self.coarse_dots += 1;
@@ -502,14 +593,9 @@ impl Tile {
             let shift = FINE_TILE_SHIFT - view.geom.coarse_shift;
             let l = (1 << shift) - 1;
             let key = ((c[0] & l) | (c[1] & l) << shift | (c[2] & l) << (2 * shift)) as u64;
-            &mut self.coarse[(key.wrapping_mul(GOLDEN) >> self.coarse_shift) as usize]
-        };
-        self.dots.push(Rec {
-            p: p.to_array(),
-            r,
-            next: *head,
-        });
-        *head = id;
+            self.coarse.insert(key, p, r);
+        }
+        self.positions.push(p);
         self.meta.push(meta);
         id
     }

@@ -565,6 +565,9 @@ where
     let max_batch = (n / 2).max(MIN_BATCH);
     let mut acceptance = 0.5f64; // accepted per attempt, re-estimated each batch
     let mut first_draw = vec![0usize; slot_count + 1];
+    // Each thread's throws, kept from batch to batch: fresh buffers for every batch would
+    // cost page faults (tens of MB over a run).
+    let mut filed: Vec<Filed> = (0..threads).map(|_| Filed::default()).collect();
     let mut batch = 0u64;
     while order.len() < n {
         let remaining = n - order.len();
@@ -596,23 +599,23 @@ where
         // Each thread throws the candidates of a run of tiles and files the survivors by the
         // tile they landed in (usually their home).
         let ranges = split_by_work(&first_draw, threads, k < PARALLEL_MIN);
-        let parts: Vec<Filed> = if ranges.len() == 1 {
-            vec![throw.tiles(batch, ranges[0].clone(), &first_draw, slot_count)]
+        if ranges.len() == 1 {
+            throw.tiles(
+                batch,
+                ranges[0].clone(),
+                &first_draw,
+                slot_count,
+                &mut filed[0],
+            );
         } else {
             std::thread::scope(|s| {
-                let handles: Vec<_> = ranges
-                    .iter()
-                    .map(|r| {
-                        let (first_draw, r) = (&first_draw, r.clone());
-                        s.spawn(move || throw.tiles(batch, r, first_draw, slot_count))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("layout thread"))
-                    .collect()
-            })
-        };
+                for (r, out) in ranges.iter().zip(filed.iter_mut()) {
+                    let (first_draw, r) = (&first_draw, r.clone());
+                    s.spawn(move || throw.tiles(batch, r, first_draw, slot_count, out));
+                }
+            });
+        }
+        let parts = &filed[..ranges.len()];
 
         // Colour by colour (alternating the order between batches, so no side of a tile
         // border is always first), the tiles of one colour in parallel, each working
@@ -625,7 +628,7 @@ where
             } else {
                 COLORS - 1 - step
             };
-            accept_color(grid, color, slots, &parts, threads, &mut accepted);
+            accept_color(grid, color, slots, parts, threads, &mut accepted);
         }
         acceptance = (accepted.len() as f64 / k as f64).max(1e-4);
         // Back to time order; past the requested count, the latest arrivals are dropped.
@@ -824,10 +827,14 @@ fn split_by_work(cumulative: &[usize], parts: usize, single: bool) -> Vec<std::o
 }
 
 /// One thread's survivors of a batch, filed by the tile they landed in.
+#[derive(Default)]
 struct Filed {
     throws: Vec<Throw>,
     /// Per tile slot, where its throws start (slots + 1 entries).
     start: Vec<usize>,
+    /// Scratch: the survivors in the order thrown, and where each slot's next one goes.
+    drawn: Vec<Throw>,
+    at: Vec<usize>,
 }
 
 /// Throws candidates: a triangle of the tile by area, a uniform point in it, the thinning
@@ -855,10 +862,18 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
         tiles: std::ops::Range<usize>,
         first_draw: &[usize],
         slots: usize,
-    ) -> Filed {
+        out: &mut Filed,
+    ) {
         const UNIT24: f32 = 1.0 / (1u32 << 24) as f32;
         const UNIT16: f32 = 1.0 / (1u32 << 16) as f32;
-        let mut throws = Vec::with_capacity(first_draw[tiles.end] - first_draw[tiles.start]);
+        let Filed {
+            throws: filed,
+            start,
+            drawn: throws,
+            at,
+        } = out;
+        throws.clear();
+        throws.reserve(first_draw[tiles.end] - first_draw[tiles.start]);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(2 * batch + 1);
         for slot in tiles {
@@ -938,23 +953,21 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
             }
         }
         // File by landing tile (a stable counting sort).
-        let mut start = vec![0usize; slots + 1];
-        for t in &throws {
+        start.clear();
+        start.resize(slots + 1, 0);
+        for t in throws.iter() {
             start[(self.slot_of)(t.tile) + 1] += 1;
         }
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
-        let mut at = start.clone();
-        let mut filed = vec![Throw::EMPTY; throws.len()];
-        for t in throws {
+        at.clone_from(start);
+        filed.clear();
+        filed.resize(throws.len(), Throw::EMPTY);
+        for t in throws.iter() {
             let s = &mut at[(self.slot_of)(t.tile)];
-            filed[*s] = t;
+            filed[*s] = *t;
             *s += 1;
-        }
-        Filed {
-            throws: filed,
-            start,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Spatial hash for the dart throwing: accepted dots bucketed by 3-D cell, with intrusive
-//! linked lists in flat Vecs (no HashMap and no allocation in the hot loop).
+//! Spatial hash for the dart throwing: accepted dots bucketed by 3-D cell (no HashMap and no
+//! allocation in the hot loop).
 //!
 //! What shapes it:
 //! - Variable exclusion radii (r0 in the full-weight zone, up to r_max near the hairline).
@@ -15,6 +15,10 @@
 //!   tiles of a colour can be worked on at once, each writing only itself and reading only
 //!   tiles of other colours, which nobody writes meanwhile. That is plain borrowing: the
 //!   colour being worked on is borrowed mutably, the others shared.
+//! - The distance tests are most of the layout's time. A bucket keeps its dots side by side
+//!   in chunks of four, by coordinate ([`Chunk`]): testing a bucket is a few vector
+//!   instructions on one cache line, and the buckets of a query do not wait on each other's
+//!   loads. (A linked list of dots made each test wait for the load before it.)
 
 use glam::Vec3;
 use std::collections::HashMap;
@@ -24,6 +28,8 @@ const NONE: u32 = u32::MAX;
 /// the largest radius), so it lies in exactly one tile.
 const FINE_TILE_SHIFT: i32 = 4;
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Most sub-triangles per edge when sharing a triangle's area among the tiles it crosses.
+const MAX_AREA_SUBDIVISIONS: usize = 32;
 pub(crate) const COLORS: usize = 8;
 
 /// Cell index of a coordinate (in cells): x - 0.5 rounded to nearest by the 1.5·2²³ trick.
@@ -129,11 +135,36 @@ impl GridBuilder {
                 }
             }
         }
-        let home = cell_of((a + b + c) / 3.0, self.inv_fine).map(|x| x >> FINE_TILE_SHIFT);
-        let e = self.tiles.entry(home).or_insert((0.0, 0.0));
-        e.0 += area;
-        if partial {
-            e.1 += area;
+        // Each tile gets the share of the area that lies in it (from the centroids of n²
+        // sub-triangles under half a tile across), so that a tile holding the edge of a
+        // large triangle gets enough buckets for its dots: sized by the home tile alone,
+        // its buckets would hold many dots each.
+        let tile_mm = (1 << FINE_TILE_SHIFT) as f32 / self.inv_fine;
+        let diameter = (b - a).length().max((c - b).length()).max((a - c).length());
+        let n = if t0 == t1 {
+            1
+        } else {
+            ((2.0 * diameter / tile_mm).ceil() as usize).clamp(1, MAX_AREA_SUBDIVISIONS)
+        };
+        let (e1, e2) = ((b - a) / n as f32, (c - a) / n as f32);
+        let share = area / (n * n) as f32;
+        let mut add = |s: f32, t: f32| {
+            let p = a + s * e1 + t * e2;
+            let tile = cell_of(p, self.inv_fine).map(|x| x >> FINE_TILE_SHIFT);
+            let e = self.tiles.entry(tile).or_insert((0.0, 0.0));
+            e.0 += share;
+            if partial {
+                e.1 += share;
+            }
+        };
+        for i in 0..n {
+            for j in 0..n - i {
+                let (fi, fj) = (i as f32, j as f32);
+                add(fi + 1.0 / 3.0, fj + 1.0 / 3.0);
+                if i + j + 1 < n {
+                    add(fi + 2.0 / 3.0, fj + 2.0 / 3.0);
+                }
+            }
         }
         t0 == t1
     }
@@ -172,12 +203,11 @@ impl GridBuilder {
             );
             colors[color].push(Tile {
                 coords: key,
-                fine_shift: 64 - fine_n.trailing_zeros(),
-                coarse_shift: 64 - coarse_n.trailing_zeros(),
-                fine: vec![NONE; fine_n],
-                coarse: vec![NONE; coarse_n],
+                // Most buckets are empty or hold a few dots: about one chunk per three dots.
+                fine: Level::new(fine_n, dots / 3, false),
+                coarse: Level::new(coarse_n, 0, true),
                 coarse_dots: 0,
-                dots: Vec::with_capacity(dots),
+                positions: Vec::with_capacity(dots),
                 meta: Vec::with_capacity(dots),
             });
         }
@@ -239,27 +269,204 @@ impl TileMap {
     }
 }
 
-/// A dot as the queries read it: position, exclusion radius and the next dot in its
-/// bucket, together so that following a bucket's list is one load per dot.
+/// Dots per chunk: one 128-bit vector per coordinate (SSE, NEON).
+const LANES: usize = 4;
+
+/// Up to four dots of one bucket, stored by coordinate, in one cache line. Unused lanes
+/// hold x = +inf, which passes no distance test, so a chunk is always tested whole, without
+/// looking at its length.
 #[derive(Clone, Copy)]
-struct Rec {
-    p: [f32; 3],
-    r: f32,
+#[repr(C, align(64))]
+struct Chunk {
+    x: [f32; LANES],
+    y: [f32; LANES],
+    z: [f32; LANES],
+    len: u32,
+    /// The bucket's next chunk (older, full); [`EMPTY_CHUNK`] ends the bucket.
     next: u32,
 }
 
-/// One tile: its buckets (heads of per-cell lists of local dot ids) and its dots.
+/// Chunk 0 of every level: the empty bucket's chunk, so that a query tests empty and
+/// occupied buckets alike (a branch on emptiness would be mispredicted often: most
+/// buckets are empty). It is never written, and never any bucket's next.
+const EMPTY_CHUNK: u32 = 0;
+
+impl Chunk {
+    const EMPTY: Chunk = Chunk {
+        x: [f32::INFINITY; LANES],
+        y: [0.0; LANES],
+        z: [0.0; LANES],
+        len: 0,
+        next: EMPTY_CHUNK,
+    };
+
+    /// Whether any dot of the chunk is closer to `p` than `lim2` (squared), or with
+    /// `VARIABLE`, than (r + rⱼ)/2 (rⱼ from `radii`). The same f32 operations, in the same
+    /// order, as one dot at a time would be: lanes compute exactly what scalar code does.
+    #[inline(always)]
+    fn any_within<const VARIABLE: bool>(
+        &self,
+        radii: &[f32; LANES],
+        p: Vec3,
+        r: f32,
+        lim2: f32,
+    ) -> bool {
+        let d2: [f32; LANES] = std::array::from_fn(|l| {
+            let (dx, dy, dz) = (self.x[l] - p.x, self.y[l] - p.y, self.z[l] - p.z);
+            dx * dx + dy * dy + dz * dz
+        });
+        let lim2: [f32; LANES] = std::array::from_fn(|l| {
+            if VARIABLE {
+                (0.5 * (r + radii[l])).powi(2)
+            } else {
+                lim2
+            }
+        });
+        // Branch-free across lanes, so the compiler can keep them in one vector.
+        let mut hits = 0u32;
+        for l in 0..LANES {
+            hits |= u32::from(d2[l] < lim2[l]);
+        }
+        hits != 0
+    }
+}
+
+/// One level of a tile's hash: a bucket per hashed cell, holding the index of its newest
+/// chunk; the chunks of all buckets in one pool.
+struct Level {
+    /// 64 - log2(bucket count).
+    shift: u32,
+    heads: Vec<u32>,
+    chunks: Vec<Chunk>,
+    /// The dots' exclusion radii, by chunk, at the coarse level (radii vary there); empty
+    /// at the fine level, where every dot's is r0.
+    radii: Vec<[f32; LANES]>,
+}
+
+impl Level {
+    fn new(buckets: usize, chunks: usize, variable: bool) -> Level {
+        debug_assert!(buckets.is_power_of_two());
+        let mut pool = Vec::with_capacity(chunks + 1);
+        pool.push(Chunk::EMPTY);
+        let mut radii = Vec::new();
+        if variable {
+            radii.reserve(chunks + 1);
+            radii.push([0.0; LANES]);
+        }
+        Level {
+            shift: 64 - buckets.trailing_zeros(),
+            heads: vec![EMPTY_CHUNK; buckets],
+            chunks: pool,
+            radii,
+        }
+    }
+
+    /// The radii of chunk `c`'s dots (`VARIABLE`: the coarse level), else a stand-in.
+    #[inline(always)]
+    fn radii<const VARIABLE: bool>(&self, c: u32) -> &[f32; LANES] {
+        if VARIABLE {
+            &self.radii[c as usize]
+        } else {
+            &[0.0; LANES]
+        }
+    }
+
+    /// Whether a dot of chunk `c` is within reach (see [`Chunk::any_within`]).
+    #[inline(always)]
+    fn chunk_within<const VARIABLE: bool>(&self, c: u32, p: Vec3, r: f32, lim2: f32) -> bool {
+        self.chunks[c as usize].any_within::<VARIABLE>(self.radii::<VARIABLE>(c), p, r, lim2)
+    }
+
+    #[inline(always)]
+    fn bucket(&self, key: u64) -> usize {
+        (key.wrapping_mul(GOLDEN) >> self.shift) as usize
+    }
+
+    /// Whether a dot of the chunk `c` or those after it is within reach (see
+    /// [`Chunk::any_within`]). All chunks are tested: rarely more than one.
+    #[inline(always)]
+    fn chain_within<const VARIABLE: bool>(&self, c: u32, p: Vec3, r: f32, lim2: f32) -> bool {
+        let (mut hit, mut next) = (
+            self.chunk_within::<VARIABLE>(c, p, r, lim2),
+            self.chunks[c as usize].next,
+        );
+        while next != EMPTY_CHUNK {
+            hit |= self.chunk_within::<VARIABLE>(next, p, r, lim2);
+            next = self.chunks[next as usize].next;
+        }
+        hit
+    }
+
+    fn insert(&mut self, key: u64, p: Vec3, r: f32) {
+        let b = self.bucket(key);
+        let mut head = self.heads[b];
+        // Only the newest chunk can have room: older ones are full.
+        if head == EMPTY_CHUNK || self.chunks[head as usize].len as usize == LANES {
+            self.chunks.push(Chunk {
+                next: head,
+                ..Chunk::EMPTY
+            });
+            if !self.radii.is_empty() {
+                self.radii.push([0.0; LANES]);
+            }
+            head = (self.chunks.len() - 1) as u32;
+            self.heads[b] = head;
+        }
+        let chunk = &mut self.chunks[head as usize];
+        let l = chunk.len as usize;
+        (chunk.x[l], chunk.y[l], chunk.z[l]) = (p.x, p.y, p.z);
+        chunk.len += 1;
+        if let Some(radii) = self.radii.get_mut(head as usize) {
+            radii[l] = r;
+        }
+    }
+
+    /// Reads the level front to back (see [`Tile::warm`]).
+    fn warm(&self, acc: u32) -> u32 {
+        let acc = self.heads.iter().step_by(16).fold(acc, |a, &x| a ^ x);
+        let acc = self.chunks.iter().fold(acc, |a, c| a ^ c.len);
+        self.radii
+            .iter()
+            .step_by(4)
+            .fold(acc, |a, r| a ^ r[0].to_bits())
+    }
+}
+
+/// Whether a dot of eight buckets (repeats allowed), each given by its level and newest
+/// chunk, is within reach (see [`Chunk::any_within`]). Every chunk is loaded and tested
+/// before any branch on the outcome, so the loads overlap.
+#[inline(always)]
+fn any_within_8<const VARIABLE: bool>(
+    buckets: &[(&Level, u32); 8],
+    p: Vec3,
+    r: f32,
+    lim2: f32,
+) -> bool {
+    let (mut hit, mut more) = (false, false);
+    for &(level, c) in buckets {
+        hit |= level.chunk_within::<VARIABLE>(c, p, r, lim2);
+        more |= level.chunks[c as usize].next != EMPTY_CHUNK;
+    }
+    if hit || !more {
+        return hit;
+    }
+    // Rare: buckets of more than four dots.
+    buckets.iter().any(|&(level, c)| {
+        let next = level.chunks[c as usize].next;
+        next != EMPTY_CHUNK && level.chain_within::<VARIABLE>(next, p, r, lim2)
+    })
+}
+
+/// One tile: its two levels of buckets and its dots.
 pub(crate) struct Tile {
     coords: [i32; 3],
-    /// 64 - log2(bucket count), per level.
-    fine_shift: u32,
-    coarse_shift: u32,
-    fine: Vec<u32>,
-    coarse: Vec<u32>,
+    fine: Level,
+    coarse: Level,
     /// Dots at the coarse level: most tiles have none, and then a query that stays in
     /// the tile can skip that level.
     coarse_dots: u32,
-    dots: Vec<Rec>,
+    /// Every dot of the tile in insertion order (its local id), for the output.
+    positions: Vec<Vec3>,
     meta: Vec<DotMeta>,
 }
 
@@ -294,10 +501,7 @@ impl DotGrid {
     /// A dot's position and what the layout kept with it.
     pub(crate) fn dot(&self, t: TileRef, local: u32) -> (Vec3, DotMeta) {
         let tile = &self.colors[t.color as usize][t.index as usize];
-        (
-            Vec3::from(tile.dots[local as usize].p),
-            tile.meta[local as usize],
-        )
+        (tile.positions[local as usize], tile.meta[local as usize])
     }
 
     /// The tiles of one colour, to be written, and a view of all the others, to be read.
@@ -342,9 +546,9 @@ pub(crate) struct View<'a> {
     color: usize,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
     #[inline]
-    fn tile(&self, coords: [i32; 3]) -> Option<&Tile> {
+    fn tile(&self, coords: [i32; 3]) -> Option<&'a Tile> {
         let t = self.map.get(coords)?;
         let c = t.color as usize;
         // A query reaches less than a tile, so it never meets another tile of its colour.
@@ -364,12 +568,8 @@ impl Tile {
     /// memory bandwidth instead (the whole grid outgrows the caches, so every batch
     /// re-reads each tile). Call before working on the tile.
     pub(crate) fn warm(&self) {
-        let mut acc = 0u32;
-        for b in [&self.fine, &self.coarse] {
-            acc = b.iter().step_by(16).fold(acc, |a, &x| a ^ x);
-        }
-        acc = self.dots.iter().step_by(3).fold(acc, |a, d| a ^ d.next);
-        std::hint::black_box(acc);
+        let acc = self.fine.warm(0);
+        std::hint::black_box(self.coarse.warm(acc));
     }
 
     /// Whether a dot of radius `r` at `p` (which lies in this tile) comes closer than
@@ -390,9 +590,9 @@ impl Tile {
     }
 
     #[inline]
-    fn level_conflicts<const COARSE: bool>(
-        &self,
-        view: &View,
+    fn level_conflicts<'a, const COARSE: bool>(
+        &'a self,
+        view: &View<'a>,
         p: Vec3,
         r: f32,
         own: [i32; 3],
@@ -419,62 +619,110 @@ impl Tile {
         // Every fine dot has radius r0: one limit for the whole query.
         let fine_lim2 = (0.5 * (r + g.r0)).powi(2);
         let local = (1 << shift) - 1;
-        let scan = |t: &Tile, i: i32, j: i32, k: i32| -> bool {
-            let key = ((i & local) | (j & local) << shift | (k & local) << (2 * shift)) as u64;
-            let mut id = if COARSE {
-                t.coarse[(key.wrapping_mul(GOLDEN) >> t.coarse_shift) as usize]
-            } else {
-                t.fine[(key.wrapping_mul(GOLDEN) >> t.fine_shift) as usize]
-            };
-            while id != NONE {
-                let q = &t.dots[id as usize];
-                let (dx, dy, dz) = (q.p[0] - p.x, q.p[1] - p.y, q.p[2] - p.z);
-                let lim2 = if COARSE {
-                    (0.5 * (r + q.r)).powi(2)
-                } else {
-                    fine_lim2
-                };
-                if dx * dx + dy * dy + dz * dz < lim2 {
-                    return true;
-                }
-                id = q.next;
-            }
-            false
-        };
         let tile_lo = lo.map(|x| x >> shift);
         let tile_hi = hi.map(|x| x >> shift);
-        if tile_lo == self.coords && tile_hi == self.coords {
-            if COARSE && self.coarse_dots == 0 {
-                return false;
-            }
-            // The common case, all in this tile: the candidate's own cell first, since that
-            // is where most rejections are found.
-            if scan(self, own[0], own[1], own[2]) {
-                return true;
-            }
-            for k in lo[2]..=hi[2] {
-                for j in lo[1]..=hi[1] {
-                    for i in lo[0]..=hi[0] {
-                        if [i, j, k] != own && scan(self, i, j, k) {
-                            return true;
-                        }
-                    }
-                }
-            }
+        let at_home = tile_lo == self.coords && tile_hi == self.coords;
+        if COARSE && at_home && self.coarse_dots == 0 {
             return false;
         }
-        for k in lo[2]..=hi[2] {
-            for j in lo[1]..=hi[1] {
-                for i in lo[0]..=hi[0] {
-                    let coords = [i >> shift, j >> shift, k >> shift];
-                    let tile = if coords == self.coords {
-                        Some(self)
-                    } else {
-                        view.tile(coords)
-                    };
-                    if tile.is_some_and(|t| scan(t, i, j, k)) {
+        let level_of = |t: &'a Tile| if COARSE { &t.coarse } else { &t.fine };
+        if (0..3).all(|a| hi[a] - lo[a] <= 1) {
+            // The common case: at most two cells per axis (one cell is visited twice then,
+            // which is harmless), all eight buckets tested at once. Coarse queries are
+            // always this case (coarse cells are at least twice their reach).
+            let pick = |n: usize, axis: usize| {
+                if n >> axis & 1 == 0 {
+                    lo[axis]
+                } else {
+                    hi[axis]
+                }
+            };
+            let bucket_in = |t: &'a Tile, n: usize| {
+                let level = level_of(t);
+                let (i, j, k) = (pick(n, 0), pick(n, 1), pick(n, 2));
+                let key = ((i & local) | (j & local) << shift | (k & local) << (2 * shift)) as u64;
+                (level, level.heads[level.bucket(key)])
+            };
+            let buckets = if at_home {
+                // The candidate's own cell first: most rejections are found there, at the
+                // cost of one bucket instead of eight.
+                if !COARSE {
+                    let key = ((own[0] & local)
+                        | (own[1] & local) << shift
+                        | (own[2] & local) << (2 * shift)) as u64;
+                    let level = &self.fine;
+                    if level.chain_within::<false>(level.heads[level.bucket(key)], p, r, fine_lim2)
+                    {
                         return true;
                     }
+                }
+                std::array::from_fn(|n| bucket_in(self, n))
+            } else {
+                // Across tile borders: each tile looked up once. Bit `axis` of a corner
+                // `n` picks lo or hi on that axis; `crossing` has the axes whose lo and hi
+                // lie in different tiles, so corners equal on it share a tile.
+                let crossing = (0..3)
+                    .filter(|&a| tile_lo[a] != tile_hi[a])
+                    .fold(0, |m, a| m | 1 << a);
+                let mut tiles: [Option<&Tile>; 8] = [None; 8];
+                for (m, tile) in tiles.iter_mut().enumerate() {
+                    if m & !crossing == 0 {
+                        let coords = std::array::from_fn(|a| {
+                            if m >> a & 1 == 0 {
+                                tile_lo[a]
+                            } else {
+                                tile_hi[a]
+                            }
+                        });
+                        *tile = if coords == self.coords {
+                            Some(self)
+                        } else {
+                            view.tile(coords)
+                        };
+                    }
+                }
+                // A tile the surface never reached has no dots: this tile's empty chunk.
+                std::array::from_fn(|n| match tiles[n & crossing] {
+                    Some(t) => bucket_in(t, n),
+                    None => (level_of(self), EMPTY_CHUNK),
+                })
+            };
+            return if COARSE {
+                any_within_8::<true>(&buckets, p, r, 0.0)
+            } else {
+                any_within_8::<false>(&buckets, p, r, fine_lim2)
+            };
+        }
+        // Larger fine-level queries (partial candidates short of full weight reach 3 or 4
+        // cells per axis), row by row along x: a row's buckets are tested with no branch
+        // between them, and its tile is looked up only where the row enters a new one.
+        for k in lo[2]..=hi[2] {
+            for j in lo[1]..=hi[1] {
+                let (mut hit, mut tile_x, mut tile) = (false, i32::MIN, None);
+                for i in lo[0]..=hi[0] {
+                    let coords = [i >> shift, j >> shift, k >> shift];
+                    if coords[0] != tile_x {
+                        tile_x = coords[0];
+                        tile = if coords == self.coords {
+                            Some(self)
+                        } else {
+                            view.tile(coords)
+                        };
+                    }
+                    if let Some(t) = tile {
+                        let level = level_of(t);
+                        let key = ((i & local) | (j & local) << shift | (k & local) << (2 * shift))
+                            as u64;
+                        hit |= level.chain_within::<COARSE>(
+                            level.heads[level.bucket(key)],
+                            p,
+                            r,
+                            fine_lim2,
+                        );
+                    }
+                }
+                if hit {
+                    return true;
                 }
             }
         }
@@ -485,15 +733,15 @@ impl Tile {
     /// the coarse level. Returns its local id.
     #[inline]
     pub(crate) fn insert(&mut self, view: &View, p: Vec3, r: f32, meta: DotMeta) -> u32 {
-        let id = self.dots.len() as u32;
+        let id = self.positions.len() as u32;
         let cell = cell_of(p, view.geom.inv_fine);
         debug_assert_eq!(cell.map(|x| x >> FINE_TILE_SHIFT), self.coords);
-        let head = if r <= view.geom.r0 {
+        if r <= view.geom.r0 {
             let l = (1 << FINE_TILE_SHIFT) - 1;
             let key = ((cell[0] & l)
                 | (cell[1] & l) << FINE_TILE_SHIFT
                 | (cell[2] & l) << (2 * FINE_TILE_SHIFT)) as u64;
-            &mut self.fine[(key.wrapping_mul(GOLDEN) >> self.fine_shift) as usize]
+            self.fine.insert(key, p, r);
         } else {
             debug_assert!(r <= view.geom.r_max * 1.0001);
             self.coarse_dots += 1;
@@ -502,14 +750,9 @@ impl Tile {
             let shift = FINE_TILE_SHIFT - view.geom.coarse_shift;
             let l = (1 << shift) - 1;
             let key = ((c[0] & l) | (c[1] & l) << shift | (c[2] & l) << (2 * shift)) as u64;
-            &mut self.coarse[(key.wrapping_mul(GOLDEN) >> self.coarse_shift) as usize]
-        };
-        self.dots.push(Rec {
-            p: p.to_array(),
-            r,
-            next: *head,
-        });
-        *head = id;
+            self.coarse.insert(key, p, r);
+        }
+        self.positions.push(p);
         self.meta.push(meta);
         id
     }

@@ -202,6 +202,37 @@ fn crown_patch() -> (Vec3, Vec3) {
     (top, (top - head.cranium_center()).normalize())
 }
 
+/// The crown patch seen from 1 m (300 mm across the frame), `size` pixels square, with the
+/// mask of the pixels inside it: the setting of every far-field check below.
+struct CrownAtOneMetre {
+    focus: Vec3,
+    normal: Vec3,
+    radius: f32,
+    size: u32,
+    camera: Camera,
+    mask: Vec<bool>,
+}
+
+fn crown_at_one_metre(size: u32) -> CrownAtOneMetre {
+    let (focus, normal) = crown_patch();
+    let radius = 10.0f32;
+    let camera = camera_at(focus, normal, 1000.0, 300.0);
+    let mask = disc_mask(&camera, size, focus, normal, radius);
+    CrownAtOneMetre {
+        focus,
+        normal,
+        radius,
+        size,
+        camera,
+        mask,
+    }
+}
+
+/// Whether a dot at `rel` from the patch's centre lies on the patch (within 5 mm of its plane).
+fn on_patch(rel: Vec3, normal: Vec3, radius: f32) -> bool {
+    (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0
+}
+
 /// The 1 m check: the default plan's dots (their own reach, width and shade, at the
 /// plan's density) on Fitzpatrick II, IV and VI, seen from 1 m: a patch 20 mm across is the
 /// bare render darkened by the table's patch average (each dot's equivalent area on this
@@ -210,11 +241,14 @@ fn crown_patch() -> (Vec3, Vec3) {
 #[test]
 fn treated_patch_at_one_metre_matches_the_simulated_average() {
     let (_, layout) = common::default_head_and_layout();
-    let (focus, normal) = crown_patch();
-    let radius = 10.0f32;
-    let size = 256u32;
-    let camera = camera_at(focus, normal, 1000.0, 300.0);
-    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let CrownAtOneMetre {
+        focus,
+        normal,
+        radius,
+        size,
+        camera,
+        mask,
+    } = crown_at_one_metre(256);
     let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
     for name in SKINS {
         let albedo = stipple::skin::fitzpatrick_albedo(name).unwrap();
@@ -232,7 +266,7 @@ fn treated_patch_at_one_metre_matches_the_simulated_average() {
         let mut count = 0;
         for d in &layout.dots {
             let rel = d.position_mm - focus;
-            if (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0 {
+            if on_patch(rel, normal, radius) {
                 area += tables()
                     .dot(class, d.depth_mm, d.diameter_mm, d.shade)
                     .on_skin(albedo)
@@ -295,11 +329,9 @@ impl ScalpState for AllHair {
 /// deltaE2000 2; and that part is what the table says for a patch at the stubble's density.
 #[test]
 fn hair_under_the_skin_at_one_metre_matches_the_simulated_average() {
-    let (focus, normal) = crown_patch();
-    let radius = 10.0f32;
-    let size = 128u32;
-    let camera = camera_at(focus, normal, 1000.0, 300.0);
-    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let CrownAtOneMetre {
+        size, camera, mask, ..
+    } = crown_at_one_metre(128);
     let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
     let hair = Vec3::new(0.024, 0.018, 0.016);
     let stubble = Stubble {
@@ -364,11 +396,14 @@ fn hair_under_the_skin_at_one_metre_matches_the_simulated_average() {
 fn the_matched_shade_renders_as_the_shaved_hair() {
     use stipple::optics::matching::{Client, Target, ZoneDots, match_zones};
     let (_, layout) = common::default_head_and_layout();
-    let (focus, normal) = crown_patch();
-    let radius = 10.0f32;
-    let size = 128u32;
-    let camera = camera_at(focus, normal, 1000.0, 300.0);
-    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let CrownAtOneMetre {
+        focus,
+        normal,
+        radius,
+        size,
+        camera,
+        mask,
+    } = crown_at_one_metre(128);
     let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
     let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-III").unwrap();
     let hair = Vec3::new(0.024, 0.018, 0.016);
@@ -384,7 +419,7 @@ fn the_matched_shade_renders_as_the_shaved_hair() {
         .iter()
         .filter(|d| {
             let rel = d.position_mm - focus;
-            (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0
+            on_patch(rel, normal, radius)
         })
         .collect();
     let density = near.len() as f32 / (std::f32::consts::PI * radius * radius) * 100.0;
@@ -620,11 +655,14 @@ fn stacked_dots_multiply_their_transmittances() {
 #[test]
 fn crowded_patch_at_one_metre_darkens_as_a_poisson_field() {
     let (_, layout) = common::default_head_and_layout();
-    let (focus, normal) = crown_patch();
-    let radius = 10.0f32;
-    let size = 128u32;
-    let camera = camera_at(focus, normal, 1000.0, 300.0);
-    let mask = disc_mask(&camera, size, focus, normal, radius);
+    let CrownAtOneMetre {
+        focus,
+        normal,
+        radius,
+        size,
+        camera,
+        mask,
+    } = crown_at_one_metre(128);
     let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
     let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-II").unwrap();
     let class = SkinClass::from_linear_srgb(albedo);
@@ -639,7 +677,7 @@ fn crowded_patch_at_one_metre_darkens_as_a_poisson_field() {
     let mut area = Vec3::ZERO;
     for d in &crowd {
         let rel = d.position_mm - focus;
-        if (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0 {
+        if on_patch(rel, normal, radius) {
             area += tables()
                 .dot(class, d.depth_mm, d.diameter_mm, d.shade)
                 .on_skin(albedo)

@@ -983,6 +983,21 @@ fn quadrature_subdivisions(diameter: f32, transition_mm: Option<f32>) -> usize {
     }
 }
 
+/// Calls `f(s, t)` at the centroid of each of the n² sub-triangles a triangle is cut into
+/// (n along each edge), in units of 1/n of its edges from its first corner: the points of the
+/// layout's quadrature and of the spatial hash's area shares.
+fn sub_triangle_centroids(n: usize, mut f: impl FnMut(f32, f32)) {
+    for i in 0..n {
+        for j in 0..n - i {
+            let (fi, fj) = (i as f32, j as f32);
+            f(fi + 1.0 / 3.0, fj + 1.0 / 3.0);
+            if i + j + 1 < n {
+                f(fi + 2.0 / 3.0, fj + 2.0 / 3.0);
+            }
+        }
+    }
+}
+
 /// Mean weight and fraction with weight > 0 over a triangle, from the centroids of its
 /// n² sub-triangles.
 fn triangle_quadrature<R: Region + ?Sized>(
@@ -994,20 +1009,12 @@ fn triangle_quadrature<R: Region + ?Sized>(
 ) -> (f64, f64) {
     let (e1, e2) = ((b - a) / n as f32, (c - a) / n as f32);
     let (mut w_sum, mut inside) = (0.0f64, 0usize);
-    let mut sample = |s: f32, t: f32| {
+    let sample = |s: f32, t: f32| {
         let w = region.weight(a + s * e1 + t * e2);
         w_sum += w as f64;
         inside += usize::from(w > 0.0);
     };
-    for i in 0..n {
-        for j in 0..n - i {
-            let (fi, fj) = (i as f32, j as f32);
-            sample(fi + 1.0 / 3.0, fj + 1.0 / 3.0);
-            if i + j + 1 < n {
-                sample(fi + 2.0 / 3.0, fj + 2.0 / 3.0);
-            }
-        }
-    }
+    sub_triangle_centroids(n, sample);
     let count = (n * n) as f64;
     (w_sum / count, inside as f64 / count)
 }

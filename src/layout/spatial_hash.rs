@@ -148,7 +148,7 @@ impl GridBuilder {
         };
         let (e1, e2) = ((b - a) / n as f32, (c - a) / n as f32);
         let share = area / (n * n) as f32;
-        let mut add = |s: f32, t: f32| {
+        let add = |s: f32, t: f32| {
             let p = a + s * e1 + t * e2;
             let tile = cell_of(p, self.inv_fine).map(|x| x >> FINE_TILE_SHIFT);
             let e = self.tiles.entry(tile).or_insert((0.0, 0.0));
@@ -157,15 +157,7 @@ impl GridBuilder {
                 e.1 += share;
             }
         };
-        for i in 0..n {
-            for j in 0..n - i {
-                let (fi, fj) = (i as f32, j as f32);
-                add(fi + 1.0 / 3.0, fj + 1.0 / 3.0);
-                if i + j + 1 < n {
-                    add(fi + 2.0 / 3.0, fj + 2.0 / 3.0);
-                }
-            }
-        }
+        super::sub_triangle_centroids(n, add);
         t0 == t1
     }
 

@@ -354,6 +354,10 @@ impl Design {
                 to_left: false,
             });
         }
+        // Seen from the side the marks crowd together: a mark whose label would overlap the
+        // last one drawn keeps its dot only (a small label's badge is about 1.4 of its text).
+        let label_gap_px = 1.4 * 0.8 * super::overlay::text_px(size.1, scale);
+        let mut last_label_y: Option<f32> = None;
         for (cm, x, y) in self.marks_on_screen(camera, size) {
             out.push(Shape::Dot {
                 x,
@@ -362,6 +366,10 @@ impl Design {
                 rgb: MARK,
                 filled: true,
             });
+            if last_label_y.is_some_and(|last| (y - last).abs() < label_gap_px) {
+                continue;
+            }
+            last_label_y = Some(y);
             out.push(Shape::Label {
                 x: x - 10.0 * scale,
                 y,

@@ -228,6 +228,30 @@ fn crown_at_one_metre(size: u32) -> CrownAtOneMetre {
     }
 }
 
+/// The table's equivalent areas (per colour) of the dots on the patch, over the patch's area,
+/// and how many dots that is: the summed darkening a Poisson field's mean is made from.
+fn summed_area_on_patch(
+    dots: &[Dot],
+    focus: Vec3,
+    normal: Vec3,
+    radius: f32,
+    albedo: Vec3,
+) -> (Vec3, usize) {
+    let class = SkinClass::from_linear_srgb(albedo);
+    let mut area = Vec3::ZERO;
+    let mut count = 0;
+    for d in dots {
+        if on_patch(d.position_mm - focus, normal, radius) {
+            area += tables()
+                .dot(class, d.depth_mm, d.diameter_mm, d.shade)
+                .on_skin(albedo)
+                .equivalent_area_mm2;
+            count += 1;
+        }
+    }
+    (area / (std::f32::consts::PI * radius * radius), count)
+}
+
 /// Whether a dot at `rel` from the patch's centre lies on the patch (within 5 mm of its plane).
 fn on_patch(rel: Vec3, normal: Vec3, radius: f32) -> bool {
     (rel - rel.dot(normal) * normal).length() <= radius && rel.dot(normal).abs() < 5.0
@@ -261,23 +285,10 @@ fn treated_patch_at_one_metre_matches_the_simulated_average() {
             stipple::render::DEFAULT_PIGMENT_MAP_SIZE,
             &options,
         );
-        let class = SkinClass::from_linear_srgb(albedo);
-        let mut area = Vec3::ZERO;
-        let mut count = 0;
-        for d in &layout.dots {
-            let rel = d.position_mm - focus;
-            if on_patch(rel, normal, radius) {
-                area += tables()
-                    .dot(class, d.depth_mm, d.diameter_mm, d.shade)
-                    .on_skin(albedo)
-                    .equivalent_area_mm2;
-                count += 1;
-            }
-        }
-        let patch_mm2 = std::f32::consts::PI * radius * radius;
+        let (sum, count) = summed_area_on_patch(&layout.dots, focus, normal, radius, albedo);
         // The dots' transmittances multiply where they overlap: for dots at random the patch's
         // mean is exp(-summed area / patch area) (Poisson; Campbell's theorem), as drawn.
-        let pred = stipple::optics::poisson_darkening(area / patch_mm2);
+        let pred = stipple::optics::poisson_darkening(sum);
         let bare = mean_linear(&render(&scene, camera, albedo, size, false), inside);
         let measured = mean_linear(&render(&scene, camera, albedo, size, true), inside);
         let predicted = darken(bare, pred);
@@ -289,7 +300,7 @@ fn treated_patch_at_one_metre_matches_the_simulated_average() {
         let de = ciede2000(lm, lp);
         eprintln!(
             "{name}: {count} dots ({:.0}/cm2), darkening table {pred:.3}; treated Lab {lm:.1?} predicted {lp:.1?} bare {lb:.1?}: dE00 {de:.2} (treated vs bare {:.2})",
-            count as f32 / patch_mm2 * 100.0,
+            count as f32 / (std::f32::consts::PI * radius * radius) * 100.0,
             ciede2000(lm, lb)
         );
         assert!(count > 100, "{name}: only {count} dots in the patch");
@@ -665,7 +676,6 @@ fn crowded_patch_at_one_metre_darkens_as_a_poisson_field() {
     } = crown_at_one_metre(128);
     let inside = |x: u32, y: u32| mask[(y * size + x) as usize];
     let albedo = stipple::skin::fitzpatrick_albedo("fitzpatrick-II").unwrap();
-    let class = SkinClass::from_linear_srgb(albedo);
     let copies = 8;
     // The dots round the patch (beyond it they are out of the mask), each `copies` times.
     let crowd: Vec<Dot> = layout
@@ -674,17 +684,7 @@ fn crowded_patch_at_one_metre_darkens_as_a_poisson_field() {
         .filter(|d| (d.position_mm - focus).length() < 2.0 * radius)
         .flat_map(|d| std::iter::repeat_n(*d, copies))
         .collect();
-    let mut area = Vec3::ZERO;
-    for d in &crowd {
-        let rel = d.position_mm - focus;
-        if on_patch(rel, normal, radius) {
-            area += tables()
-                .dot(class, d.depth_mm, d.diameter_mm, d.shade)
-                .on_skin(albedo)
-                .equivalent_area_mm2;
-        }
-    }
-    let sum = area / (std::f32::consts::PI * radius * radius);
+    let (sum, _) = summed_area_on_patch(&crowd, focus, normal, radius, albedo);
     let pred = stipple::optics::poisson_darkening(sum);
     let options = SurfaceOptions {
         skin_albedo: Some(albedo),

@@ -5,7 +5,7 @@
 //! chunks outside the view frustum or facing away from the camera are skipped, and the rest
 //! become a few contiguous instance ranges. Plain CPU data: no GPU types.
 
-use super::pigment_map::cube_face_uv;
+use super::pigment_map::{cube_face_uv, parallel_map, parallel_map_zeroed};
 use crate::layout::Dot;
 use glam::{Mat4, Vec3, Vec4};
 use std::ops::Range;
@@ -41,7 +41,7 @@ impl DotChunks {
             let cell = |t: f32| (((t + 1.0) * 0.5 * CELLS as f32) as usize).min(CELLS - 1);
             (face * CELLS + cell(uv.y)) * CELLS + cell(uv.x)
         };
-        let keys: Vec<usize> = dots.iter().map(key).collect();
+        let keys: Vec<usize> = parallel_map_zeroed(dots, key);
         // A counting sort by cell (6 x 32 x 32 keys): linear in the dots, and stable, so dots
         // keep their plan order within a cell and the result is deterministic.
         let mut starts = vec![0u32; 6 * CELLS * CELLS + 1];
@@ -58,7 +58,8 @@ impl DotChunks {
             order[starts[k] as usize] = i as u32;
             starts[k] += 1;
         }
-        let mut chunks = Vec::new();
+        // Each run of one cell's dots is a chunk; their bounds are found on the cores.
+        let mut runs: Vec<Range<u32>> = Vec::new();
         let mut start = 0;
         while start < order.len() {
             let k = keys[order[start] as usize];
@@ -66,8 +67,16 @@ impl DotChunks {
             while end < order.len() && keys[order[end] as usize] == k {
                 end += 1;
             }
-            let members = || order[start..end].iter().map(|&i| &dots[i as usize]);
-            let n = end - start;
+            runs.push(start as u32..end as u32);
+            start = end;
+        }
+        let chunks = parallel_map(&runs, |range| {
+            let members = || {
+                order[range.start as usize..range.end as usize]
+                    .iter()
+                    .map(|&i| &dots[i as usize])
+            };
+            let n = range.len();
             let center = members().map(|d| d.position_mm).sum::<Vec3>() / n as f32;
             let radius = members()
                 .map(|d| (d.position_mm - center).length())
@@ -77,15 +86,14 @@ impl DotChunks {
                 .sum::<Vec3>()
                 .normalize_or(Vec3::Y);
             let cone_cos = members().map(|d| d.normal.dot(normal)).fold(1.0, f32::min);
-            chunks.push(DotChunk {
-                range: start as u32..end as u32,
+            DotChunk {
+                range: range.clone(),
                 center_mm: center,
                 radius_mm: radius,
                 normal,
                 cone_cos,
-            });
-            start = end;
-        }
+            }
+        });
         DotChunks {
             order,
             chunks,

@@ -725,7 +725,10 @@ impl Renderer {
         for (level, texels) in map.levels.iter().enumerate() {
             let (w, h) = ((map.width >> level).max(1), (map.height >> level).max(1));
             let mut half = vec![half::f16::ZERO; texels.len() * 4];
-            half.convert_from_f32_slice(bytemuck::cast_slice(texels));
+            let floats: &[f32] = bytemuck::cast_slice(texels);
+            pigment_map::parallel_chunks_mut(&mut half, 1 << 16, |start, part| {
+                part.convert_from_f32_slice(&floats[start..start + part.len()]);
+            });
             self.gpu.queue.write_texture(
                 wgpu::TexelCopyTextureInfo {
                     texture: &texture,
@@ -1003,50 +1006,46 @@ impl Renderer {
         let chunks = DotChunks::build(dots, origin);
         let sorted = started.elapsed();
         let looks = pigment::Appearances::on(scene.dot_skin);
-        let gpu_dots: Vec<GpuDot> = pigment_map::parallel_map(&chunks.order, |&i| {
-            let d = &dots[i as usize];
-            let look = looks.at(d.shade, d.depth_mm, d.diameter_mm);
-            GpuDot {
-                center_mm: d.position_mm.to_array(),
-                radius_mm: look.radius_mm,
-                normal: d.normal.to_array(),
-                edge_mm: look.edge_mm,
-                darkening: look.darkening.to_array(),
-                halo_sigma_mm: look.halo_sigma_mm,
-                footprint: scene.footprints[usize::from(d.needle.points >= 3)],
-                core: look.core_darkening.extend(0.0).to_array(),
+        let mut gpu_dots: Vec<GpuDot> = bytemuck::zeroed_vec(dots.len());
+        pigment_map::parallel_chunks_mut(&mut gpu_dots, 4096, |start, part| {
+            // Gathered into the chunks' order first, in a loop that does nothing else: the
+            // plan keeps dots in acceptance order, scattered over the head, so each read
+            // misses the cache, and a tight loop keeps many of those misses in flight where
+            // the look's arithmetic between them would not.
+            let order = &chunks.order[start..start + part.len()];
+            let gathered: Vec<Dot> = order.iter().map(|&i| dots[i as usize]).collect();
+            for (out, d) in part.iter_mut().zip(&gathered) {
+                let look = looks.at(d.shade, d.depth_mm, d.diameter_mm);
+                *out = GpuDot {
+                    center_mm: d.position_mm.to_array(),
+                    radius_mm: look.radius_mm,
+                    normal: d.normal.to_array(),
+                    edge_mm: look.edge_mm,
+                    darkening: look.darkening.to_array(),
+                    halo_sigma_mm: look.halo_sigma_mm,
+                    footprint: scene.footprints[usize::from(d.needle.points >= 3)],
+                    core: look.core_darkening.extend(0.0).to_array(),
+                };
             }
         });
-        let dots_buffer = (!gpu_dots.is_empty()).then(|| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("dots"),
-                contents: bytemuck::cast_slice(&gpu_dots),
-                usage: wgpu::BufferUsages::VERTEX,
-            })
-        });
-        let uploaded = started.elapsed();
+        let looked = started.elapsed();
         let max_side = limits_side(self.gpu.limits().max_texture_dimension_2d);
-        let map = dots_buffer.as_ref().map(|_| {
-            // The near pass's records already hold each dot's look.
-            let placement = AtlasPlacement::place(
-                &scene.charts,
-                &gpu_dots,
-                |d| pigment_map::SplatSource {
-                    position_mm: Vec3::from(d.center_mm),
-                    normal: Vec3::from(d.normal),
-                    footprint_mm2: pigment::footprint_mm2(d.radius_mm, d.halo_sigma_mm),
-                    darkening: Vec3::from(d.darkening),
-                    halo_sigma_mm: d.halo_sigma_mm,
-                },
-                max_side,
-            );
-            let table = self.upload_chart_table(&placement.table);
-            let texture = if self.splat_on == SplatOn::Cpu {
-                self.upload_atlas("pigment map (CPU)", &PigmentMap::sum(&placement))
-            } else {
-                self.passes.splat.splat(device, &self.gpu.queue, &placement)
-            };
-            (texture, table)
+        // The dots' buffer is copied up on a thread of its own while the pigment map is placed
+        // and splatted: a single-threaded copy of up to 80 MB that would otherwise leave a core
+        // idle.
+        let (dots_buffer, map) = std::thread::scope(|s| {
+            let buffer = s.spawn(|| {
+                (!gpu_dots.is_empty()).then(|| {
+                    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("dots"),
+                        contents: bytemuck::cast_slice(&gpu_dots),
+                        usage: wgpu::BufferUsages::VERTEX,
+                    })
+                })
+            });
+            let map =
+                (!gpu_dots.is_empty()).then(|| self.splat_pigment_map(scene, &gpu_dots, max_side));
+            (buffer.join().expect("the dots' upload panicked"), map)
         });
         scene.pigment = match &map {
             Some((map, table)) => self.surface_maps(
@@ -1069,11 +1068,11 @@ impl Renderer {
         // its errors surface here.
         let _ = device.poll(wgpu::PollType::wait_indefinitely());
         log::debug!(
-            "prepare: {} dots: sorted {:.1} ms, uploaded {:.1} ms, splatted {:.1} ms ({})",
+            "prepare: {} dots: sorted {:.1} ms, looks {:.1} ms, uploaded and splatted {:.1} ms ({})",
             dots.len(),
             sorted.as_secs_f64() * 1e3,
-            (uploaded - sorted).as_secs_f64() * 1e3,
-            (started.elapsed() - uploaded).as_secs_f64() * 1e3,
+            (looked - sorted).as_secs_f64() * 1e3,
+            (started.elapsed() - looked).as_secs_f64() * 1e3,
             match self.splat_on {
                 SplatOn::Cpu => "on the CPU",
                 _ if self.passes.splat.accumulates_in_f32() => "on the GPU, f32",
@@ -1081,6 +1080,38 @@ impl Renderer {
             }
         );
         self.check_device()
+    }
+
+    /// The pigment map of `gpu_dots` on `scene`'s charts (placed, splatted on the CPU or the
+    /// GPU, uploaded) and its chart table.
+    fn splat_pigment_map(
+        &self,
+        scene: &GpuScene,
+        gpu_dots: &[GpuDot],
+        max_side: u32,
+    ) -> (wgpu::Texture, wgpu::TextureView) {
+        // The near pass's records already hold each dot's look.
+        let placement = AtlasPlacement::place(
+            &scene.charts,
+            gpu_dots,
+            |d| pigment_map::SplatSource {
+                position_mm: Vec3::from(d.center_mm),
+                normal: Vec3::from(d.normal),
+                footprint_mm2: pigment::footprint_mm2(d.radius_mm, d.halo_sigma_mm),
+                darkening: Vec3::from(d.darkening),
+                halo_sigma_mm: d.halo_sigma_mm,
+            },
+            max_side,
+        );
+        let table = self.upload_chart_table(&placement.table);
+        let texture = if self.splat_on == SplatOn::Cpu {
+            self.upload_atlas("pigment map (CPU)", &PigmentMap::sum(&placement))
+        } else {
+            self.passes
+                .splat
+                .splat(&self.gpu.device, &self.gpu.queue, &placement)
+        };
+        (texture, table)
     }
 
     /// The scene's pigment map as it was splatted: `levels[level]` = RGBA texels, row-major,
@@ -1594,10 +1625,14 @@ fn skin_vertices(
         }
     };
     // A vertex is split where its corners differ in UV (a texture seam), in surface chart
-    // (each chart has its own place in the pigment map) or in normal-map tangent.
-    #[allow(clippy::type_complexity)]
-    let mut split: std::collections::HashMap<(u32, [u32; 2], u32, [u32; 4]), u32> =
-        std::collections::HashMap::with_capacity(mesh.positions_mm.len() * 2);
+    // (each chart has its own place in the pigment map) or in normal-map tangent. Most
+    // vertices have one variant: it is found by the vertex's index, and only the others by a
+    // map (a map of every corner cost ~25 ms a prepare on the procedural head, in cache misses).
+    type Variant = ([u32; 2], u32, [u32; 4]);
+    let mut first = vec![u32::MAX; mesh.positions_mm.len()];
+    // Each split vertex's variant, by its index.
+    let mut variants: Vec<Variant> = Vec::with_capacity(mesh.positions_mm.len() * 2);
+    let mut more: std::collections::HashMap<(u32, Variant), u32> = Default::default();
     let mut vertices = Vec::with_capacity(mesh.positions_mm.len() * 2);
     let indices = mesh
         .indices
@@ -1616,17 +1651,27 @@ fn skin_vertices(
                 glam::Vec4::ZERO
             };
             let chart = triangle_chart.get(corner / 3).copied().unwrap_or(0);
-            *split
-                .entry((
-                    i,
-                    [uv.x.to_bits(), uv.y.to_bits()],
-                    chart,
-                    tangent.to_array().map(f32::to_bits),
-                ))
-                .or_insert_with(|| {
-                    vertices.push(vertex(i as usize, uv, chart, tangent));
-                    vertices.len() as u32 - 1
-                })
+            let variant = (
+                [uv.x.to_bits(), uv.y.to_bits()],
+                chart,
+                tangent.to_array().map(f32::to_bits),
+            );
+            let known = match first[i as usize] {
+                u32::MAX => None,
+                v if variants[v as usize] == variant => Some(v),
+                _ => more.get(&(i, variant)).copied(),
+            };
+            known.unwrap_or_else(|| {
+                vertices.push(vertex(i as usize, uv, chart, tangent));
+                variants.push(variant);
+                let v = vertices.len() as u32 - 1;
+                if first[i as usize] == u32::MAX {
+                    first[i as usize] = v;
+                } else {
+                    more.insert((i, variant), v);
+                }
+                v
+            })
         })
         .collect();
     (vertices, indices)

@@ -120,6 +120,12 @@ pub trait Region: Sync {
     fn transition_mm(&self) -> Option<f32> {
         None
     }
+    /// `Some(w)` if [`weight`](Region::weight) is exactly `w` at every point within
+    /// `radius_mm` of `center` (as computed: bit for bit), None if unknown. Lets the layout
+    /// skip the weight where it cannot vary; None everywhere is always correct, only slower.
+    fn uniform_weight(&self, _center: Vec3, _radius_mm: f32) -> Option<f32> {
+        None
+    }
 }
 
 impl Region for TreatedRegion {
@@ -133,6 +139,9 @@ impl Region for TreatedRegion {
     }
     fn transition_mm(&self) -> Option<f32> {
         Some(TreatedRegion::transition_mm(self))
+    }
+    fn uniform_weight(&self, center: Vec3, radius_mm: f32) -> Option<f32> {
+        TreatedRegion::uniform_weight(self, center, radius_mm)
     }
 }
 
@@ -216,6 +225,12 @@ impl Region for TreatmentMap<'_> {
     fn transition_mm(&self) -> Option<f32> {
         Some(self.region().transition_mm().min(6.0))
     }
+    /// Where the hairline's weight is 0 so is the map's; inside, hair, scars and zones vary.
+    fn uniform_weight(&self, center: Vec3, radius_mm: f32) -> Option<f32> {
+        self.region()
+            .uniform_weight(center, radius_mm)
+            .filter(|&w| w == 0.0)
+    }
 }
 
 const DEEP: u8 = 2;
@@ -234,6 +249,11 @@ struct Candidate {
     class: u8,
     /// Lies wholly in one tile (its home): no need to look up where its points land.
     one_tile: bool,
+    /// PARTIAL: the triangle's (u, v) square cut into `sub_n`² cells, row-major from
+    /// `sub_start` in [`ClassifiedSurface::sub_weights`]: where the weight is known to be
+    /// 1 or 0 throughout a cell, the candidates landing there skip evaluating it.
+    sub_n: u32,
+    sub_start: u32,
 }
 
 /// A candidate that survived thinning, waiting for its tile's turn.
@@ -317,7 +337,8 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
     let r0 = (RSA_JAMMING * JAMMING_FRACTION / density_mm2).sqrt();
     let r_max = r0 / W_MIN.sqrt();
 
-    let surface = classify_triangles(mesh, region, r0, r_max);
+    let mut surface = classify_triangles(mesh, region, r0, r_max);
+    let surface_sub_weights = std::mem::take(&mut surface.sub_weights);
     let (treated, effective) = (surface.treated_mm2, surface.effective_mm2);
     if effective.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(LayoutError::EmptyRegion);
@@ -341,6 +362,7 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
         home_start: &homes.home_start,
         tile_alias: &homes.tile_alias,
         region,
+        sub_weights: &surface_sub_weights,
         locator: &locator,
         slot_of: &slot_of,
         tile_of: &tile_of,
@@ -372,6 +394,9 @@ struct ClassifiedSurface {
     treated_mm2: f64,
     /// The treated area weighted by the region's density weight.
     effective_mm2: f64,
+    /// Per cell of the PARTIAL candidates' (u, v) squares: [`SUB_EVAL`], [`SUB_ONE`] or
+    /// [`SUB_ZERO`].
+    sub_weights: Vec<u8>,
 }
 
 /// Classifies the triangles (outside, deep inside, inside, partly inside the region),
@@ -391,6 +416,7 @@ fn classify_triangles<R: Region + ?Sized>(
     let mut grid = GridBuilder::new(r0, r_max);
     let mut candidates = Vec::new();
     let mut areas = Vec::new();
+    let mut sub_weights = Vec::new();
     let (mut treated, mut effective) = (0.0f64, 0.0f64);
     for t in 0..mesh.triangle_count() {
         let idx = &mesh.indices[3 * t..3 * t + 3];
@@ -427,6 +453,12 @@ fn classify_triangles<R: Region + ?Sized>(
             PARTIAL
         };
         let one_tile = grid.add_triangle(a, b, c, area, class == PARTIAL);
+        let (sub_n, sub_start) = if class == PARTIAL {
+            let start = sub_weights.len() as u32;
+            (sub_cells(region, a, b - a, c - a, &mut sub_weights), start)
+        } else {
+            (0, 0)
+        };
         candidates.push(Candidate {
             a,
             e1: b - a,
@@ -434,6 +466,8 @@ fn classify_triangles<R: Region + ?Sized>(
             triangle: t as u32,
             class,
             one_tile,
+            sub_n,
+            sub_start,
         });
         areas.push(area as f64);
     }
@@ -443,7 +477,55 @@ fn classify_triangles<R: Region + ?Sized>(
         areas,
         treated_mm2: treated,
         effective_mm2: effective,
+        sub_weights,
     }
+}
+
+const SUB_EVAL: u8 = 0;
+const SUB_ONE: u8 = 1;
+const SUB_ZERO: u8 = 2;
+/// Target edge (mm) of the cells a PARTIAL triangle's (u, v) square is cut into: small
+/// enough that most cells off the transition zone are whole, few enough to classify
+/// quickly. At most MAX_SUB_CELLS per edge.
+const SUB_CELL_MM: f32 = 1.0;
+const MAX_SUB_CELLS: usize = 32;
+
+/// Classifies the cells of a PARTIAL triangle's (u, v) square (corner `a`, edges `e1`,
+/// `e2`), appending n² entries to `out`; returns n. A cell covers u in [i/n, (i+1)/n] and v
+/// in [j/n, (j+1)/n], entry i·n + j; cells beyond u + v = 1 are never landed in and stay
+/// SUB_EVAL. One cell (n = 1) when the whole triangle is uniform.
+fn sub_cells<R: Region + ?Sized>(region: &R, a: Vec3, e1: Vec3, e2: Vec3, out: &mut Vec<u8>) -> u32 {
+    let class = |w: Option<f32>| match w {
+        Some(1.0) => SUB_ONE,
+        Some(0.0) => SUB_ZERO,
+        _ => SUB_EVAL,
+    };
+    // Whole triangle: its farthest point from the centroid is a corner.
+    let centroid = a + (e1 + e2) / 3.0;
+    let reach = [a, a + e1, a + e2]
+        .iter()
+        .map(|&p| p.distance(centroid))
+        .fold(0.0f32, f32::max);
+    let whole = class(region.uniform_weight(centroid, reach));
+    let longest = e1.length().max(e2.length()).max((e2 - e1).length());
+    let n = ((longest / SUB_CELL_MM).ceil() as usize).clamp(1, MAX_SUB_CELLS);
+    if whole != SUB_EVAL || n == 1 {
+        out.push(whole);
+        return 1;
+    }
+    let (d1, d2) = (e1 / n as f32, e2 / n as f32);
+    // A cell is a parallelogram: its farthest point from the centre is a corner.
+    let half_diagonal = 0.5 * (d1 + d2).length().max((d1 - d2).length());
+    let start = out.len();
+    out.resize(start + n * n, SUB_EVAL);
+    for i in 0..n {
+        // A point with u + v <= 1 has floor(u·n) + floor(v·n) <= n.
+        for j in 0..=(n - i).min(n - 1) {
+            let centre = a + (i as f32 + 0.5) * d1 + (j as f32 + 0.5) * d2;
+            out[start + i * n + j] = class(region.uniform_weight(centre, half_diagonal));
+        }
+    }
+    n as u32
 }
 
 /// The grid's tiles numbered as one run of slots, colour after colour.
@@ -844,6 +926,7 @@ struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize, G: Fn(usize) -> 
     home_start: &'a [usize],
     tile_alias: &'a [Option<AliasTable>],
     region: &'a R,
+    sub_weights: &'a [u8],
     locator: &'a Locator,
     slot_of: &'a F,
     tile_of: &'a G,
@@ -854,6 +937,14 @@ struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize, G: Fn(usize) -> 
 impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef + Sync>
     Thrower<'_, R, F, G>
 {
+    /// What is known of the weight at (u, v) of a PARTIAL candidate (see [`sub_cells`]).
+    #[inline]
+    fn sub_weight(&self, cand: &Candidate, u: f32, v: f32) -> u8 {
+        let n = cand.sub_n as usize;
+        let cell = |x: f32| ((x * n as f32) as usize).min(n - 1);
+        self.sub_weights[cand.sub_start as usize + cell(u) * n + cell(v)]
+    }
+
     /// Throws the candidates of tiles `tiles` in batch `batch` (`first_draw`: where each
     /// tile's draws start in the batch) and files the survivors by landing tile.
     fn tiles(
@@ -913,7 +1004,11 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
                     DEEP => (1.0, self.r0, false),
                     FULL => (1.0, self.r0, true),
                     _ => {
-                        let w = self.region.weight(p);
+                        let w = match self.sub_weight(cand, u, v) {
+                            SUB_ONE => 1.0,
+                            SUB_ZERO => 0.0,
+                            _ => self.region.weight(p),
+                        };
                         if w < 1.0 && (bits & 0xFFFF) as f32 * UNIT16 >= w {
                             continue;
                         }

@@ -261,7 +261,8 @@ struct Candidate {
 struct Throw {
     p: Vec3,
     r: f32,
-    tile: TileRef,
+    /// The tile it landed in, as a slot (48 bytes a throw: batches stream them).
+    slot: u32,
     /// Arrival time within the batch: each tile's candidates arrive in the order drawn,
     /// spread over the batch, so they can be interleaved with their neighbours'.
     time: u64,
@@ -356,7 +357,6 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
     let slots = Slots::new(grid.tiles_per_color());
     let homes = Homes::group(surface.candidates, &surface.areas, &locator, &slots);
     let slot_of = |t: TileRef| slots.slot_of(t);
-    let tile_of = |slot: usize| slots.tile_of(slot);
     let throw = Thrower {
         candidates: &homes.candidates,
         home_start: &homes.home_start,
@@ -365,7 +365,6 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
         sub_weights: &surface_sub_weights,
         locator: &locator,
         slot_of: &slot_of,
-        tile_of: &tile_of,
         r0,
         seed: plan.seed,
     };
@@ -494,7 +493,13 @@ const MAX_SUB_CELLS: usize = 32;
 /// `e2`), appending n² entries to `out`; returns n. A cell covers u in [i/n, (i+1)/n] and v
 /// in [j/n, (j+1)/n], entry i·n + j; cells beyond u + v = 1 are never landed in and stay
 /// SUB_EVAL. One cell (n = 1) when the whole triangle is uniform.
-fn sub_cells<R: Region + ?Sized>(region: &R, a: Vec3, e1: Vec3, e2: Vec3, out: &mut Vec<u8>) -> u32 {
+fn sub_cells<R: Region + ?Sized>(
+    region: &R,
+    a: Vec3,
+    e1: Vec3,
+    e2: Vec3,
+    out: &mut Vec<u8>,
+) -> u32 {
     let class = |w: Option<f32>| match w {
         Some(1.0) => SUB_ONE,
         Some(0.0) => SUB_ZERO,
@@ -549,14 +554,6 @@ impl Slots {
 
     fn slot_of(&self, t: TileRef) -> usize {
         self.color_base[t.color as usize] + t.index as usize
-    }
-
-    fn tile_of(&self, slot: usize) -> TileRef {
-        let color = self.color_base.partition_point(|&b| b <= slot) - 1;
-        TileRef {
-            color: color as u32,
-            index: (slot - self.color_base[color]) as u32,
-        }
     }
 }
 
@@ -625,9 +622,9 @@ struct Thrown {
 
 /// Throws candidates in batches until `requested` dots are accepted: each batch thrown by
 /// tile in parallel, then accepted colour by colour.
-fn throw_batches<R, F, G>(
+fn throw_batches<R, F>(
     grid: &mut DotGrid,
-    throw: &Thrower<'_, R, F, G>,
+    throw: &Thrower<'_, R, F>,
     slots: &Slots,
     homes: &Homes,
     requested: u64,
@@ -636,7 +633,6 @@ fn throw_batches<R, F, G>(
 where
     R: Region + ?Sized,
     F: Fn(TileRef) -> usize + Sync,
-    G: Fn(usize) -> TileRef + Sync,
 {
     let n = requested as usize;
     let slot_count = slots.count();
@@ -745,19 +741,31 @@ fn accept_color(
     };
     let run = |tiles: &mut [Tile], first: usize| -> Vec<Accepted> {
         let mut out = Vec::new();
-        let mut mine: Vec<Throw> = Vec::new();
+        // The tile's throws in time order (ties in part order), as (time, part, index in
+        // part): sorting these small keys instead of the throws saves copying them twice.
+        let mut mine: Vec<(u64, u64)> = Vec::new();
         for (i, tile) in tiles.iter_mut().enumerate() {
             let slot = base + first + i;
             mine.clear();
-            for f in parts {
-                mine.extend_from_slice(&f.throws[f.start[slot]..f.start[slot + 1]]);
+            let mut sorted = true;
+            for (part, f) in parts.iter().enumerate() {
+                for (k, t) in f.throws[f.start[slot]..f.start[slot + 1]]
+                    .iter()
+                    .enumerate()
+                {
+                    sorted &= mine.last().is_none_or(|&(time, _)| time <= t.time);
+                    mine.push((t.time, (part as u64) << 32 | (f.start[slot] + k) as u64));
+                }
             }
-            // A few runs, each already in time order: a stable (run-merging) sort.
-            mine.sort_by_key(|t| t.time);
+            if !sorted {
+                // A few runs, each in time order: a stable (run-merging) sort.
+                mine.sort_by_key(|&(time, _)| time);
+            }
             if !mine.is_empty() {
                 tile.warm();
             }
-            for t in &mine {
+            for &(_, at) in &mine {
+                let t = &parts[(at >> 32) as usize].throws[at as u32 as usize];
                 if !tile.conflicts(&view, t.p, t.r, t.check_coarse) {
                     let local = tile.insert(&view, t.p, t.r, t.meta);
                     let tile_ref = TileRef {
@@ -875,7 +883,7 @@ impl Throw {
     const EMPTY: Throw = Throw {
         p: Vec3::ZERO,
         r: 0.0,
-        tile: TileRef { color: 0, index: 0 },
+        slot: 0,
         time: 0,
         meta: DotMeta {
             triangle: 0,
@@ -921,7 +929,7 @@ struct Filed {
 
 /// Throws candidates: a triangle of the tile by area, a uniform point in it, the thinning
 /// coin, an arrival time.
-struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize, G: Fn(usize) -> TileRef> {
+struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize> {
     candidates: &'a [Candidate],
     home_start: &'a [usize],
     tile_alias: &'a [Option<AliasTable>],
@@ -929,14 +937,11 @@ struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize, G: Fn(usize) -> 
     sub_weights: &'a [u8],
     locator: &'a Locator,
     slot_of: &'a F,
-    tile_of: &'a G,
     r0: f32,
     seed: u64,
 }
 
-impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef + Sync>
-    Thrower<'_, R, F, G>
-{
+impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync> Thrower<'_, R, F> {
     /// What is known of the weight at (u, v) of a PARTIAL candidate (see [`sub_cells`]).
     #[inline]
     fn sub_weight(&self, cand: &Candidate, u: f32, v: f32) -> u8 {
@@ -965,6 +970,8 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
         } = out;
         throws.clear();
         throws.reserve(first_draw[tiles.end] - first_draw[tiles.start]);
+        start.clear();
+        start.resize(slots + 1, 0);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(2 * batch + 1);
         for slot in tiles {
@@ -980,7 +987,6 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
             // Four 32-bit words per candidate, each tile at its own place in the stream: the
             // same candidates whichever thread throws them.
             rng.set_word_pos(4 * draws.start as u128);
-            let home = (self.tile_of)(slot);
             let count = draws.len() as f64;
             for i in 0..draws.len() {
                 let cand = &self.candidates[self.home_start[slot] + alias.sample(rng.next_u64())];
@@ -1023,14 +1029,15 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
                         )
                     }
                 };
-                let tile = if cand.one_tile {
-                    home
+                let landed = if cand.one_tile {
+                    slot
                 } else if let Some(tile) = self.locator.locate(p) {
-                    tile
+                    (self.slot_of)(tile)
                 } else {
                     debug_assert!(false, "candidate outside the registered tiles");
                     continue;
                 };
+                start[landed + 1] += 1;
                 let meta = DotMeta {
                     triangle: cand.triangle,
                     u,
@@ -1040,27 +1047,23 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
                 throws.push(Throw {
                     p,
                     r,
-                    tile,
+                    slot: landed as u32,
                     time,
                     meta,
                     check_coarse,
                 });
             }
         }
-        // File by landing tile (a stable counting sort).
-        start.clear();
-        start.resize(slots + 1, 0);
-        for t in throws.iter() {
-            start[(self.slot_of)(t.tile) + 1] += 1;
-        }
+        // File by landing tile (a stable counting sort; counted as thrown).
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
         at.clone_from(start);
-        filed.clear();
+        // Every entry is written below: only growth needs filling.
+        filed.truncate(throws.len());
         filed.resize(throws.len(), Throw::EMPTY);
         for t in throws.iter() {
-            let s = &mut at[(self.slot_of)(t.tile)];
+            let s = &mut at[t.slot as usize];
             filed[*s] = *t;
             *s += 1;
         }

@@ -1009,7 +1009,9 @@ impl TreatedRegion {
         let d_az = r / (rho - r) + UNIFORM_ANGLE_PAD;
         let d_el = r / ((rho * rho + y * y).sqrt() - r) + UNIFORM_ANGLE_PAD;
         let (az, el) = (x.atan2(z), y.atan2(rho));
-        let (lo, hi) = self.field.range(az - d_az, az + d_az, el - d_el, el + d_el)?;
+        let (lo, hi) = self
+            .field
+            .range(az - d_az, az + d_az, el - d_el, el + d_el)?;
         let h = 0.5 * self.transition_mm + UNIFORM_MARGIN_MM;
         if lo >= h {
             Some(1.0)

@@ -1860,6 +1860,57 @@ mod tests {
         }
     }
 
+    /// Where `uniform_weight` says the weight is exactly 1 or 0 over a ball, `weight` gives
+    /// those bits at points all over the ball (its surface, where the extremes lie,
+    /// included); and it does say so for most balls off the transition zone.
+    #[test]
+    fn uniform_weight_holds_over_its_ball() {
+        let head = crate::head::procedural::build(&Default::default());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for transition_mm in [12.0, 4.0, 0.0] {
+            let hairline = Hairline {
+                transition_mm,
+                ..Hairline::default()
+            };
+            let region = TreatedRegion::new(&head, &hairline, 7).unwrap();
+            let mesh = &head.mesh;
+            let mut counts = [0usize; 3]; // ones, zeros, unknown
+            for _ in 0..4000 {
+                let [a, b, c] = mesh.triangle(rng.random_range(0..mesh.triangle_count()));
+                let (u, v): (f32, f32) = (rng.random(), rng.random());
+                let (u, v) = if u + v > 1.0 { (1.0 - u, 1.0 - v) } else { (u, v) };
+                let centre = a + u * (b - a) + v * (c - a);
+                let radius = [0.3f32, 1.0, 3.0, 8.0][rng.random_range(0..4)];
+                let Some(w) = region.uniform_weight(centre, radius) else {
+                    counts[2] += 1;
+                    continue;
+                };
+                counts[usize::from(w == 0.0)] += 1;
+                for k in 0..64 {
+                    let dir = loop {
+                        let d = Vec3::new(rng.random(), rng.random(), rng.random()) * 2.0 - 1.0;
+                        if (1e-3..=1.0).contains(&d.length_squared()) {
+                            break d;
+                        }
+                    };
+                    // Half on the sphere, half inside.
+                    let d = if k % 2 == 0 { dir.normalize() } else { dir };
+                    let p = centre + radius * d;
+                    assert_eq!(
+                        region.weight(p).to_bits(),
+                        w.to_bits(),
+                        "transition {transition_mm} mm: weight at {p} within {radius} mm of {centre}"
+                    );
+                }
+            }
+            let [ones, zeros, unknown] = counts;
+            assert!(
+                ones > 1000 && zeros > 1000 && unknown > 100,
+                "transition {transition_mm} mm: {counts:?}"
+            );
+        }
+    }
+
     #[test]
     fn fast_atan2_matches_std() {
         let mut worst = 0.0f32;

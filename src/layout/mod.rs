@@ -833,6 +833,7 @@ fn merge_runs(keys: &mut Vec<(u64, u64)>, runs: &[usize], scratch: &mut Vec<(u64
     }
     scratch.clear();
     for _ in 0..keys.len() {
+        // Times are below TIME_SCALE (2^62): some head always beats u64::MAX.
         let mut best = (u64::MAX, 0);
         for (r, &(at, end)) in heads[..k].iter().enumerate() {
             // Strictly earlier: an equal time keeps the earlier run's key first.

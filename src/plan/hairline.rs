@@ -1003,7 +1003,7 @@ impl TreatedRegion {
         let rho = (x * x + z * z).sqrt();
         let r = radius_mm as f64 * (1.0 + 1e-3) + 1e-3;
         // Near the vertical axis through the centre the azimuth swings too fast to bound.
-        if !(rho - r > UNIFORM_MIN_AXIS_MM) {
+        if (rho - r).partial_cmp(&UNIFORM_MIN_AXIS_MM) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
         let d_az = r / (rho - r) + UNIFORM_ANGLE_PAD;
@@ -1244,7 +1244,10 @@ impl DistanceField {
     /// corners) and the clamps above and below the table. None if the box is too wide.
     fn range(&self, az_lo: f64, az_hi: f64, el_lo: f64, el_hi: f64) -> Option<(f32, f32)> {
         use std::f64::consts::{PI as PI64, TAU as TAU64};
-        if !(az_hi - az_lo < 1.0 && el_hi - el_lo < 1.0) {
+        // Too wide, or NaN.
+        let narrow =
+            |lo: f64, hi: f64| (hi - lo).partial_cmp(&1.0) == Some(std::cmp::Ordering::Less);
+        if !(narrow(az_lo, az_hi) && narrow(el_lo, el_hi)) {
             return None;
         }
         let (mut lo, mut hi) = (i32::MAX, i32::MIN);
@@ -1878,7 +1881,11 @@ mod tests {
             for _ in 0..4000 {
                 let [a, b, c] = mesh.triangle(rng.random_range(0..mesh.triangle_count()));
                 let (u, v): (f32, f32) = (rng.random(), rng.random());
-                let (u, v) = if u + v > 1.0 { (1.0 - u, 1.0 - v) } else { (u, v) };
+                let (u, v) = if u + v > 1.0 {
+                    (1.0 - u, 1.0 - v)
+                } else {
+                    (u, v)
+                };
                 let centre = a + u * (b - a) + v * (c - a);
                 let radius = [0.3f32, 1.0, 3.0, 8.0][rng.random_range(0..4)];
                 let Some(w) = region.uniform_weight(centre, radius) else {

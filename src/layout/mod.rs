@@ -120,6 +120,12 @@ pub trait Region: Sync {
     fn transition_mm(&self) -> Option<f32> {
         None
     }
+    /// `Some(w)` if [`weight`](Region::weight) is exactly `w` at every point within
+    /// `radius_mm` of `center` (as computed: bit for bit), None if unknown. Lets the layout
+    /// skip the weight where it cannot vary; None everywhere is always correct, only slower.
+    fn uniform_weight(&self, _center: Vec3, _radius_mm: f32) -> Option<f32> {
+        None
+    }
 }
 
 impl Region for TreatedRegion {
@@ -133,6 +139,9 @@ impl Region for TreatedRegion {
     }
     fn transition_mm(&self) -> Option<f32> {
         Some(TreatedRegion::transition_mm(self))
+    }
+    fn uniform_weight(&self, center: Vec3, radius_mm: f32) -> Option<f32> {
+        TreatedRegion::uniform_weight(self, center, radius_mm)
     }
 }
 
@@ -216,6 +225,12 @@ impl Region for TreatmentMap<'_> {
     fn transition_mm(&self) -> Option<f32> {
         Some(self.region().transition_mm().min(6.0))
     }
+    /// Where the hairline's weight is 0 so is the map's; inside, hair, scars and zones vary.
+    fn uniform_weight(&self, center: Vec3, radius_mm: f32) -> Option<f32> {
+        self.region()
+            .uniform_weight(center, radius_mm)
+            .filter(|&w| w == 0.0)
+    }
 }
 
 const DEEP: u8 = 2;
@@ -234,6 +249,11 @@ struct Candidate {
     class: u8,
     /// Lies wholly in one tile (its home): no need to look up where its points land.
     one_tile: bool,
+    /// PARTIAL: the triangle's (u, v) square cut into `sub_n`² cells, row-major from
+    /// `sub_start` in [`ClassifiedSurface::sub_weights`]: where the weight is known to be
+    /// 1 or 0 throughout a cell, the candidates landing there skip evaluating it.
+    sub_n: u32,
+    sub_start: u32,
 }
 
 /// A candidate that survived thinning, waiting for its tile's turn.
@@ -241,7 +261,8 @@ struct Candidate {
 struct Throw {
     p: Vec3,
     r: f32,
-    tile: TileRef,
+    /// The tile it landed in, as a slot (48 bytes a throw: batches stream them).
+    slot: u32,
     /// Arrival time within the batch: each tile's candidates arrive in the order drawn,
     /// spread over the batch, so they can be interleaved with their neighbours'.
     time: u64,
@@ -317,7 +338,8 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
     let r0 = (RSA_JAMMING * JAMMING_FRACTION / density_mm2).sqrt();
     let r_max = r0 / W_MIN.sqrt();
 
-    let surface = classify_triangles(mesh, region, r0, r_max);
+    let mut surface = classify_triangles(mesh, region, r0, r_max);
+    let surface_sub_weights = std::mem::take(&mut surface.sub_weights);
     let (treated, effective) = (surface.treated_mm2, surface.effective_mm2);
     if effective.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(LayoutError::EmptyRegion);
@@ -335,15 +357,14 @@ pub fn lay_out_with_threads<R: Region + ?Sized>(
     let slots = Slots::new(grid.tiles_per_color());
     let homes = Homes::group(surface.candidates, &surface.areas, &locator, &slots);
     let slot_of = |t: TileRef| slots.slot_of(t);
-    let tile_of = |slot: usize| slots.tile_of(slot);
     let throw = Thrower {
         candidates: &homes.candidates,
         home_start: &homes.home_start,
         tile_alias: &homes.tile_alias,
         region,
+        sub_weights: &surface_sub_weights,
         locator: &locator,
         slot_of: &slot_of,
-        tile_of: &tile_of,
         r0,
         seed: plan.seed,
     };
@@ -372,6 +393,9 @@ struct ClassifiedSurface {
     treated_mm2: f64,
     /// The treated area weighted by the region's density weight.
     effective_mm2: f64,
+    /// Per cell of the PARTIAL candidates' (u, v) squares: [`SUB_EVAL`], [`SUB_ONE`] or
+    /// [`SUB_ZERO`].
+    sub_weights: Vec<u8>,
 }
 
 /// Classifies the triangles (outside, deep inside, inside, partly inside the region),
@@ -391,6 +415,7 @@ fn classify_triangles<R: Region + ?Sized>(
     let mut grid = GridBuilder::new(r0, r_max);
     let mut candidates = Vec::new();
     let mut areas = Vec::new();
+    let mut sub_weights = Vec::new();
     let (mut treated, mut effective) = (0.0f64, 0.0f64);
     for t in 0..mesh.triangle_count() {
         let idx = &mesh.indices[3 * t..3 * t + 3];
@@ -427,6 +452,12 @@ fn classify_triangles<R: Region + ?Sized>(
             PARTIAL
         };
         let one_tile = grid.add_triangle(a, b, c, area, class == PARTIAL);
+        let (sub_n, sub_start) = if class == PARTIAL {
+            let start = sub_weights.len() as u32;
+            (sub_cells(region, a, b - a, c - a, &mut sub_weights), start)
+        } else {
+            (0, 0)
+        };
         candidates.push(Candidate {
             a,
             e1: b - a,
@@ -434,6 +465,8 @@ fn classify_triangles<R: Region + ?Sized>(
             triangle: t as u32,
             class,
             one_tile,
+            sub_n,
+            sub_start,
         });
         areas.push(area as f64);
     }
@@ -443,7 +476,61 @@ fn classify_triangles<R: Region + ?Sized>(
         areas,
         treated_mm2: treated,
         effective_mm2: effective,
+        sub_weights,
     }
+}
+
+const SUB_EVAL: u8 = 0;
+const SUB_ONE: u8 = 1;
+const SUB_ZERO: u8 = 2;
+/// Target edge (mm) of the cells a PARTIAL triangle's (u, v) square is cut into: small
+/// enough that most cells off the transition zone are whole, few enough to classify
+/// quickly. At most MAX_SUB_CELLS per edge.
+const SUB_CELL_MM: f32 = 1.0;
+const MAX_SUB_CELLS: usize = 32;
+
+/// Classifies the cells of a PARTIAL triangle's (u, v) square (corner `a`, edges `e1`,
+/// `e2`), appending n² entries to `out`; returns n. A cell covers u in [i/n, (i+1)/n] and v
+/// in [j/n, (j+1)/n], entry i·n + j; cells beyond u + v = 1 are never landed in and stay
+/// SUB_EVAL. One cell (n = 1) when the whole triangle is uniform.
+fn sub_cells<R: Region + ?Sized>(
+    region: &R,
+    a: Vec3,
+    e1: Vec3,
+    e2: Vec3,
+    out: &mut Vec<u8>,
+) -> u32 {
+    let class = |w: Option<f32>| match w {
+        Some(1.0) => SUB_ONE,
+        Some(0.0) => SUB_ZERO,
+        _ => SUB_EVAL,
+    };
+    // Whole triangle: its farthest point from the centroid is a corner.
+    let centroid = a + (e1 + e2) / 3.0;
+    let reach = [a, a + e1, a + e2]
+        .iter()
+        .map(|&p| p.distance(centroid))
+        .fold(0.0f32, f32::max);
+    let whole = class(region.uniform_weight(centroid, reach));
+    let longest = e1.length().max(e2.length()).max((e2 - e1).length());
+    let n = ((longest / SUB_CELL_MM).ceil() as usize).clamp(1, MAX_SUB_CELLS);
+    if whole != SUB_EVAL || n == 1 {
+        out.push(whole);
+        return 1;
+    }
+    let (d1, d2) = (e1 / n as f32, e2 / n as f32);
+    // A cell is a parallelogram: its farthest point from the centre is a corner.
+    let half_diagonal = 0.5 * (d1 + d2).length().max((d1 - d2).length());
+    let start = out.len();
+    out.resize(start + n * n, SUB_EVAL);
+    for i in 0..n {
+        // A point with u + v <= 1 has floor(u·n) + floor(v·n) <= n.
+        for j in 0..=(n - i).min(n - 1) {
+            let centre = a + (i as f32 + 0.5) * d1 + (j as f32 + 0.5) * d2;
+            out[start + i * n + j] = class(region.uniform_weight(centre, half_diagonal));
+        }
+    }
+    n as u32
 }
 
 /// The grid's tiles numbered as one run of slots, colour after colour.
@@ -467,14 +554,6 @@ impl Slots {
 
     fn slot_of(&self, t: TileRef) -> usize {
         self.color_base[t.color as usize] + t.index as usize
-    }
-
-    fn tile_of(&self, slot: usize) -> TileRef {
-        let color = self.color_base.partition_point(|&b| b <= slot) - 1;
-        TileRef {
-            color: color as u32,
-            index: (slot - self.color_base[color]) as u32,
-        }
     }
 }
 
@@ -543,9 +622,9 @@ struct Thrown {
 
 /// Throws candidates in batches until `requested` dots are accepted: each batch thrown by
 /// tile in parallel, then accepted colour by colour.
-fn throw_batches<R, F, G>(
+fn throw_batches<R, F>(
     grid: &mut DotGrid,
-    throw: &Thrower<'_, R, F, G>,
+    throw: &Thrower<'_, R, F>,
     slots: &Slots,
     homes: &Homes,
     requested: u64,
@@ -554,7 +633,6 @@ fn throw_batches<R, F, G>(
 where
     R: Region + ?Sized,
     F: Fn(TileRef) -> usize + Sync,
-    G: Fn(usize) -> TileRef + Sync,
 {
     let n = requested as usize;
     let slot_count = slots.count();
@@ -663,19 +741,31 @@ fn accept_color(
     };
     let run = |tiles: &mut [Tile], first: usize| -> Vec<Accepted> {
         let mut out = Vec::new();
-        let mut mine: Vec<Throw> = Vec::new();
+        // The tile's throws in time order (ties in part order), as (time, part, index in
+        // part): sorting these small keys instead of the throws saves copying them twice.
+        let (mut mine, mut scratch) = (Vec::new(), Vec::new());
+        let mut runs: Vec<usize> = Vec::new();
         for (i, tile) in tiles.iter_mut().enumerate() {
             let slot = base + first + i;
             mine.clear();
-            for f in parts {
-                mine.extend_from_slice(&f.throws[f.start[slot]..f.start[slot + 1]]);
+            runs.clear();
+            for (part, f) in parts.iter().enumerate() {
+                for (k, t) in f.throws[f.start[slot]..f.start[slot + 1]]
+                    .iter()
+                    .enumerate()
+                {
+                    if mine.last().is_none_or(|&(time, _)| time > t.time) {
+                        runs.push(mine.len());
+                    }
+                    mine.push((t.time, (part as u64) << 32 | (f.start[slot] + k) as u64));
+                }
             }
-            // A few runs, each already in time order: a stable (run-merging) sort.
-            mine.sort_by_key(|t| t.time);
+            merge_runs(&mut mine, &runs, &mut scratch);
             if !mine.is_empty() {
                 tile.warm();
             }
-            for t in &mine {
+            for &(_, at) in &mine {
+                let t = &parts[(at >> 32) as usize].throws[at as u32 as usize];
                 if !tile.conflicts(&view, t.p, t.r, t.check_coarse) {
                     let local = tile.insert(&view, t.p, t.r, t.meta);
                     let tile_ref = TileRef {
@@ -720,6 +810,42 @@ fn accept_color(
             accepted.extend(h.join().expect("layout thread"));
         }
     });
+}
+
+/// Puts `keys` (runs in time order, starting at `runs`) in time order, ties in run order:
+/// the order a stable sort by time gives. A tile's throws are a few runs (one per tile they
+/// were thrown from, and thread); merged by picking the earliest head each time, which
+/// beats a general sort there.
+fn merge_runs(keys: &mut Vec<(u64, u64)>, runs: &[usize], scratch: &mut Vec<(u64, u64)>) {
+    const MAX_MERGED: usize = 8;
+    let k = runs.len();
+    if k <= 1 {
+        return;
+    }
+    if k > MAX_MERGED {
+        keys.sort_by_key(|&(time, _)| time);
+        return;
+    }
+    // Each run's next key and end.
+    let mut heads = [(0usize, 0usize); MAX_MERGED];
+    for r in 0..k {
+        heads[r] = (runs[r], runs.get(r + 1).copied().unwrap_or(keys.len()));
+    }
+    scratch.clear();
+    for _ in 0..keys.len() {
+        // Times are below TIME_SCALE (2^62): some head always beats u64::MAX.
+        let mut best = (u64::MAX, 0);
+        for (r, &(at, end)) in heads[..k].iter().enumerate() {
+            // Strictly earlier: an equal time keeps the earlier run's key first.
+            if at < end && keys[at].0 < best.0 {
+                best = (keys[at].0, r);
+            }
+        }
+        let head = &mut heads[best.1];
+        scratch.push(keys[head.0]);
+        head.0 += 1;
+    }
+    std::mem::swap(keys, scratch);
 }
 
 /// The dots of the accepted throws `order`, in that order, with their sizes, depths and
@@ -793,7 +919,7 @@ impl Throw {
     const EMPTY: Throw = Throw {
         p: Vec3::ZERO,
         r: 0.0,
-        tile: TileRef { color: 0, index: 0 },
+        slot: 0,
         time: 0,
         meta: DotMeta {
             triangle: 0,
@@ -839,21 +965,27 @@ struct Filed {
 
 /// Throws candidates: a triangle of the tile by area, a uniform point in it, the thinning
 /// coin, an arrival time.
-struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize, G: Fn(usize) -> TileRef> {
+struct Thrower<'a, R: Region + ?Sized, F: Fn(TileRef) -> usize> {
     candidates: &'a [Candidate],
     home_start: &'a [usize],
     tile_alias: &'a [Option<AliasTable>],
     region: &'a R,
+    sub_weights: &'a [u8],
     locator: &'a Locator,
     slot_of: &'a F,
-    tile_of: &'a G,
     r0: f32,
     seed: u64,
 }
 
-impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef + Sync>
-    Thrower<'_, R, F, G>
-{
+impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync> Thrower<'_, R, F> {
+    /// What is known of the weight at (u, v) of a PARTIAL candidate (see [`sub_cells`]).
+    #[inline]
+    fn sub_weight(&self, cand: &Candidate, u: f32, v: f32) -> u8 {
+        let n = cand.sub_n as usize;
+        let cell = |x: f32| ((x * n as f32) as usize).min(n - 1);
+        self.sub_weights[cand.sub_start as usize + cell(u) * n + cell(v)]
+    }
+
     /// Throws the candidates of tiles `tiles` in batch `batch` (`first_draw`: where each
     /// tile's draws start in the batch) and files the survivors by landing tile.
     fn tiles(
@@ -874,6 +1006,8 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
         } = out;
         throws.clear();
         throws.reserve(first_draw[tiles.end] - first_draw[tiles.start]);
+        start.clear();
+        start.resize(slots + 1, 0);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(2 * batch + 1);
         for slot in tiles {
@@ -889,7 +1023,6 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
             // Four 32-bit words per candidate, each tile at its own place in the stream: the
             // same candidates whichever thread throws them.
             rng.set_word_pos(4 * draws.start as u128);
-            let home = (self.tile_of)(slot);
             let count = draws.len() as f64;
             for i in 0..draws.len() {
                 let cand = &self.candidates[self.home_start[slot] + alias.sample(rng.next_u64())];
@@ -913,7 +1046,11 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
                     DEEP => (1.0, self.r0, false),
                     FULL => (1.0, self.r0, true),
                     _ => {
-                        let w = self.region.weight(p);
+                        let w = match self.sub_weight(cand, u, v) {
+                            SUB_ONE => 1.0,
+                            SUB_ZERO => 0.0,
+                            _ => self.region.weight(p),
+                        };
                         if w < 1.0 && (bits & 0xFFFF) as f32 * UNIT16 >= w {
                             continue;
                         }
@@ -928,14 +1065,15 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
                         )
                     }
                 };
-                let tile = if cand.one_tile {
-                    home
+                let landed = if cand.one_tile {
+                    slot
                 } else if let Some(tile) = self.locator.locate(p) {
-                    tile
+                    (self.slot_of)(tile)
                 } else {
                     debug_assert!(false, "candidate outside the registered tiles");
                     continue;
                 };
+                start[landed + 1] += 1;
                 let meta = DotMeta {
                     triangle: cand.triangle,
                     u,
@@ -945,27 +1083,23 @@ impl<R: Region + ?Sized, F: Fn(TileRef) -> usize + Sync, G: Fn(usize) -> TileRef
                 throws.push(Throw {
                     p,
                     r,
-                    tile,
+                    slot: landed as u32,
                     time,
                     meta,
                     check_coarse,
                 });
             }
         }
-        // File by landing tile (a stable counting sort).
-        start.clear();
-        start.resize(slots + 1, 0);
-        for t in throws.iter() {
-            start[(self.slot_of)(t.tile) + 1] += 1;
-        }
+        // File by landing tile (a stable counting sort; counted as thrown).
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
         at.clone_from(start);
-        filed.clear();
+        // Every entry is written below: only growth needs filling.
+        filed.truncate(throws.len());
         filed.resize(throws.len(), Throw::EMPTY);
         for t in throws.iter() {
-            let s = &mut at[(self.slot_of)(t.tile)];
+            let s = &mut at[t.slot as usize];
             filed[*s] = *t;
             *s += 1;
         }

@@ -62,6 +62,13 @@ const FIELD_ROW_RAD: f32 = 0.3 * PI / 180.0;
 /// Stored distances are i16 in these units (half the memory of f32, so the table stays in
 /// cache).
 const FIELD_UNIT_MM: f32 = 0.01;
+/// [`TreatedRegion::uniform_weight`]'s allowances: on angles, for fast_atan2's error
+/// (< 2e-5 rad) and f32 rounding of the point; on the distance (mm), for rounding in the
+/// interpolation and in the weight's arithmetic; and the least distance (mm) from the
+/// vertical axis through the centre at which azimuths are bounded.
+const UNIFORM_ANGLE_PAD: f64 = 1e-4;
+const UNIFORM_MARGIN_MM: f32 = 0.1;
+const UNIFORM_MIN_AXIS_MM: f64 = 2.0;
 
 /// A hairline measured on the head from its landmarks.
 #[derive(Clone, Debug, PartialEq)]
@@ -980,6 +987,41 @@ impl TreatedRegion {
         x * x * (3.0 - 2.0 * x)
     }
 
+    /// `Some(w)` when [`weight`](Self::weight) returns exactly `w` (1 or 0, bit for bit)
+    /// at every point within `radius_mm` of `center`, None when it may not: lets a caller
+    /// skip the weight away from the transition zone and still get the same result. Bounds
+    /// the point's table coordinates (an angle moves by at most distance / radius from the
+    /// axis or centre) and reads the extremes of the distance field there.
+    pub fn uniform_weight(&self, center: Vec3, radius_mm: f32) -> Option<f32> {
+        let f = &self.frame;
+        let d = (center - f.center).as_dvec3();
+        let (x, y, z) = (
+            d.dot(f.left.as_dvec3()),
+            d.dot(f.up.as_dvec3()),
+            d.dot(f.forward.as_dvec3()),
+        );
+        let rho = (x * x + z * z).sqrt();
+        let r = radius_mm as f64 * (1.0 + 1e-3) + 1e-3;
+        // Near the vertical axis through the centre the azimuth swings too fast to bound.
+        if (rho - r).partial_cmp(&UNIFORM_MIN_AXIS_MM) != Some(std::cmp::Ordering::Greater) {
+            return None;
+        }
+        let d_az = r / (rho - r) + UNIFORM_ANGLE_PAD;
+        let d_el = r / ((rho * rho + y * y).sqrt() - r) + UNIFORM_ANGLE_PAD;
+        let (az, el) = (x.atan2(z), y.atan2(rho));
+        let (lo, hi) = self
+            .field
+            .range(az - d_az, az + d_az, el - d_el, el + d_el)?;
+        let h = 0.5 * self.transition_mm + UNIFORM_MARGIN_MM;
+        if lo >= h {
+            Some(1.0)
+        } else if hi <= -h {
+            Some(0.0)
+        } else {
+            None
+        }
+    }
+
     /// Whether `p` gets any pigment (weight > 0).
     #[inline]
     pub fn contains(&self, p: Vec3) -> bool {
@@ -1194,6 +1236,69 @@ impl DistanceField {
             inv_row: 1.0 / FIELD_ROW_RAD,
             max_mm,
         }
+    }
+
+    /// Least and greatest value (mm) [`lookup`](Self::lookup) can return for azimuths in
+    /// [az_lo, az_hi] (within 2π, wrapping) and elevations in [el_lo, el_hi]: the extremes
+    /// of the table entries it would interpolate (bilinear interpolation stays within its
+    /// corners) and the clamps above and below the table. None if the box is too wide.
+    fn range(&self, az_lo: f64, az_hi: f64, el_lo: f64, el_hi: f64) -> Option<(f32, f32)> {
+        use std::f64::consts::{PI as PI64, TAU as TAU64};
+        // Too wide, or NaN.
+        let narrow =
+            |lo: f64, hi: f64| (hi - lo).partial_cmp(&1.0) == Some(std::cmp::Ordering::Less);
+        if !(narrow(az_lo, az_hi) && narrow(el_lo, el_hi)) {
+            return None;
+        }
+        let (mut lo, mut hi) = (i32::MAX, i32::MIN);
+        let (mut lo_mm, mut hi_mm) = (f32::INFINITY, f32::NEG_INFINITY);
+        let inv_row = self.inv_row as f64;
+        let (fe_lo, fe_hi) = (
+            (el_lo - self.el0 as f64) * inv_row,
+            (el_hi - self.el0 as f64) * inv_row,
+        );
+        let last_row = (self.rows - 1) as f64;
+        if fe_lo < 0.0 {
+            lo_mm = -self.max_mm;
+            hi_mm = -self.max_mm;
+        }
+        if fe_hi >= last_row {
+            lo_mm = lo_mm.min(self.max_mm);
+            hi_mm = self.max_mm;
+        }
+        if fe_hi >= 0.0 && fe_lo < last_row {
+            let j0 = fe_lo.max(0.0) as usize;
+            let j1 = (fe_hi.min(last_row) as usize).min(self.rows - 2);
+            // Azimuth column ranges, the box split where it wraps past ±π.
+            let mut spans = [(az_lo, az_hi), (1.0, 0.0)];
+            if az_lo < -PI64 {
+                spans = [(az_lo + TAU64, PI64), (-PI64, az_hi)];
+            } else if az_hi > PI64 {
+                spans = [(az_lo, PI64), (-PI64, az_hi - TAU64)];
+            }
+            let col = |az: f64| {
+                let fa = (az + PI64) * (TABLE_SIZE as f64 / TAU64);
+                (fa.max(0.0) as usize).min(TABLE_SIZE - 1)
+            };
+            for (a0, a1) in spans {
+                if a0 > a1 {
+                    continue;
+                }
+                let (i0, i1) = (col(a0), col(a1) + 1);
+                for j in j0..=j1 + 1 {
+                    let row = &self.values[j * (TABLE_SIZE + 1)..(j + 1) * (TABLE_SIZE + 1)];
+                    for &v in &row[i0..=i1] {
+                        lo = lo.min(v as i32);
+                        hi = hi.max(v as i32);
+                    }
+                }
+            }
+        }
+        if lo <= hi {
+            lo_mm = lo_mm.min(lo as f32 * FIELD_UNIT_MM);
+            hi_mm = hi_mm.max(hi as f32 * FIELD_UNIT_MM);
+        }
+        (lo_mm <= hi_mm).then_some((lo_mm, hi_mm))
     }
 
     #[inline]
@@ -1755,6 +1860,61 @@ mod tests {
                 _ => continue,
             };
             assert!(c.name.ends_with(expected), "{} is {:?}", c.name, c.kind);
+        }
+    }
+
+    /// Where `uniform_weight` says the weight is exactly 1 or 0 over a ball, `weight` gives
+    /// those bits at points all over the ball (its surface, where the extremes lie,
+    /// included); and it does say so for most balls off the transition zone.
+    #[test]
+    fn uniform_weight_holds_over_its_ball() {
+        let head = crate::head::procedural::build(&Default::default());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for transition_mm in [12.0, 4.0, 0.0] {
+            let hairline = Hairline {
+                transition_mm,
+                ..Hairline::default()
+            };
+            let region = TreatedRegion::new(&head, &hairline, 7).unwrap();
+            let mesh = &head.mesh;
+            let mut counts = [0usize; 3]; // ones, zeros, unknown
+            for _ in 0..4000 {
+                let [a, b, c] = mesh.triangle(rng.random_range(0..mesh.triangle_count()));
+                let (u, v): (f32, f32) = (rng.random(), rng.random());
+                let (u, v) = if u + v > 1.0 {
+                    (1.0 - u, 1.0 - v)
+                } else {
+                    (u, v)
+                };
+                let centre = a + u * (b - a) + v * (c - a);
+                let radius = [0.3f32, 1.0, 3.0, 8.0][rng.random_range(0..4)];
+                let Some(w) = region.uniform_weight(centre, radius) else {
+                    counts[2] += 1;
+                    continue;
+                };
+                counts[usize::from(w == 0.0)] += 1;
+                for k in 0..64 {
+                    let dir = loop {
+                        let d = Vec3::new(rng.random(), rng.random(), rng.random()) * 2.0 - 1.0;
+                        if (1e-3..=1.0).contains(&d.length_squared()) {
+                            break d;
+                        }
+                    };
+                    // Half on the sphere, half inside.
+                    let d = if k % 2 == 0 { dir.normalize() } else { dir };
+                    let p = centre + radius * d;
+                    assert_eq!(
+                        region.weight(p).to_bits(),
+                        w.to_bits(),
+                        "transition {transition_mm} mm: weight at {p} within {radius} mm of {centre}"
+                    );
+                }
+            }
+            let [ones, zeros, unknown] = counts;
+            assert!(
+                ones > 1000 && zeros > 1000 && unknown > 100,
+                "transition {transition_mm} mm: {counts:?}"
+            );
         }
     }
 

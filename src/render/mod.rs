@@ -1681,6 +1681,34 @@ fn skin_vertices(
 mod tests {
     use super::*;
 
+    /// A mesh vertex becomes one GPU vertex per surface chart its corners lie in (its corners
+    /// in one chart share it), in corner order, including a vertex that alternates between
+    /// charts (the corners past the first variant are looked up, not added again).
+    #[test]
+    fn a_vertex_is_split_once_per_chart_its_corners_lie_in() {
+        let mut mesh = crate::head::TriMesh::default();
+        // A fan round vertex 0: four triangles, charts 0, 1, 0, 1.
+        mesh.positions_mm = vec![Vec3::ZERO, Vec3::X, Vec3::Y, Vec3::NEG_X, Vec3::NEG_Y];
+        mesh.normals = vec![Vec3::Z; 5];
+        mesh.indices = vec![0, 1, 2, 0, 2, 3, 0, 3, 4, 0, 4, 1];
+        let (vertices, indices) = skin_vertices(&mesh, &[0, 0, 0, 0], Vec3::ONE);
+        assert_eq!(vertices.len(), 5, "one chart: no split");
+        assert_eq!(indices, mesh.indices);
+        let (vertices, indices) = skin_vertices(&mesh, &[0, 1, 0, 1], Vec3::ONE);
+        // Vertex 0 twice (charts 0 and 1), 2 and 3 and 4 and 1 on the borders twice each.
+        assert_eq!(indices, vec![0, 1, 2, 3, 4, 5, 0, 6, 7, 3, 8, 9]);
+        assert_eq!(vertices.len(), 10);
+        let charts: Vec<u32> = indices
+            .iter()
+            .map(|&i| vertices[i as usize].chart)
+            .collect();
+        assert_eq!(charts, vec![0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
+        for (corner, &i) in indices.iter().enumerate() {
+            let at = mesh.positions_mm[mesh.indices[corner] as usize].to_array();
+            assert_eq!(vertices[i as usize].position_mm, at, "corner {corner}");
+        }
+    }
+
     /// The flag bits and the uniform block's size agree with `shaders/common.wgsl`.
     #[test]
     fn frame_flags_match_the_shader() {

@@ -1686,11 +1686,13 @@ mod tests {
     /// charts (the corners past the first variant are looked up, not added again).
     #[test]
     fn a_vertex_is_split_once_per_chart_its_corners_lie_in() {
-        let mut mesh = crate::head::TriMesh::default();
         // A fan round vertex 0: four triangles, charts 0, 1, 0, 1.
-        mesh.positions_mm = vec![Vec3::ZERO, Vec3::X, Vec3::Y, Vec3::NEG_X, Vec3::NEG_Y];
-        mesh.normals = vec![Vec3::Z; 5];
-        mesh.indices = vec![0, 1, 2, 0, 2, 3, 0, 3, 4, 0, 4, 1];
+        let mesh = crate::head::TriMesh {
+            positions_mm: vec![Vec3::ZERO, Vec3::X, Vec3::Y, Vec3::NEG_X, Vec3::NEG_Y],
+            normals: vec![Vec3::Z; 5],
+            indices: vec![0, 1, 2, 0, 2, 3, 0, 3, 4, 0, 4, 1],
+            ..Default::default()
+        };
         let (vertices, indices) = skin_vertices(&mesh, &[0, 0, 0, 0], Vec3::ONE);
         assert_eq!(vertices.len(), 5, "one chart: no split");
         assert_eq!(indices, mesh.indices);

@@ -235,7 +235,9 @@ const LUDWIG_FRONT_BAND_MM: f32 = 15.0;
 #[derive(Clone, Debug)]
 pub struct ScalpCondition {
     frame: HeadFrame,
-    native: TreatedRegion,
+    /// The native hairline's region; none on a scalp bald everywhere, where there is no hair
+    /// to bound (it cost ~4% of a layout's CPU for nothing).
+    native: Option<TreatedRegion>,
     pattern: HairLossPattern,
     shape: Option<LossShape>,
     /// Direction of the crown (vertex of the whorl) from the cranium centre.
@@ -294,13 +296,22 @@ impl ScalpCondition {
             irregularity_mm: 2.0,
             ..Hairline::default()
         };
-        let native = TreatedRegion::new(head, &native_hairline, seed ^ 0x4a17)?;
+        let bald_everywhere = loss.pattern == HairLossPattern::Totalis
+            && loss.patches.is_empty()
+            && loss.scars.is_empty();
+        let native = if bald_everywhere {
+            None
+        } else {
+            Some(TreatedRegion::new(head, &native_hairline, seed ^ 0x4a17)?)
+        };
         let lm = &head.landmarks;
         let dir = |p: Vec3| (p - frame.center).normalize_or(frame.up);
         let top = dir(lm.top_of_head);
         let crown_dir = super::treatment::crown_direction(head, frame.center);
         // Ludwig thinning centres on the parting, a little in front of the vertex.
-        let top_dir = top.slerp(dir(native.mid_frontal_point()), 0.2).normalize();
+        let top_dir = native.as_ref().map_or(top, |native| {
+            top.slerp(dir(native.mid_frontal_point()), 0.2).normalize()
+        });
         let (az_l, el_l) = frame.angles(lm.ear_left);
         let (az_r, el_r) = frame.angles(lm.ear_right);
         let (_, el_occiput) = frame.angles(lm.occiput);
@@ -394,7 +405,15 @@ impl ScalpCondition {
     }
 
     /// How bald the pattern makes `p` (0 = full hair, 1 = bald), before patches and scars.
-    fn pattern_loss(&self, p: Vec3, d: Vec3, az: f32, el: f32, r: f32) -> f32 {
+    fn pattern_loss(
+        &self,
+        native: &TreatedRegion,
+        p: Vec3,
+        d: Vec3,
+        az: f32,
+        el: f32,
+        r: f32,
+    ) -> f32 {
         match self.pattern {
             HairLossPattern::None => 0.0,
             HairLossPattern::Totalis => 1.0,
@@ -404,7 +423,7 @@ impl ScalpCondition {
                 let front = smoothstep(
                     0.5 * LUDWIG_FRONT_BAND_MM,
                     1.5 * LUDWIG_FRONT_BAND_MM,
-                    self.native.meridian_distance_mm(p),
+                    native.meridian_distance_mm(p),
                 );
                 loss * disc(dist, radius, LUDWIG_MARGIN_MM) * front
             }
@@ -416,7 +435,7 @@ impl ScalpCondition {
                 let temple = (az_abs / 0.75).clamp(0.0, 1.0).powi(2);
                 let fade = 1.0 - smoothstep(FRONT_FADE_RAD[0], FRONT_FADE_RAD[1], az_abs);
                 let recession = (s.front_recession_mm + s.temple_recession_mm * temple) * fade;
-                let behind = self.native.meridian_distance_mm(p);
+                let behind = native.meridian_distance_mm(p);
                 let front = if recession > 0.0 {
                     1.0 - smoothstep(
                         recession - 0.5 * NORWOOD_MARGIN_MM,
@@ -491,7 +510,11 @@ impl ScalpCondition {
 
 impl ScalpState for ScalpCondition {
     fn hair_fraction(&self, p: Vec3) -> f32 {
-        let native = self.native.weight(p);
+        // Bald everywhere: no native region, no hair.
+        let Some(region) = &self.native else {
+            return 0.0;
+        };
+        let native = region.weight(p);
         if native <= 0.0 {
             return 0.0;
         }
@@ -499,7 +522,7 @@ impl ScalpState for ScalpCondition {
         let r = rel.length().max(1.0);
         let d = rel / r;
         let (az, el) = self.frame.angles(p);
-        let mut hair = native * (1.0 - self.pattern_loss(p, d, az, el, r));
+        let mut hair = native * (1.0 - self.pattern_loss(region, p, d, az, el, r));
         for &(c, radius) in &self.patches {
             let dist = d.dot(c).clamp(-1.0, 1.0).acos() * r;
             hair *= 1.0 - disc(dist, radius, PATCH_MARGIN_MM);
@@ -528,10 +551,10 @@ impl ScalpState for ScalpCondition {
     fn native_hair_fraction(&self, p: Vec3) -> f32 {
         // Nothing to blend into: like a bald scalp, the plan's hairline alone bounds the
         // treatment (and the layout takes its fast path).
-        if self.bald_everywhere() {
-            return 1.0;
+        match &self.native {
+            Some(native) if !self.bald_everywhere() => native.weight(p),
+            _ => 1.0,
         }
-        self.native.weight(p)
     }
 
     fn bald_everywhere(&self) -> bool {

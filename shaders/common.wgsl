@@ -18,7 +18,8 @@ struct Frame {
     skin: vec4<f32>,
     // xyz: cranium centre (mm), the scalp map's origin; w: pigment map texel size (mm).
     pigment_origin: vec4<f32>,
-    // x, y: target size in pixels; z: pixel angle (rad); w unused (see `flags`).
+    // x, y: target size in pixels; z: pixel angle (rad); w: samples per output pixel along
+    // each axis (the supersample factor).
     viewport: vec4<f32>,
     // Background, linear RGB, top (rgb) and bottom in the next field.
     background_top: vec4<f32>,
@@ -56,13 +57,24 @@ fn frame_has(flag: u32) -> bool {
 @group(0) @binding(0) var<uniform> frame: Frame;
 
 // How much of the pigment comes from the pre-splatted map (1) rather than single dots (0), given
-// the size of a pixel on the skin and of a pigment-map texel there. The near and far paths are
-// both energy-conserving, so the blend changes detail, never the average colour.
+// the size on the skin of a sample (`pixel_mm`) and of a pigment-map texel there. The near and
+// far paths are both energy-conserving, so the blend changes detail, never the average colour.
+// It is decided by the output pixel (a sample times the supersample factor), what the finished
+// image resolves: the map holds each dot at its texel, so once a texel is no larger than an
+// output pixel the map shows all the image can, and the supersample's box resolve would average
+// the single dots' extra detail away. So a still's supersampling smooths its edges without
+// changing how its pigment is drawn, and costs no near pass where the map suffices.
+// Output pixels under NEAR_ONLY_TEXELS texels take only single dots, those of FAR_ONLY_TEXELS
+// or more only the map (src/render/mod.rs skips the near pass there); the blend between them
+// is by eye.
+const NEAR_ONLY_TEXELS: f32 = 0.5;
+const FAR_ONLY_TEXELS: f32 = 1.0;
+
 fn far_weight(pixel_mm: f32, texel_mm: f32) -> f32 {
     if !frame_has(FRAME_NEAR_DOTS) {
         return 1.0;
     }
-    return smoothstep(0.35, 0.8, pixel_mm / texel_mm);
+    return smoothstep(NEAR_ONLY_TEXELS, FAR_ONLY_TEXELS, pixel_mm * frame.viewport.w / texel_mm);
 }
 
 // How much of the stubble above the skin comes from the surface pass's far-field tint (1)

@@ -76,6 +76,77 @@ fn single_dots_and_pigment_map_agree_on_average() {
     );
 }
 
+/// Whether single dots are drawn is decided by the output pixel, not the sample: over a sweep
+/// of frame sizes through the switch, supersample 2 draws them exactly where supersample 1
+/// does, and where neither does the frame is the pigment map's alone, to the bit. (Decided by
+/// the sample, supersample 2 switched them on at half the distance in texels, for detail its
+/// resolve averaged away.)
+#[test]
+fn supersampling_does_not_change_where_single_dots_are_drawn() {
+    let (head, layout) = common::default_head_and_layout();
+    let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, head, &layout.dots);
+    let sizes = [32, 48, 64, 96, 128, 192, 256, 384, 512];
+    let drawn = |size: u32, supersample: u32| {
+        let s = FrameSettings {
+            supersample,
+            ..settings(head, ViewName::HairlineCloseup, size, hairline)
+        };
+        Renderer::near_pass_needed(&gpu, &s)
+    };
+    let at_1: Vec<bool> = sizes.iter().map(|&z| drawn(z, 1)).collect();
+    let at_2: Vec<bool> = sizes.iter().map(|&z| drawn(z, 2)).collect();
+    assert_eq!(at_1, at_2, "sizes {sizes:?}");
+    assert!(
+        at_1.contains(&true) && at_1.contains(&false),
+        "the sweep must cross the switch: {at_1:?}"
+    );
+    let size = sizes[at_1
+        .iter()
+        .rposition(|&d| !d)
+        .expect("a size without single dots")];
+    let mut s = FrameSettings {
+        supersample: 2,
+        ..settings(head, ViewName::HairlineCloseup, size, hairline)
+    };
+    let with_single_dots = r.render(&gpu, &s).unwrap();
+    s.single_dots = false;
+    let map_only = r.render(&gpu, &s).unwrap();
+    assert!(
+        with_single_dots == map_only,
+        "at {size} px the map resolves the output pixel, yet the frame differs from the map's"
+    );
+    // Just past the switch the map still almost resolves the output pixel, so single dots
+    // change the frame as little at supersample 2 as at 1 (the shaders' blend also takes the
+    // output pixel: taking the sample, supersample 2 drew them at full weight there).
+    let first = sizes[at_1
+        .iter()
+        .position(|&d| d)
+        .expect("a size with single dots")];
+    let mut change = |supersample: u32| {
+        let mut s = FrameSettings {
+            supersample,
+            ..settings(head, ViewName::HairlineCloseup, first, hairline)
+        };
+        let with_single_dots = r.render(&gpu, &s).unwrap();
+        s.single_dots = false;
+        let map_only = r.render(&gpu, &s).unwrap();
+        let sum: f64 = with_single_dots
+            .pixels()
+            .zip(map_only.pixels())
+            .flat_map(|(p, q)| (0..3).map(move |i| (p[i] as f64 - q[i] as f64).abs()))
+            .sum();
+        sum / (3 * first * first) as f64
+    };
+    let (at_ss1, at_ss2) = (change(1), change(2));
+    assert!(
+        at_ss2 <= at_ss1 + 0.05,
+        "at {first} px single dots change the frame by {at_ss2:.3} code values at supersample 2, \
+         {at_ss1:.3} at 1"
+    );
+}
+
 /// Pigment only where the plan puts it: the face below the hairline is untouched.
 #[test]
 fn pigment_only_on_treated_scalp() {

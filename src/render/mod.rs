@@ -182,6 +182,24 @@ pub(crate) mod frame_flags {
     pub const STUBBLE_SHAFTS: u32 = 8;
 }
 
+/// Where single dots give way to the pigment map, as `far_weight` in `shaders/common.wgsl`
+/// (the same value): output pixels of at least this many of the map's texels take only the
+/// map, so no near dot pass runs.
+const FAR_ONLY_TEXELS: f32 = 1.0;
+
+/// Whether skin `distance_mm` from `camera`, in a frame `height_px` output pixels tall, shows
+/// more than the pigment map's texels of `texel_mm` hold, so single dots must be drawn. The
+/// output pixel decides (`far_weight` in shaders/common.wgsl), never the supersample: the
+/// resolve averages what the samples show beyond it.
+fn map_resolves_less_than_pixel(
+    distance_mm: f32,
+    camera: &Camera,
+    height_px: u32,
+    texel_mm: f32,
+) -> bool {
+    distance_mm * camera.pixel_angle_rad(height_px) < FAR_ONLY_TEXELS * texel_mm
+}
+
 /// The studio backdrop's vertical gradient, relative to [`Lighting::backdrop_radiance`]: lighter
 /// at the top, where the backdrop faces the key and sky, darker at the floor. A look chosen by
 /// eye (a stopgap, not a measurement).
@@ -1185,17 +1203,16 @@ impl Renderer {
     }
 
     /// Whether any dot can be close enough to need the near (single-dot) pass: the same test
-    /// as `far_weight` in the shaders, at the nearest point any dot can have.
-    fn near_pass_needed(scene: &GpuScene, settings: &FrameSettings) -> bool {
+    /// as `far_weight` in the shaders, at the nearest point any dot can have. The supersample
+    /// does not enter: the output pixel decides.
+    pub fn near_pass_needed(scene: &GpuScene, settings: &FrameSettings) -> bool {
         if !settings.show_dots || !settings.single_dots || scene.dot_count == 0 {
             return false;
         }
         let cam = &settings.camera;
         let nearest = ((cam.eye_mm - scene.pigment_origin_mm).length() - scene.dots_max_radius_mm)
             .max(cam.near_mm);
-        let pixel_mm = nearest * cam.pixel_angle_rad(settings.height * settings.supersample);
-        let texel_mm = scene.texel_mm;
-        pixel_mm < 0.8 * texel_mm
+        map_resolves_less_than_pixel(nearest, cam, settings.height, scene.texel_mm)
     }
 
     /// Whether any hair can be close enough for the stubble pass to draw shafts (the test of
@@ -1397,7 +1414,7 @@ impl Renderer {
                 (w * ss) as f32,
                 (h * ss) as f32,
                 cam.pixel_angle_rad(h * ss),
-                0.0,
+                ss as f32,
             ],
             background_top: v4(backdrop * BACKDROP_TOP, 1.0),
             background_bottom: v4(backdrop * BACKDROP_BOTTOM, 1.0),
@@ -1711,7 +1728,28 @@ mod tests {
         }
     }
 
-    /// The flag bits and the uniform block's size agree with `shaders/common.wgsl`.
+    /// The near dot pass runs where an output pixel on the skin is smaller than a texel of the
+    /// map. With an 85 mm lens and 1080 rows a pixel covers 0.26 mm per metre: 900 mm away
+    /// that is 1.6 texels of 0.145 mm (the scan's map) and 600 mm away 1.07, which need no
+    /// single dots at any supersample; 500 mm away it is 0.9 texels.
+    #[test]
+    fn single_dots_are_drawn_where_an_output_pixel_is_under_a_texel() {
+        let cam = Camera::macro_view(Vec3::ZERO, Vec3::Z, 200.0, 16.0 / 9.0);
+        let cam = Camera {
+            vertical_fov_rad: 2.0 * (crate::camera::SENSOR_HEIGHT_MM / (2.0 * 85.0)).atan(),
+            ortho_height_mm: None,
+            ..cam
+        };
+        let texel_mm = 0.145;
+        assert!(!map_resolves_less_than_pixel(900.0, &cam, 1080, texel_mm));
+        assert!(!map_resolves_less_than_pixel(600.0, &cam, 1080, texel_mm));
+        assert!(map_resolves_less_than_pixel(500.0, &cam, 1080, texel_mm));
+        // A frame twice as tall resolves twice as fine.
+        assert!(map_resolves_less_than_pixel(600.0, &cam, 2160, texel_mm));
+    }
+
+    /// The flag bits, the near/far threshold and the uniform block's size agree with
+    /// `shaders/common.wgsl`.
     #[test]
     fn frame_flags_match_the_shader() {
         for (name, bit) in [
@@ -1723,6 +1761,8 @@ mod tests {
             let line = format!("const {name}: u32 = {bit}u;");
             assert!(COMMON_WGSL.contains(&line), "common.wgsl lacks `{line}`");
         }
+        let line = format!("const FAR_ONLY_TEXELS: f32 = {FAR_ONLY_TEXELS:?};");
+        assert!(COMMON_WGSL.contains(&line), "common.wgsl lacks `{line}`");
         // WGSL rounds a uniform struct holding a mat4x4 up to 16 bytes.
         assert_eq!(std::mem::size_of::<FrameUniforms>() % 16, 0);
     }

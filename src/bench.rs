@@ -1,7 +1,8 @@
 //! The benchmark behind `stipple bench` and `cargo bench`: dot layout time, pigment map
 //! preparation, and frame time on the built-in head for 0 to 1,000,000 dots, from arm's length
-//! (pigment map only) and close up (the single-dot pass runs), with each frame's time split
-//! by pass, plus peak memory.
+//! (pigment map only) and close up (the single-dot pass runs), and as a still (front-left at a
+//! scene's default supersample, 300,000 dots), with each frame's time split by pass, plus peak
+//! memory.
 //!
 //! Pass times come from submitting each pass on its own and waiting for the GPU
 //! ([`Renderer::set_pass_timing`]), so they add up to a little more than a normal frame.
@@ -30,6 +31,9 @@ pub struct BenchOptions {
     pub pass_frames: usize,
     /// Also time the hairline close-up, where single dots are drawn.
     pub close_up: bool,
+    /// Dot counts also timed as a still: the front-left view at a scene's default supersample
+    /// (the frames above use one sample a pixel).
+    pub still_dots: Vec<usize>,
 }
 
 impl BenchOptions {
@@ -44,6 +48,7 @@ impl BenchOptions {
             layout_runs: 3,
             pass_frames: 3,
             close_up: true,
+            still_dots: vec![300_000],
         }
     }
 
@@ -55,6 +60,7 @@ impl BenchOptions {
             frames: 3,
             layout_runs: 1,
             pass_frames: 1,
+            still_dots: Vec::new(),
             ..Self::full()
         }
     }
@@ -71,6 +77,8 @@ pub struct FrameRow {
     pub dots: usize,
     pub width: u32,
     pub height: u32,
+    /// Samples per pixel along each axis.
+    pub supersample: u32,
     pub median_ms: f64,
     pub view: String,
     /// Whether the single-dot pass ran.
@@ -100,6 +108,8 @@ pub struct BenchReport {
     pub frames: Vec<FrameRow>,
     /// Hairline close-up: single dots drawn as decals.
     pub close_frames: Vec<FrameRow>,
+    /// Front-left view at a scene's default supersample, as `stipple render` draws a still.
+    pub stills: Vec<FrameRow>,
     pub layout: Vec<LayoutRow>,
     pub prepare: Vec<PrepareRow>,
     pub peak_rss_mb: f64,
@@ -162,6 +172,7 @@ fn time_frames(
         dots: scene.dot_count() as usize,
         width: settings.width,
         height: settings.height,
+        supersample: settings.supersample,
         median_ms: round2(median(times)),
         view: view.as_str().into(),
         near_pass,
@@ -255,6 +266,7 @@ pub fn run(
     let (w, h) = (opts.width, opts.height);
     let mut frames = Vec::new();
     let mut close_frames = Vec::new();
+    let mut stills = Vec::new();
     let mut prepare = Vec::new();
     for &dots in &opts.frame_dots {
         // No dots: the bare head, before the first session.
@@ -299,12 +311,26 @@ pub fn run(
                 ViewName::HairlineCloseup,
             )?);
         }
+        if opts.still_dots.contains(&dots) {
+            let still = FrameSettings {
+                supersample: crate::scene::RenderSpec::default().supersample,
+                ..far
+            };
+            stills.push(time_frames(
+                renderer,
+                gpu_scene,
+                &still,
+                opts,
+                ViewName::FrontLeft,
+            )?);
+        }
         study.forget_prepared();
     }
     Ok(BenchReport {
         adapter,
         frames,
         close_frames,
+        stills,
         layout: layout_rows,
         prepare,
         peak_rss_mb: peak_rss_mb(),
@@ -350,12 +376,16 @@ impl BenchReport {
         for (title, rows) in [
             ("frames, front-left view", &self.frames),
             ("frames, hairline close-up", &self.close_frames),
+            ("stills, front-left view", &self.stills),
         ] {
             if rows.is_empty() {
                 continue;
             }
-            let (w, h) = (rows[0].width, rows[0].height);
-            let _ = writeln!(s, "\n{title}, {w}x{h} (median ms; passes timed separately)");
+            let (w, h, ss) = (rows[0].width, rows[0].height, rows[0].supersample);
+            let _ = writeln!(
+                s,
+                "\n{title}, {w}x{h}, supersample {ss} (median ms; passes timed separately)"
+            );
             let passes: Vec<String> = {
                 let mut p: Vec<String> = Vec::new();
                 for r in rows.iter() {

@@ -70,6 +70,27 @@ fn frame_has(flag: u32) -> bool {
 const NEAR_ONLY_TEXELS: f32 = 0.5;
 const FAR_ONLY_TEXELS: f32 = 1.0;
 
+// Least cosine between a dot's (smooth) normal and the view at which it is drawn: past it the
+// dot is edge-on or behind the head (see lod_pixel_mm).
+const DOT_MIN_FACING: f32 = 0.02;
+
+// The size on the skin (mm) of one sample at `p` whose smooth (interpolated) normal is `n`,
+// widest across the slope (the cosine floored at 0.2, 78 degrees, so a silhouette keeps a
+// finite size); edge-on or facing away, so large that only the map is used. Both sides of the
+// single-dot/map split measure it this way: the dot pass's vertex shader at the dot, the
+// surface pass at its sample. (The surface's own footprint, the flat triangle's from
+// derivatives, differs from it on the coarse, grazing triangles of a scan; there the vertex
+// shader dropped dots the surface had left room for, and whole facets lost pigment.)
+fn lod_pixel_mm(p: vec3<f32>, n: vec3<f32>) -> f32 {
+    let to_eye = frame.camera_pos.xyz - p;
+    let dist = length(to_eye);
+    let facing = dot(n, to_eye / dist);
+    if facing < DOT_MIN_FACING {
+        return 1e9;
+    }
+    return dist * frame.viewport.z / max(facing, 0.2);
+}
+
 fn far_weight(pixel_mm: f32, texel_mm: f32) -> f32 {
     if !frame_has(FRAME_NEAR_DOTS) {
         return 1.0;

@@ -60,14 +60,12 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     var out: DotOut;
     let c = d.center_radius.xyz;
     let n = d.normal_edge.xyz;
-    let to_eye = frame.camera_pos.xyz - c;
-    let dist = length(to_eye);
-    let facing = dot(n, to_eye / dist);
-    // Pixel size on the skin, widest across the slope.
-    let pixel_mm = dist * frame.viewport.z / max(facing, 0.2);
+    // Pixel size on the skin, widest across the slope: as the surface pass measures it for its
+    // share of the map, so a dot is drawn wherever the surface leaves room for it.
+    let pixel_mm = lod_pixel_mm(c, n);
     let texel_mm = frame.pigment_origin.w;
     // Back-facing dots and dots the pigment map fully covers draw nothing: a degenerate quad.
-    if facing < 0.02 || far_weight(pixel_mm, texel_mm) > 0.999 {
+    if far_weight(pixel_mm, texel_mm) > 0.999 {
         out.clip = vec4<f32>(2.0, 2.0, 2.0, 1.0);
         return out;
     }

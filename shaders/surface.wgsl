@@ -196,7 +196,8 @@ fn fs_main(in: VertexOut) -> GBuffer {
     let pixel_mm = max(length(dpx), length(dpy));
     // Curvature of the skin (1/mm): how fast the interpolated normal turns per mm.
     let curvature = max(length(dpdx(in.normal)) / max(length(dpx), 1e-6), length(dpdy(in.normal)) / max(length(dpy), 1e-6));
-    let far = far_weight(pixel_mm, texel_mm);
+    // The map's share, measured as the dot pass measures it at each dot (common.wgsl).
+    let far = far_weight(lod_pixel_mm(in.world, normalize(in.normal)), texel_mm);
     // Redness round freshly treated skin: the pigment map's coverage blurred over a few mm
     // (as far as the atlas's last mip, 16 texels, reaches).
     let blur_level = log2(max(ERYTHEMA_MM / max(texel_mm, 1e-4), 1.0));

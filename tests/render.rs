@@ -4,9 +4,10 @@
 mod common;
 
 use glam::Vec3;
+use std::sync::MutexGuard;
 use stipple::camera::{Camera, ViewName};
 use stipple::head::Head;
-use stipple::layout::Dot;
+use stipple::layout::{Dot, DotLayout};
 use stipple::render::{FrameSettings, GpuScene, Renderer};
 use stipple::scene::Scene;
 
@@ -26,6 +27,20 @@ fn settings(head: &Head, view: ViewName, size: u32, hairline: Option<Vec3>) -> F
 
 fn prepare(r: &Renderer, head: &Head, dots: &[Dot]) -> GpuScene {
     r.prepare(head, dots, 512).expect("prepare")
+}
+
+/// The test renderer (held for the test), the built-in scene's head and layout, and its dots
+/// prepared on the GPU: where most tests here start.
+fn default_scene_on_gpu() -> (
+    MutexGuard<'static, Renderer>,
+    &'static Head,
+    &'static DotLayout,
+    GpuScene,
+) {
+    let (head, layout) = common::default_head_and_layout();
+    let r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = prepare(&r, head, &layout.dots);
+    (r, head, layout, gpu)
 }
 
 /// Mean exposed radiance (luminance) of the pixels where `inside` holds. Each pixel is taken
@@ -48,10 +63,8 @@ fn mean_luminance(img: &image::RgbaImage, inside: impl Fn(u32, u32) -> bool) -> 
 /// scalp by the same amount on average (they only differ in detail).
 #[test]
 fn single_dots_and_pigment_map_agree_on_average() {
-    let (head, layout) = common::default_head_and_layout();
+    let (mut r, head, layout, gpu) = default_scene_on_gpu();
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
-    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-    let gpu = prepare(&r, head, &layout.dots);
     let mut s = settings(head, ViewName::HairlineCloseup, 256, hairline);
     let near = r.render(&gpu, &s).unwrap();
     s.single_dots = false;
@@ -76,6 +89,77 @@ fn single_dots_and_pigment_map_agree_on_average() {
     );
 }
 
+/// Single dots fill exactly the share of the pigment the surface leaves them, on every
+/// triangle: on the shipped scan's top view, where single dots are drawn, each 8x8 block of
+/// pixels is darkened by them as much as by the pigment map alone. (The dots' vertex shader
+/// judged a dot's pixel from its smooth normal, the surface from its flat triangle's footprint;
+/// on the coarse triangles round the top of the scan, turning away from the camera, the two
+/// disagreed, the dots were culled where the surface still expected them, and whole facets kept
+/// as little as 82% of their pigment.)
+#[test]
+fn single_dots_fill_the_share_the_surface_leaves_them_on_every_triangle() {
+    use stipple::study::Study;
+    // Dense and undiluted, so the darkening is tens of code values; a coarse map (0.78 mm
+    // texels), so a 400-row frame draws single dots.
+    let text = "[client.head]\nbuiltin = \"lee-perry-smith\"\n\
+                [plan]\ndensity_per_cm2 = 400\nshade = 1.0\n\
+                [render]\npigment_map_size = 256\n";
+    let scene = Scene::parse(text, std::path::Path::new("facets.toml")).unwrap();
+    let mut study = Study::new(scene).unwrap();
+    let state = study.scene_state();
+    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = FrameSettings {
+        supersample: 1,
+        ..study.frame_settings(ViewName::Top, state, 711, 400)
+    };
+    let gpu = study.prepare(&r, state).unwrap();
+    assert!(Renderer::near_pass_needed(gpu, &s), "single dots are drawn");
+    let near = r.render(gpu, &s).unwrap();
+    s.single_dots = false;
+    let map_only = r.render(gpu, &s).unwrap();
+    s.show_dots = false;
+    let bare = r.render(gpu, &s).unwrap();
+    const BLOCK: u32 = 8;
+    let block_mean = |img: &image::RgbaImage, bx: u32, by: u32| {
+        let mut sum = 0.0;
+        for y in by * BLOCK..(by + 1) * BLOCK {
+            for x in bx * BLOCK..(bx + 1) * BLOCK {
+                let p = img.get_pixel(x, y);
+                sum += (p[0] as f64 + p[1] as f64 + p[2] as f64) / 3.0;
+            }
+        }
+        sum / (BLOCK * BLOCK) as f64
+    };
+    let (mut blocks, mut worst) = (0, (f64::MAX, 0, 0));
+    for by in 0..400 / BLOCK {
+        for bx in 0..711 / BLOCK {
+            let base = block_mean(&bare, bx, by);
+            let by_map = base - block_mean(&map_only, bx, by);
+            // Blocks with pigment enough for the share to show above rounding.
+            if by_map < 8.0 {
+                continue;
+            }
+            blocks += 1;
+            let share = (base - block_mean(&near, bx, by)) / by_map;
+            if share < worst.0 {
+                worst = (share, bx * BLOCK, by * BLOCK);
+            }
+        }
+    }
+    eprintln!(
+        "{blocks} blocks; least darkening with single dots: {:.3} of the map's, at ({}, {})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(blocks > 500, "the scalp fills the view: {blocks} blocks");
+    assert!(
+        worst.0 > 0.95,
+        "the block at ({}, {}) keeps {:.3} of its pigment with single dots",
+        worst.1,
+        worst.2,
+        worst.0
+    );
+}
+
 /// Whether single dots are drawn is decided by the output pixel, not the sample: over a sweep
 /// of frame sizes through the switch, supersample 2 draws them exactly where supersample 1
 /// does, and where neither does the frame is the pigment map's alone, to the bit. (Decided by
@@ -83,10 +167,8 @@ fn single_dots_and_pigment_map_agree_on_average() {
 /// resolve averaged away.)
 #[test]
 fn supersampling_does_not_change_where_single_dots_are_drawn() {
-    let (head, layout) = common::default_head_and_layout();
+    let (mut r, head, layout, gpu) = default_scene_on_gpu();
     let hairline = layout.region.as_ref().map(|r| r.mid_frontal_point());
-    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-    let gpu = prepare(&r, head, &layout.dots);
     let sizes = [32, 48, 64, 96, 128, 192, 256, 384, 512];
     let drawn = |size: u32, supersample: u32| {
         let s = FrameSettings {
@@ -150,9 +232,7 @@ fn supersampling_does_not_change_where_single_dots_are_drawn() {
 /// Pigment only where the plan puts it: the face below the hairline is untouched.
 #[test]
 fn pigment_only_on_treated_scalp() {
-    let (head, layout) = common::default_head_and_layout();
-    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-    let gpu = prepare(&r, head, &layout.dots);
+    let (mut r, head, _, gpu) = default_scene_on_gpu();
     let mut s = settings(head, ViewName::Front, 256, None);
     let after = r.render(&gpu, &s).unwrap();
     s.show_dots = false;
@@ -187,9 +267,7 @@ fn pigment_only_on_treated_scalp() {
 
 #[test]
 fn frames_are_deterministic() {
-    let (head, layout) = common::default_head_and_layout();
-    let mut r = common::renderer().lock().unwrap_or_else(|e| e.into_inner());
-    let gpu = prepare(&r, head, &layout.dots);
+    let (mut r, head, _, gpu) = default_scene_on_gpu();
     let s = settings(head, ViewName::FrontLeft, 160, None);
     let a = r.render(&gpu, &s).unwrap();
     let b = r.render(&gpu, &s).unwrap();

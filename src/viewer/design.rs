@@ -354,10 +354,8 @@ impl Design {
                 to_left: false,
             });
         }
-        // Seen from the side the marks crowd together: a mark whose label would overlap the
-        // last one drawn keeps its dot only (a small label's badge is about 1.4 of its text).
-        let label_gap_px = 1.4 * 0.8 * super::overlay::text_px(size.1, scale);
-        let mut last_label_y: Option<f32> = None;
+        // Marks whose labels would crowd each other or a point's are left unlabelled by the
+        // overlay (`overlay::placed_labels`: the later label, a point's, wins).
         for (cm, x, y) in self.marks_on_screen(camera, size) {
             out.push(Shape::Dot {
                 x,
@@ -366,10 +364,6 @@ impl Design {
                 rgb: MARK,
                 filled: true,
             });
-            if last_label_y.is_some_and(|last| (y - last).abs() < label_gap_px) {
-                continue;
-            }
-            last_label_y = Some(y);
             out.push(Shape::Label {
                 x: x - 10.0 * scale,
                 y,
@@ -445,5 +439,54 @@ impl Design {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camera::ViewName;
+
+    /// The midline's 7-10 cm marks are labelled only clear of each other and of the
+    /// mid-frontal point and its badge, which is always drawn: on the demo's scan at 7 cm the
+    /// "7" sat on the point and the "8" touched its "7.0 cm" badge.
+    #[test]
+    fn midline_mark_labels_keep_clear_of_the_mid_frontal_point() {
+        let scene = crate::scene::Scene::demo();
+        let head = scene.head().expect("the demo's head");
+        let plan = scene.plan();
+        let design = Design::new(&head, &plan.hairline, plan.seed).expect("design");
+        let size = (960, 600);
+        let px = super::super::overlay::text_px(size.1, 1.0);
+        let hairline = Some(design.region.mid_frontal_point());
+        let mut marks_labelled = 0;
+        for view in [ViewName::FrontLeft, ViewName::Left, ViewName::Front] {
+            let camera = Camera::for_view(&head, view, 85.0, 1.6, None, hairline);
+            let Some((mx, my)) = design.handle_on_screen(&camera, size, Handle::MidFrontal) else {
+                continue;
+            };
+            let shapes = design.shapes(&camera, size, 1.0, None);
+            let placed = super::super::overlay::placed_labels(&shapes, size.0, px, 1.0);
+            let badge = placed
+                .iter()
+                .find(|l| l.text == "7.0 cm")
+                .unwrap_or_else(|| panic!("{view:?}: the mid-frontal badge is drawn"));
+            for mark in placed.iter().filter(|l| l.text.parse::<u32>().is_ok()) {
+                marks_labelled += 1;
+                let b = (
+                    badge.left,
+                    badge.top,
+                    badge.left + badge.width,
+                    badge.top + badge.height,
+                );
+                assert!(
+                    !mark.near(b, 0.25 * px)
+                        && !mark.near((mx - 6.5, my - 6.5, mx + 6.5, my + 6.5), 0.0),
+                    "{view:?}: mark {} crowds the mid-frontal point or its badge",
+                    mark.text
+                );
+            }
+        }
+        assert!(marks_labelled > 0, "some marks are labelled");
     }
 }

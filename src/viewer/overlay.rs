@@ -208,6 +208,93 @@ fn fit(text: &str, px: f32, max_w: u32) -> String {
     String::new()
 }
 
+/// Dots at least this large (window pixels at scale 1: the draggable points) are kept clear
+/// of labels; the guides' small marks may sit under one.
+const OBSTACLE_DOT_PX: f32 = 5.0;
+
+/// A label's badge as it will be drawn: text size and box in window pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct PlacedLabel<'a> {
+    pub(super) text: &'a str,
+    pub(super) rgb: [u8; 3],
+    pub(super) size_px: f32,
+    pub(super) left: f32,
+    pub(super) top: f32,
+    pub(super) width: f32,
+    pub(super) height: f32,
+}
+
+impl PlacedLabel<'_> {
+    /// Whether this badge comes within `margin` pixels of the box `[x0, x1] x [y0, y1]`.
+    pub(super) fn near(&self, (x0, y0, x1, y1): (f32, f32, f32, f32), margin: f32) -> bool {
+        self.left - margin < x1
+            && x0 < self.left + self.width + margin
+            && self.top - margin < y1
+            && y0 < self.top + self.height + margin
+    }
+}
+
+/// The labels of `shapes` to draw in a window `width` wide with text of `px`: a label drawn
+/// later is drawn on top, so it wins; an earlier one that would touch it (within a quarter of
+/// the text size) or a draggable point is left out, rather than piled under it. (Seen from the
+/// side, the midline's 7-10 cm marks crowd each other and the mid-frontal point's badge.)
+pub(super) fn placed_labels(
+    shapes: &[Shape],
+    width: u32,
+    px: f32,
+    scale: f32,
+) -> Vec<PlacedLabel<'_>> {
+    let margin = 0.25 * px;
+    let obstacles: Vec<(f32, f32, f32, f32)> = shapes
+        .iter()
+        .filter_map(|s| match *s {
+            Shape::Dot {
+                x, y, radius_px, ..
+            } if radius_px >= OBSTACLE_DOT_PX * scale => {
+                Some((x - radius_px, y - radius_px, x + radius_px, y + radius_px))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut kept: Vec<PlacedLabel> = Vec::new();
+    for shape in shapes.iter().rev() {
+        let Shape::Label {
+            x,
+            y,
+            text,
+            rgb,
+            small,
+            to_left,
+        } = shape
+        else {
+            continue;
+        };
+        let size_px = if *small { px * 0.8 } else { px };
+        let (tw, th) = crate::output::text::text_size(text, size_px);
+        let bw = tw as f32 + 2.0 * (size_px * 0.45).round();
+        let bh = th as f32 + 2.0 * (size_px * 0.25).round();
+        let left = if *to_left { x - bw } else { *x };
+        let label = PlacedLabel {
+            text,
+            rgb: *rgb,
+            size_px,
+            left: left.clamp(0.0, (width as f32 - bw).max(0.0)),
+            top: y - 0.5 * bh,
+            width: bw,
+            height: bh,
+        };
+        let crowded = kept
+            .iter()
+            .any(|k| label.near((k.left, k.top, k.left + k.width, k.top + k.height), margin))
+            || obstacles.iter().any(|&b| label.near(b, 0.0));
+        if !crowded {
+            kept.push(label);
+        }
+    }
+    kept.reverse();
+    kept
+}
+
 /// The overlay for a `width` x `height` window.
 pub fn draw(text: &OverlayText, width: u32, height: u32) -> RgbaImage {
     let mut layer = Layer {
@@ -234,25 +321,15 @@ pub fn draw(text: &OverlayText, width: u32, height: u32) -> RgbaImage {
             Shape::Label { .. } => {}
         }
     }
-    // Labels over every line and point.
-    for shape in &text.shapes {
-        if let Shape::Label {
-            x,
-            y,
-            text,
-            rgb,
-            small,
-            to_left,
-        } = shape
-        {
-            let size = if *small { px * 0.8 } else { px };
-            let (tw, th, _) = rasterize(text, size);
-            let bw = tw as f32 + 2.0 * (size * 0.45).round();
-            let bh = th as f32 + 2.0 * (size * 0.25).round();
-            let left = if *to_left { x - bw } else { *x };
-            let left = left.clamp(0.0, (width as f32 - bw).max(0.0));
-            layer.badge(left as i32, (y - 0.5 * bh) as i32, text, size, *rgb);
-        }
+    // Labels over every line and point, those that crowd others left out.
+    for badge in placed_labels(&text.shapes, width, px, text.scale) {
+        layer.badge(
+            badge.left as i32,
+            badge.top as i32,
+            badge.text,
+            badge.size_px,
+            badge.rgb,
+        );
     }
     // Status band along the bottom, disclaimer at its right end.
     let band_y = height as i32 - line_h as i32;
@@ -339,6 +416,41 @@ mod tests {
         let img = draw(&t, 400, 300);
         assert!(img.get_pixel(5, 295)[3] > 100, "status band");
         assert_eq!(img.get_pixel(200, 150)[3], 0, "the head stays clear");
+    }
+
+    fn label(x: f32, y: f32, text: &str) -> Shape {
+        Shape::Label {
+            x,
+            y,
+            text: text.into(),
+            rgb: WHITE,
+            small: true,
+            to_left: false,
+        }
+    }
+
+    /// Of two labels that would touch, the later (drawn on top) is kept; one clear of both is
+    /// kept too; so is none that sits on a draggable point.
+    #[test]
+    fn crowded_labels_give_way_to_later_ones_and_to_points() {
+        let shapes = vec![
+            label(100.0, 100.0, "8"),
+            label(104.0, 106.0, "7.0 cm"),
+            label(100.0, 200.0, "glabella"),
+            label(300.0, 300.0, "9"),
+            Shape::Dot {
+                x: 305.0,
+                y: 300.0,
+                radius_px: 6.5,
+                rgb: WHITE,
+                filled: true,
+            },
+        ];
+        let texts: Vec<&str> = placed_labels(&shapes, 800, 14.0, 1.0)
+            .iter()
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(texts, ["7.0 cm", "glabella"]);
     }
 
     #[test]

@@ -9,6 +9,14 @@
 // The dot's profile is convolved with the pixel's footprint: when a dot is smaller than a pixel
 // it spreads into a fainter, wider spot with the same integral, so it neither shimmers nor
 // changes the average colour.
+//
+// A dot is two absorbers: its core disc and its scattering halo, a Gaussian of 0.27-0.5 mm
+// (src/pigment/mod.rs), whose 3 sigma sizes the quad: ten times the core's width, so at
+// 850/cm2 some 28 quads cover each sample, nearly all for the halo's faint tail. Supersampled,
+// the two are drawn apart (src/render/dots_pass.rs): the core at every sample on a quad its own
+// size (vs_core, fs_core), the halo, smooth over several output pixels, once per output pixel
+// (vs_main, fs_halo) and added to the samples bilinearly (dots_halo.wgsl). Their optical depths
+// add up to the one dot's (fs_main, which draws both where there is one sample a pixel).
 
 // The G-buffer's depths; this pass reads g, the flat triangles' (what the layout placed on),
 // not r, which the shadow-terminator offset moves out by up to a millimetre mid-triangle on a
@@ -55,8 +63,8 @@ const CORNERS = array<vec2<f32>, 6>(
     vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0),
 );
 
-@vertex
-fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
+// The dot's quad, its corners `extent_of` the dot (see vs_main, vs_core) from its centre.
+fn dot_vertex(vi: u32, d: DotIn, core_only: bool) -> DotOut {
     var out: DotOut;
     let c = d.center_radius.xyz;
     let n = d.normal_edge.xyz;
@@ -71,7 +79,27 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     }
     let sigma = 0.5 * pixel_mm;
     let halo = d.darkening.w;
-    let extent = max(d.center_radius.w + d.normal_edge.w, 3.0 * halo) + 3.0 * sigma;
+    // The needle's footprint: the radius varies round the dot by a few harmonics whose phases
+    // are random per dot (hashed from its position), normalised to keep the planned area.
+    let seed = hash_u32(bitcast<u32>(c.x) ^ hash_u32(bitcast<u32>(c.y) ^ hash_u32(bitcast<u32>(c.z))));
+    let jitter = unit_float(hash_u32(seed + 3u)) * 2.0 - 1.0;
+    let a = d.footprint;
+    let area_norm = sqrt(1.0 + 0.5 * (a.x * a.x + a.y * a.y + 0.52 * a.z * a.z)) * sqrt(1.0 + a.w * a.w / 3.0);
+    let radius_scale = (1.0 + a.w * jitter) / area_norm;
+    var extent = max(d.center_radius.w + d.normal_edge.w, 3.0 * halo) + 3.0 * sigma;
+    if core_only {
+        // Where fs_core's profile ends: the disc at its widest harmonic and its soft edge, or,
+        // once the pixel blurs it (sigma / r past 0.25), its Gaussian to 4 sigma (3e-4 of the
+        // peak).
+        let e = d.normal_edge.w;
+        let spread = abs(a.x) + abs(a.y) + abs(a.z);
+        let r = d.center_radius.w * radius_scale;
+        let widest = r * (1.0 + spread);
+        let disc = widest + max(e, sigma);
+        let gauss = 4.0 * sqrt(0.5 * widest * widest + e * e + sigma * sigma);
+        let blurred = sigma > 0.25 * r * max(1.0 - spread, 0.1);
+        extent = select(disc, max(disc, gauss), blurred);
+    }
     let t1 = normalize(select(cross(n, vec3<f32>(0.0, 1.0, 0.0)), cross(n, vec3<f32>(1.0, 0.0, 0.0)), abs(n.y) > 0.9));
     let t2 = cross(n, t1);
     let k = CORNERS[vi];
@@ -87,19 +115,25 @@ fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
     let h2 = 2.0 * halo * halo;
     out.halo_peak = max((d.darkening.rgb * (r2 + h2) - d.core.rgb * r2) / max(h2, 1e-12), vec3<f32>(0.0));
     out.footprint = d.footprint;
-    // The needle's footprint: the radius varies round the dot by a few harmonics whose phases
-    // are random per dot (hashed from its position), normalised to keep the planned area.
     out.t1 = t1;
     out.t2 = t2;
-    let seed = hash_u32(bitcast<u32>(c.x) ^ hash_u32(bitcast<u32>(c.y) ^ hash_u32(bitcast<u32>(c.z))));
     let ph = vec4<f32>(unit_float(seed), unit_float(hash_u32(seed)), unit_float(hash_u32(seed + 1u)), unit_float(hash_u32(seed + 2u))) * 6.2831853;
     out.phase_cos = cos(ph);
     out.phase_sin = sin(ph);
-    let jitter = unit_float(hash_u32(seed + 3u)) * 2.0 - 1.0;
-    let a = d.footprint;
-    let area_norm = sqrt(1.0 + 0.5 * (a.x * a.x + a.y * a.y + 0.52 * a.z * a.z)) * sqrt(1.0 + a.w * a.w / 3.0);
-    out.radius_scale = (1.0 + a.w * jitter) / area_norm;
+    out.radius_scale = radius_scale;
     return out;
+}
+
+// The whole dot, core and halo: the quad reaches the halo's 3 sigma.
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
+    return dot_vertex(vi, d, false);
+}
+
+// The core alone (fs_core), on a quad as small as the core's profile.
+@vertex
+fn vs_core(@builtin(vertex_index) vi: u32, d: DotIn) -> DotOut {
+    return dot_vertex(vi, d, true);
 }
 
 // (a b) x (c d) as complex numbers.
@@ -107,21 +141,40 @@ fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
-@fragment
-fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
-    let px = vec2<i32>(in.clip.xy);
-    let depth = bitcast<f32>(textureLoad(depth_tex, px, 0).g);
+// Where the skin seen at `sample` (whose centre is `pixel`, in samples) lies from the dot: its
+// offset in the dot's tangent plane, or hidden (no skin there, or skin the dot is not on).
+struct OnSkin {
+    t: vec3<f32>,
+    hidden: bool,
+};
+
+fn on_skin(in: DotOut, sample: vec2<i32>, pixel: vec2<f32>) -> OnSkin {
+    var out: OnSkin;
+    out.t = vec3<f32>(0.0);
+    out.hidden = true;
+    let depth = bitcast<f32>(textureLoad(depth_tex, sample, 0).g);
     if depth >= 1.0 {
-        discard;
+        return out;
     }
-    let p = world_from_depth(in.clip.xy, depth);
+    let p = world_from_depth(pixel, depth);
     let d = p - in.center;
     let h = dot(d, in.normal);
     // The visible surface here is not this dot's skin: the dot is hidden.
     if abs(h) > 0.3 + in.shape.z {
-        discard;
+        return out;
     }
-    let t = d - h * in.normal;
+    out.t = d - h * in.normal;
+    out.hidden = false;
+    return out;
+}
+
+// The darkening of the dot's two absorbers at offset `t` from its centre.
+struct Absorbers {
+    core: vec3<f32>,
+    halo: vec3<f32>,
+};
+
+fn absorbers(in: DotOut, t: vec3<f32>) -> Absorbers {
     let s = length(t);
     // The needle's footprint (see vs_main): with z = e^(i phi), phi the angle round the dot,
     // cos(k phi + ph) = Re(z^k e^(i ph)), so powers of z by complex products stand in for an
@@ -156,11 +209,53 @@ fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
     // 0.12 mm dot at 0.35 mm), which keeps the dot's integral d (pi r^2 + the halo's): what
     // the pigment map holds.
     let f = min(0.5 * r * r / (var_all + halo_all), 0.5);
-    let core_d = in.core * core;
-    let halo_d = in.halo_peak * halo / (vec3<f32>(1.0) - in.core * f);
-    let dot_darkening = vec3<f32>(1.0) - (vec3<f32>(1.0) - core_d) * (vec3<f32>(1.0) - halo_d);
-    let near = 1.0 - textureLoad(normal_far_tex, px, 0).w;
+    var out: Absorbers;
+    out.core = in.core * core;
+    out.halo = in.halo_peak * halo / (vec3<f32>(1.0) - in.core * f);
+    return out;
+}
+
+// The share of the pigment single dots draw at this sample (the rest is the map's).
+fn near_share(sample: vec2<i32>) -> f32 {
+    return 1.0 - textureLoad(normal_far_tex, sample, 0).w;
+}
+
+// The whole dot at one sample.
+@fragment
+fn fs_main(in: DotOut) -> @location(0) vec4<f32> {
+    let px = vec2<i32>(in.clip.xy);
+    let skin = on_skin(in, px, in.clip.xy);
+    if skin.hidden {
+        discard;
+    }
+    let a = absorbers(in, skin.t);
+    let dot_darkening = vec3<f32>(1.0) - (vec3<f32>(1.0) - a.core) * (vec3<f32>(1.0) - a.halo);
     // Added as optical depth (common.wgsl): where dots overlap their transmittances multiply
     // (Beer-Lambert), so the stack darkens every channel in proportion and keeps its hue.
-    return vec4<f32>(optical_depth(dot_darkening) * near, 0.0);
+    return vec4<f32>(optical_depth(dot_darkening) * near_share(px), 0.0);
+}
+
+// The core alone at one sample; its halo comes from fs_halo. Two absorbers in turn: their
+// optical depths add.
+@fragment
+fn fs_core(in: DotOut) -> @location(0) vec4<f32> {
+    let px = vec2<i32>(in.clip.xy);
+    let skin = on_skin(in, px, in.clip.xy);
+    if skin.hidden {
+        discard;
+    }
+    return vec4<f32>(optical_depth(absorbers(in, skin.t).core) * near_share(px), 0.0);
+}
+
+// The halo alone, once per output pixel (`in.clip` is in output pixels): at the centre of the
+// sample floor((pixel + 0.5) x supersample), which dots_halo.wgsl allows for. Not yet weighted by
+// the single dots' share, which that pass takes at each sample.
+@fragment
+fn fs_halo(in: DotOut) -> @location(0) vec4<f32> {
+    let sample = vec2<i32>(floor(in.clip.xy * frame.viewport.w));
+    let skin = on_skin(in, sample, vec2<f32>(sample) + 0.5);
+    if skin.hidden {
+        discard;
+    }
+    return vec4<f32>(optical_depth(absorbers(in, skin.t).halo), 0.0);
 }

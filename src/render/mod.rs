@@ -210,14 +210,14 @@ fn v4(v: Vec3, w: f32) -> [f32; 4] {
     [v.x, v.y, v.z, w]
 }
 
-const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
+pub(crate) const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
 
 /// A pass's shader with the shared `Frame` uniforms prepended.
 pub(crate) fn shader_module(device: &wgpu::Device, label: &str, body: &str) -> wgpu::ShaderModule {
     plain_shader_module(device, label, &format!("{COMMON_WGSL}\n{body}"))
 }
 
-const FULLSCREEN_WGSL: &str = include_str!("../../shaders/fullscreen.wgsl");
+pub(crate) const FULLSCREEN_WGSL: &str = include_str!("../../shaders/fullscreen.wgsl");
 
 /// A fullscreen pass's shader: the shared `vs_fullscreen` vertex stage prepended to `body`.
 pub(crate) fn fullscreen_module(
@@ -623,6 +623,12 @@ impl Renderer {
     /// stills and the benchmark time every pass of every frame.
     pub fn set_keep_shadow_map(&mut self, keep: bool) {
         self.keep_shadow_map = keep;
+    }
+
+    /// Whether supersampled frames draw single dots' halos once per output pixel (the
+    /// default, see [`dots_pass`]) or every dot whole at every sample. Tests compare the two.
+    pub fn set_halos_per_output_pixel(&mut self, on: bool) {
+        self.passes.dots.halos_per_output_pixel = on;
     }
 
     /// Where the pigment maps of scenes prepared from now on are splatted; by default
@@ -1500,12 +1506,16 @@ impl Renderer {
             if let Some(dots) = &scene.dots {
                 // Margin: the widest a dot's quad can be (halo and blur at a glancing angle).
                 let ranges = scene.chunks.visible_ranges(view_proj, cam.eye_mm, 3.0);
+                // A tile's halos would be cut at its edges, where the next tile's meet them:
+                // tiles draw each dot whole.
+                let halos_apart = cam.sub_frame.is_none();
                 self.passes.dots.record(
                     &mut encoder,
                     targets,
                     &self.frame_bind_group,
                     dots,
                     &ranges,
+                    halos_apart,
                 );
             }
             readback::mark(&self.gpu, &mut self.pass_timer, &mut encoder, "dots");

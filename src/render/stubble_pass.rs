@@ -46,6 +46,7 @@ impl StubblePass {
             "stubble",
             &module,
             &layout,
+            ("vs_main", "fs_main"),
             std::mem::size_of::<HairShaft>() as u64,
             &attributes,
         );

@@ -43,6 +43,14 @@ pub struct FrameTargets {
     pub dots_bind_group: wgpu::BindGroup,
     pub shade_bind_group: wgpu::BindGroup,
     pub resolve_bind_group: wgpu::BindGroup,
+    /// Supersampled: the single dots' halos, one texel per output pixel (`dots_pass`).
+    pub halo: Option<HaloTarget>,
+}
+
+/// The single dots' halos at the output size, and the bind group that adds them to the samples.
+pub struct HaloTarget {
+    pub view: wgpu::TextureView,
+    pub bind_group: wgpu::BindGroup,
 }
 
 fn target(
@@ -202,6 +210,22 @@ impl FrameTargets {
             layout: &passes.dots.gbuffer_layout,
             entries: &[tex(0, &surface_depth_view), tex(1, &normal_view)],
         });
+        let halo = (supersample > 1).then(|| {
+            let view = view(&target(device, "dot halos", width, height, PIGMENT_FORMAT));
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("dot halos"),
+                layout: &passes.dots.halo_layout,
+                entries: &[
+                    tex(0, &normal_view),
+                    tex(1, &view),
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::Sampler(&passes.dots.halo_sampler),
+                    },
+                ],
+            });
+            HaloTarget { view, bind_group }
+        });
         let shade_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("shade gbuffer"),
             layout: &passes.shade.gbuffer_layout,
@@ -254,6 +278,7 @@ impl FrameTargets {
             dots_bind_group,
             shade_bind_group,
             resolve_bind_group,
+            halo,
         }
     }
 }

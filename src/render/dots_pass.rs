@@ -144,7 +144,7 @@ pub struct DotsPass {
     pub halo_sampler: wgpu::Sampler,
     /// Whether supersampled frames draw the halos per output pixel (the default); off, they
     /// draw every dot whole at every sample, which the tests compare against.
-    pub halos_per_output_pixel: bool,
+    pub(super) halos_per_output_pixel: bool,
 }
 
 impl DotsPass {
